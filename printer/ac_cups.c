@@ -1,0 +1,376 @@
+/*
+ * CUPS job submission and state (see ac_cups.h). One http_t per call; the
+ * CUPS status (thread-local in libcups) is read right after each request.
+ */
+#include "ac_cups.h"
+
+#include <cups/cups.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ac_error.h"
+
+#define CONNECT_MSEC 5000
+
+static void err_clear(ac_cups_error *err)
+{
+	if (err) {
+		err->ipp_status = 0;
+		err->message[0] = '\0';
+	}
+}
+
+static void err_set(ac_cups_error *err, int status, const char *msg)
+{
+	if (err) {
+		err->ipp_status = status;
+		snprintf(err->message, sizeof(err->message), "%s", msg ? msg : "");
+	}
+}
+
+/* Maps the calling thread's last CUPS status to a code and fills err. */
+static int err_from_cups(ac_cups_error *err)
+{
+	ipp_status_t st = cupsLastError();
+	err_set(err, (int)st, cupsLastErrorString());
+	if (st == IPP_STATUS_ERROR_NOT_FOUND)
+		return AC_ENOTFOUND;
+	return AC_EPRINTER;
+}
+
+static int is_local(const char *host)
+{
+	return host[0] == '/' || strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+	       strcmp(host, "::1") == 0;
+}
+
+/* Opens a connection to server; *http is NULL on failure. */
+static int connect_server(const char *server, http_t **http, ac_cups_error *err)
+{
+	char host[256];
+	int port = 631;
+
+	*http = NULL;
+	if (!server || !*server || strlen(server) >= sizeof(host)) {
+		err_set(err, 0, "invalid cups server");
+		return AC_ERANGE;
+	}
+	snprintf(host, sizeof(host), "%s", server);
+	if (host[0] == '/') {
+		port = 0;
+	} else {
+		char *colon = NULL;
+		if (host[0] == '[') {
+			char *end = strchr(host, ']');
+			if (!end) {
+				err_set(err, 0, "invalid cups server");
+				return AC_ERANGE;
+			}
+			memmove(host, host + 1, (size_t)(end - host - 1));
+			host[end - host - 1] = '\0';
+			colon = end[1] == ':' ? end + 1 : NULL;
+			if (colon)
+				port = atoi(colon + 1);
+		} else {
+			colon = strrchr(host, ':');
+			if (colon && strchr(host, ':') == colon) {
+				*colon = '\0';
+				port = atoi(colon + 1);
+			}
+		}
+		if (port <= 0 || port > 65535 || !host[0]) {
+			err_set(err, 0, "invalid cups server");
+			return AC_ERANGE;
+		}
+	}
+	http_encryption_t enc =
+	    is_local(host) ? HTTP_ENCRYPTION_NEVER : HTTP_ENCRYPTION_IF_REQUESTED;
+	*http = httpConnect2(host, port, NULL, AF_UNSPEC, enc, 1, CONNECT_MSEC, NULL);
+	if (!*http) {
+		/* httpConnect2 leaves the reason in the thread's CUPS status. */
+		int e = errno;
+		const char *why = cupsLastError() > IPP_STATUS_OK_CONFLICTING
+				      ? cupsLastErrorString()
+				      : strerror(e);
+		char msg[256];
+		snprintf(msg, sizeof(msg), "could not connect to %s: %s", server, why);
+		err_set(err, 0, msg);
+		return AC_EPRINTER;
+	}
+	return 0;
+}
+
+static int check_queue(const char *queue, ac_cups_error *err)
+{
+	/* The name goes into a URI path: keep to what lpadmin accepts. */
+	if (!queue || !*queue || strlen(queue) > 127 || strpbrk(queue, "/#? \t\r\n\\")) {
+		err_set(err, 0, "invalid queue name");
+		return AC_ERANGE;
+	}
+	return 0;
+}
+
+static ipp_t *new_request(ipp_op_t op, const char *queue, int job_id)
+{
+	char uri[HTTP_MAX_URI];
+	ipp_t *req = ippNewRequest(op);
+	if (!req)
+		return NULL;
+	httpAssembleURIf(HTTP_URI_CODING_ALL, uri, sizeof(uri), "ipp", NULL, "localhost", 0,
+			 "/printers/%s", queue);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", NULL, uri);
+	if (job_id > 0)
+		ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", job_id);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", NULL,
+		     cupsUser());
+	return req;
+}
+
+int ac_cups_submit(const char *server, const char *queue, const char *title, const char *media,
+		   const unsigned char *pdf, size_t len, int *job_id, ac_cups_error *err)
+{
+	int r;
+	http_t *http = NULL;
+	ipp_t *req = NULL, *resp = NULL;
+	int id = 0;
+
+	*job_id = 0;
+	err_clear(err);
+	r = check_queue(queue, err);
+	if (r < 0)
+		return r;
+	if (!pdf || len == 0) {
+		err_set(err, 0, "empty document");
+		return AC_ERANGE;
+	}
+	r = connect_server(server, &http, err);
+	if (r < 0)
+		goto out;
+	/*
+	 * Create-Job by hand: cupsCreateJob() first looks the queue up as a
+	 * destination (cupsGetNamedDest), which fails against a server given
+	 * only through this http_t.
+	 */
+	req = new_request(IPP_OP_CREATE_JOB, queue, 0);
+	if (!req) {
+		r = -ENOMEM;
+		goto out;
+	}
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "job-name", NULL,
+		     title && *title ? title : "agricert labels");
+	if (media && *media)
+		ippAddString(req, IPP_TAG_JOB, IPP_TAG_KEYWORD, "media", NULL, media);
+	resp = cupsDoRequest(http, req, "/printers/"); /* frees req */
+	req = NULL;
+	if (!resp || ippGetStatusCode(resp) > IPP_STATUS_OK_CONFLICTING) {
+		r = err_from_cups(err);
+		goto out;
+	}
+	ipp_attribute_t *a = ippFindAttribute(resp, "job-id", IPP_TAG_INTEGER);
+	id = a ? ippGetInteger(a, 0) : 0;
+	if (id <= 0) {
+		id = 0;
+		err_set(err, (int)ippGetStatusCode(resp), "no job-id in the create-job response");
+		r = AC_EPRINTER;
+		goto out;
+	}
+	if (cupsStartDocument(http, queue, id, "labels.pdf", CUPS_FORMAT_PDF, 1) !=
+	    HTTP_STATUS_CONTINUE) {
+		r = err_from_cups(err);
+		goto out;
+	}
+	while (len > 0) {
+		size_t chunk = len > 65536 ? 65536 : len;
+		if (cupsWriteRequestData(http, (const char *)pdf, chunk) != HTTP_STATUS_CONTINUE) {
+			cupsFinishDocument(http, queue);
+			r = err_from_cups(err);
+			goto out;
+		}
+		pdf += chunk;
+		len -= chunk;
+	}
+	if (cupsFinishDocument(http, queue) > IPP_STATUS_OK_CONFLICTING) {
+		r = err_from_cups(err);
+		goto out;
+	}
+	*job_id = id;
+	id = 0;
+	r = 0;
+out:
+	if (id > 0 && http)
+		cupsCancelJob2(http, queue, id, 0); /* best effort; err keeps the first cause */
+	ippDelete(req);
+	ippDelete(resp);
+	httpClose(http);
+	return r;
+}
+
+/* Joins the keyword values of attr into buf with commas, whole keywords only. */
+static void join_keywords(ipp_attribute_t *attr, char *buf, size_t cap)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	if (!attr)
+		return;
+	for (int i = 0; i < ippGetCount(attr); i++) {
+		const char *s = ippGetString(attr, i, NULL);
+		if (!s)
+			continue;
+		size_t n = strlen(s);
+		if (o + n + (o ? 1 : 0) + 1 > cap)
+			break;
+		if (o)
+			buf[o++] = ',';
+		memcpy(buf + o, s, n);
+		o += n;
+		buf[o] = '\0';
+	}
+}
+
+static void copy_text(ipp_attribute_t *attr, char *buf, size_t cap)
+{
+	const char *s = attr ? ippGetString(attr, 0, NULL) : NULL;
+	snprintf(buf, cap, "%s", s ? s : "");
+}
+
+int ac_cups_job_status(const char *server, const char *queue, int job_id, ac_job_status *out,
+		       ac_cups_error *err)
+{
+	static const char *const job_attrs[] = { "job-state", "job-state-reasons",
+						 "job-printer-state-message",
+						 "job-media-sheets-completed",
+						 "job-impressions-completed" };
+	static const char *const printer_attrs[] = { "printer-state", "printer-state-reasons",
+						     "printer-state-message" };
+	int r;
+	http_t *http = NULL;
+	ipp_t *req = NULL, *resp = NULL;
+	ipp_attribute_t *a;
+
+	memset(out, 0, sizeof(*out));
+	err_clear(err);
+	r = check_queue(queue, err);
+	if (r < 0)
+		return r;
+	if (job_id <= 0) {
+		err_set(err, 0, "invalid job id");
+		return AC_ERANGE;
+	}
+	r = connect_server(server, &http, err);
+	if (r < 0)
+		goto out;
+
+	req = new_request(IPP_OP_GET_JOB_ATTRIBUTES, queue, job_id);
+	if (!req) {
+		r = -ENOMEM;
+		goto out;
+	}
+	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
+		      (int)(sizeof(job_attrs) / sizeof(job_attrs[0])), NULL, job_attrs);
+	resp = cupsDoRequest(http, req, "/"); /* frees req */
+	req = NULL;
+	if (!resp || ippGetStatusCode(resp) > IPP_STATUS_OK_CONFLICTING) {
+		r = err_from_cups(err);
+		goto out;
+	}
+	a = ippFindAttribute(resp, "job-state", IPP_TAG_ENUM);
+	out->state = a ? ippGetInteger(a, 0) : 0;
+	join_keywords(ippFindAttribute(resp, "job-state-reasons", IPP_TAG_KEYWORD),
+		      out->state_reasons, sizeof(out->state_reasons));
+	copy_text(ippFindAttribute(resp, "job-printer-state-message", IPP_TAG_TEXT), out->message,
+		  sizeof(out->message));
+	a = ippFindAttribute(resp, "job-media-sheets-completed", IPP_TAG_INTEGER);
+	if (!a)
+		a = ippFindAttribute(resp, "job-impressions-completed", IPP_TAG_INTEGER);
+	out->pages_completed = a ? ippGetInteger(a, 0) : 0;
+	ippDelete(resp);
+
+	req = new_request(IPP_OP_GET_PRINTER_ATTRIBUTES, queue, 0);
+	if (!req) {
+		resp = NULL;
+		r = -ENOMEM;
+		goto out;
+	}
+	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
+		      (int)(sizeof(printer_attrs) / sizeof(printer_attrs[0])), NULL, printer_attrs);
+	resp = cupsDoRequest(http, req, "/");
+	req = NULL;
+	if (!resp || ippGetStatusCode(resp) > IPP_STATUS_OK_CONFLICTING) {
+		r = err_from_cups(err);
+		goto out;
+	}
+	a = ippFindAttribute(resp, "printer-state", IPP_TAG_ENUM);
+	out->printer_state = a ? ippGetInteger(a, 0) : 0;
+	join_keywords(ippFindAttribute(resp, "printer-state-reasons", IPP_TAG_KEYWORD),
+		      out->printer_state_reasons, sizeof(out->printer_state_reasons));
+	if (!out->message[0])
+		copy_text(ippFindAttribute(resp, "printer-state-message", IPP_TAG_TEXT),
+			  out->message, sizeof(out->message));
+	r = 0;
+out:
+	ippDelete(req);
+	ippDelete(resp);
+	httpClose(http);
+	return r;
+}
+
+int ac_cups_cancel(const char *server, const char *queue, int job_id, ac_cups_error *err)
+{
+	int r;
+	http_t *http = NULL;
+
+	err_clear(err);
+	r = check_queue(queue, err);
+	if (r < 0)
+		return r;
+	if (job_id <= 0) {
+		err_set(err, 0, "invalid job id");
+		return AC_ERANGE;
+	}
+	r = connect_server(server, &http, err);
+	if (r < 0)
+		goto out;
+	if (cupsCancelJob2(http, queue, job_id, 0) > IPP_STATUS_OK_CONFLICTING)
+		r = err_from_cups(err);
+out:
+	httpClose(http);
+	return r;
+}
+
+const char *ac_job_state_name(int state)
+{
+	switch (state) {
+	case AC_JOB_PENDING:
+		return "pending";
+	case AC_JOB_HELD:
+		return "held";
+	case AC_JOB_PROCESSING:
+		return "printing";
+	case AC_JOB_STOPPED:
+		return "stopped";
+	case AC_JOB_CANCELED:
+		return "canceled";
+	case AC_JOB_ABORTED:
+		return "failed";
+	case AC_JOB_COMPLETED:
+		return "completed";
+	default:
+		return "unknown";
+	}
+}
+
+const char *ac_printer_state_name(int state)
+{
+	switch (state) {
+	case 3:
+		return "idle";
+	case 4:
+		return "printing";
+	case 5:
+		return "stopped";
+	default:
+		return "unknown";
+	}
+}

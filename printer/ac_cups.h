@@ -1,0 +1,92 @@
+/*
+ * Print jobs on a CUPS server: submit a PDF, follow the job and the printer,
+ * cancel. The only module that includes the CUPS headers.
+ *
+ * server is "host:port", "host" (port 631), "[v6addr]:port" or an absolute
+ * path to a domain socket ("/run/cups/cups.sock"). Every call opens its own
+ * connection (httpConnect2) and closes it before returning; nothing uses
+ * cupsSetServer() or another thread's state, and the CUPS status is read on
+ * the calling thread right after the request that set it. Connections to
+ * localhost, loopback addresses and sockets are never encrypted; others
+ * use TLS when the server asks for it. Connecting times out after 5 s.
+ *
+ * All calls block: call them from a worker thread (uv_queue_work), never from
+ * the event loop. They may run on several threads at once.
+ *
+ * Errors: the functions return 0 or a negative code: AC_ENOTFOUND (the queue
+ * or the job does not exist), AC_EPRINTER (the server cannot be reached or
+ * refused the request), AC_ERANGE (bad arguments), -ENOMEM. When err is not
+ * NULL it is filled on every return: ipp_status 0 and an empty message on
+ * success, otherwise the IPP status (or 0 if the server was never reached)
+ * and CUPS' message, e.g. "The printer or class does not exist." or
+ * "could not connect to 127.0.0.1:6310: Connection refused". The message is
+ * meant for logs, not for the kiosk screen.
+ */
+#ifndef AC_CUPS_H
+#define AC_CUPS_H
+
+#include <stddef.h>
+
+typedef struct ac_cups_error {
+	int ipp_status;	   /* IPP status code, 0 when none */
+	char message[256]; /* lower case where agricert writes it; CUPS' own text otherwise */
+} ac_cups_error;
+
+/*
+ * Creates a job on queue with the PDF (len bytes, borrowed for the call),
+ * titled title (may be NULL), with media "media" (a PWG name such as
+ * "oe_60x40mm_60x40mm", or NULL for the queue's default), and sets *job_id.
+ * When sending the document fails after the job was created, the job is
+ * cancelled. Returns 0 or an error (see above).
+ */
+int ac_cups_submit(const char *server, const char *queue, const char *title, const char *media,
+		   const unsigned char *pdf, size_t len, int *job_id, ac_cups_error *err);
+
+/* IPP job-state values. */
+typedef enum {
+	AC_JOB_PENDING = 3,
+	AC_JOB_HELD,
+	AC_JOB_PROCESSING,
+	AC_JOB_STOPPED,
+	AC_JOB_CANCELED,
+	AC_JOB_ABORTED,
+	AC_JOB_COMPLETED
+} ac_job_state;
+
+typedef struct ac_job_status {
+	int state;			 /* ac_job_state, 0 when the server did not say */
+	char state_reasons[256];	 /* job-state-reasons, comma-separated keywords */
+	int printer_state;		 /* 3 idle, 4 processing, 5 stopped; 0 when unknown */
+	char printer_state_reasons[256]; /* e.g. "media-empty-error,offline-report" */
+	char message[256];		 /* job-printer-state-message, else printer-state-message */
+	int pages_completed;		 /* job-media-sheets-completed (or impressions) */
+} ac_job_status;
+
+/*
+ * Fills *out with the state of job_id on queue (Get-Job-Attributes) and the
+ * state of the queue's printer (Get-Printer-Attributes), so paper-out
+ * ("media-empty"), "offline" and a stopped queue reach the caller. Lists
+ * longer than a field are cut at a keyword boundary. Returns 0 or an error;
+ * AC_ENOTFOUND when the job is unknown (for example purged from history).
+ */
+int ac_cups_job_status(const char *server, const char *queue, int job_id, ac_job_status *out,
+		       ac_cups_error *err);
+
+/*
+ * Cancels job_id on queue. Returns 0, AC_ENOTFOUND, or AC_EPRINTER (also when
+ * the job has already finished: IPP "not possible").
+ */
+int ac_cups_cancel(const char *server, const char *queue, int job_id, ac_cups_error *err);
+
+/*
+ * Stable lower-case names of job states for the JSON API:
+ * 3 "pending", 4 "held", 5 "printing", 6 "stopped", 7 "canceled",
+ * 8 "failed" (IPP aborted), 9 "completed", anything else "unknown".
+ * Returns a static string. Any thread.
+ */
+const char *ac_job_state_name(int state);
+
+/* Names of printer states: 3 "idle", 4 "printing", 5 "stopped", else "unknown". */
+const char *ac_printer_state_name(int state);
+
+#endif

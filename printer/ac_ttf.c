@@ -1,0 +1,615 @@
+/*
+ * TrueType subsetting for label fonts (see ac_ttf.h). Every read of the font
+ * file is bounds-checked: the font is a system file, but a broken one must
+ * make rendering fail, not crash the service.
+ */
+#include "ac_ttf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ac_error.h"
+
+#define AC_TTF_MAX_GLYPHS 8000
+
+typedef struct ac_ttf_table {
+	uint32_t off;
+	uint32_t len;
+} ac_ttf_table;
+
+struct ac_ttf {
+	const uint8_t *map;
+	size_t size;
+	ac_ttf_table head, hhea, maxp, hmtx, loca, glyf, cmap, os2, name, post, cvt;
+	uint32_t cmap4; /* absolute offset of the (3,1) or (0,3) format 4 subtable */
+	uint32_t cmap4_len;
+	uint16_t num_glyphs;
+	uint16_t num_hmetrics;
+	int loca_long;
+};
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void wr16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* True when [off, off + len) lies inside the file. */
+static int in_file(const ac_ttf *t, uint64_t off, uint64_t len)
+{
+	return off <= t->size && len <= t->size - off;
+}
+
+static int find_tables(ac_ttf *t, uint32_t dir)
+{
+	static const struct {
+		const char *tag;
+		size_t field;
+		uint32_t min_len;
+	} want[] = {
+		{ "head", offsetof(ac_ttf, head), 54 }, { "hhea", offsetof(ac_ttf, hhea), 36 },
+		{ "maxp", offsetof(ac_ttf, maxp), 6 },	{ "hmtx", offsetof(ac_ttf, hmtx), 4 },
+		{ "loca", offsetof(ac_ttf, loca), 4 },	{ "glyf", offsetof(ac_ttf, glyf), 0 },
+		{ "cmap", offsetof(ac_ttf, cmap), 4 },	{ "OS/2", offsetof(ac_ttf, os2), 78 },
+		{ "name", offsetof(ac_ttf, name), 6 },	{ "post", offsetof(ac_ttf, post), 32 },
+		{ "cvt ", offsetof(ac_ttf, cvt), 0 },
+	};
+
+	if (!in_file(t, dir, 12))
+		return AC_EMALFORMED;
+	uint32_t ver = rd32(t->map + dir);
+	if (ver != 0x00010000 && ver != 0x74727565 /* 'true' */)
+		return AC_EMALFORMED;
+	uint16_t n = rd16(t->map + dir + 4);
+	if (!in_file(t, dir + 12, (uint64_t)n * 16))
+		return AC_EMALFORMED;
+	for (uint16_t i = 0; i < n; i++) {
+		const uint8_t *rec = t->map + dir + 12 + 16 * i;
+		for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+			if (memcmp(rec, want[w].tag, 4) != 0)
+				continue;
+			ac_ttf_table *tb = (ac_ttf_table *)((char *)t + want[w].field);
+			tb->off = rd32(rec + 8);
+			tb->len = rd32(rec + 12);
+			if (!in_file(t, tb->off, tb->len) || tb->len < want[w].min_len)
+				return AC_EMALFORMED;
+		}
+	}
+	/* cvt is optional; everything else is needed. */
+	if (!t->head.off || !t->hhea.off || !t->maxp.off || !t->hmtx.off || !t->loca.off ||
+	    !t->glyf.off || !t->cmap.off || !t->os2.off || !t->name.off || !t->post.off)
+		return AC_EMALFORMED;
+
+	t->num_glyphs = rd16(t->map + t->maxp.off + 4);
+	t->num_hmetrics = rd16(t->map + t->hhea.off + 34);
+	t->loca_long = rd16(t->map + t->head.off + 50) == 1;
+	if (t->num_glyphs == 0 || t->num_hmetrics == 0 || t->num_hmetrics > t->num_glyphs)
+		return AC_EMALFORMED;
+	if ((uint64_t)t->num_hmetrics * 4 + (uint64_t)(t->num_glyphs - t->num_hmetrics) * 2 >
+	    t->hmtx.len)
+		return AC_EMALFORMED;
+	if ((uint64_t)(t->num_glyphs + 1) * (t->loca_long ? 4 : 2) > t->loca.len)
+		return AC_EMALFORMED;
+
+	/* The Unicode BMP subtable: (3,1) preferred, (0,3) accepted. */
+	const uint8_t *cm = t->map + t->cmap.off;
+	uint16_t nsub = rd16(cm + 2);
+	if ((uint64_t)nsub * 8 + 4 > t->cmap.len)
+		return AC_EMALFORMED;
+	for (uint16_t i = 0; i < nsub; i++) {
+		uint16_t plat = rd16(cm + 4 + 8 * i);
+		uint16_t enc = rd16(cm + 6 + 8 * i);
+		uint32_t so = rd32(cm + 8 + 8 * i);
+		if (!((plat == 3 && enc == 1) || (plat == 0 && enc == 3)))
+			continue;
+		if ((uint64_t)so + 14 > t->cmap.len || rd16(cm + so) != 4)
+			continue;
+		uint32_t len = rd16(cm + so + 2);
+		if ((uint64_t)so + len > t->cmap.len)
+			continue;
+		t->cmap4 = t->cmap.off + so;
+		t->cmap4_len = len;
+		if (plat == 3)
+			break;
+	}
+	if (!t->cmap4)
+		return AC_EMALFORMED;
+	return 0;
+}
+
+int ac_ttf_open(const char *path, unsigned index, ac_ttf **out)
+{
+	int r = AC_EMALFORMED;
+	int fd = -1;
+	ac_ttf *t = NULL;
+	struct stat st;
+
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		r = -ENOMEM;
+		goto out;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (st.st_size < 12) {
+		r = AC_EMALFORMED;
+		goto out;
+	}
+	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED) {
+		r = -errno;
+		goto out;
+	}
+	t->map = m;
+	t->size = (size_t)st.st_size;
+
+	uint32_t dir = 0;
+	if (memcmp(t->map, "ttcf", 4) == 0) {
+		uint32_t nfaces = rd32(t->map + 8);
+		if (index >= nfaces || !in_file(t, 12 + 4 * (uint64_t)index, 4))
+			goto out;
+		dir = rd32(t->map + 12 + 4 * index);
+	} else if (index != 0) {
+		goto out;
+	}
+	r = find_tables(t, dir);
+	if (r < 0)
+		goto out;
+	*out = t;
+	t = NULL;
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	ac_ttf_free(t);
+	return r;
+}
+
+void ac_ttf_free(ac_ttf *ttf)
+{
+	if (!ttf)
+		return;
+	if (ttf->map)
+		munmap((void *)ttf->map, ttf->size);
+	free(ttf);
+}
+
+/* Glyph id for cp from the format 4 subtable, 0 when absent. */
+static uint16_t lookup(const ac_ttf *t, uint32_t cp)
+{
+	if (cp > 0xFFFF)
+		return 0;
+	const uint8_t *s = t->map + t->cmap4;
+	uint32_t len = t->cmap4_len;
+	uint32_t segs = rd16(s + 6) / 2;
+	if (segs == 0 || 16 + (uint64_t)segs * 8 > len)
+		return 0;
+	const uint8_t *ends = s + 14;
+	const uint8_t *starts = ends + 2 * segs + 2;
+	const uint8_t *deltas = starts + 2 * segs;
+	const uint8_t *ranges = deltas + 2 * segs;
+
+	uint32_t lo = 0, hi = segs;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (rd16(ends + 2 * mid) < cp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == segs || rd16(starts + 2 * lo) > cp)
+		return 0;
+	uint16_t ro = rd16(ranges + 2 * lo);
+	uint16_t delta = rd16(deltas + 2 * lo);
+	if (ro == 0)
+		return (uint16_t)(cp + delta);
+	uint64_t at = (uint64_t)(ranges + 2 * lo - s) + ro + 2 * (cp - rd16(starts + 2 * lo));
+	if (at + 2 > len)
+		return 0;
+	uint16_t g = rd16(s + at);
+	return g ? (uint16_t)(g + delta) : 0;
+}
+
+int ac_ttf_has_glyph(const ac_ttf *ttf, uint32_t cp)
+{
+	return lookup(ttf, cp) != 0;
+}
+
+static int glyph_range(const ac_ttf *t, uint16_t g, uint32_t *off, uint32_t *len)
+{
+	uint32_t a, b;
+	if (g >= t->num_glyphs)
+		return AC_EMALFORMED;
+	if (t->loca_long) {
+		a = rd32(t->map + t->loca.off + 4 * g);
+		b = rd32(t->map + t->loca.off + 4 * g + 4);
+	} else {
+		a = 2 * (uint32_t)rd16(t->map + t->loca.off + 2 * g);
+		b = 2 * (uint32_t)rd16(t->map + t->loca.off + 2 * g + 2);
+	}
+	if (a > b || b > t->glyf.len)
+		return AC_EMALFORMED;
+	*off = t->glyf.off + a;
+	*len = b - a;
+	return 0;
+}
+
+#define ARG_1_AND_2_ARE_WORDS	 0x0001
+#define WE_HAVE_A_SCALE		 0x0008
+#define MORE_COMPONENTS		 0x0020
+#define WE_HAVE_AN_X_AND_Y_SCALE 0x0040
+#define WE_HAVE_A_TWO_BY_TWO	 0x0080
+
+/*
+ * Calls fn for each component reference of a composite glyph (data, len);
+ * fn gets the position of the 16-bit glyph index. Returns AC_EMALFORMED when
+ * the component list runs past the glyph.
+ */
+static int each_component(uint8_t *data, uint32_t len, int (*fn)(uint8_t *at, void *arg), void *arg)
+{
+	uint32_t p = 10;
+	uint16_t flags;
+	do {
+		if (p + 4 > len)
+			return AC_EMALFORMED;
+		flags = rd16(data + p);
+		int r = fn(data + p + 2, arg);
+		if (r < 0)
+			return r;
+		p += 4 + ((flags & ARG_1_AND_2_ARE_WORDS) ? 4 : 2);
+		if (flags & WE_HAVE_A_SCALE)
+			p += 2;
+		else if (flags & WE_HAVE_AN_X_AND_Y_SCALE)
+			p += 4;
+		else if (flags & WE_HAVE_A_TWO_BY_TWO)
+			p += 8;
+	} while (flags & MORE_COMPONENTS);
+	return p <= len ? 0 : AC_EMALFORMED;
+}
+
+typedef struct glyph_set {
+	uint16_t old[AC_TTF_MAX_GLYPHS];
+	uint32_t n;
+} glyph_set;
+
+/* Returns the new id of old glyph g, adding it when new; -1 when full. */
+static int set_add(glyph_set *s, uint16_t g)
+{
+	for (uint32_t i = 0; i < s->n; i++) {
+		if (s->old[i] == g)
+			return (int)i;
+	}
+	if (s->n == AC_TTF_MAX_GLYPHS)
+		return -1;
+	s->old[s->n] = g;
+	return (int)s->n++;
+}
+
+static int add_component(uint8_t *at, void *arg)
+{
+	return set_add(arg, rd16(at)) < 0 ? AC_ETOOBIG : 0;
+}
+
+static int renumber_component(uint8_t *at, void *arg)
+{
+	int id = set_add(arg, rd16(at)); /* present already: finds, never adds */
+	if (id < 0)
+		return AC_ETOOBIG;
+	wr16(at, (uint32_t)id);
+	return 0;
+}
+
+typedef struct cmap_entry {
+	uint16_t cp;
+	uint16_t gid;
+} cmap_entry;
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static uint32_t checksum(const uint8_t *p, uint32_t len)
+{
+	uint32_t sum = 0;
+	for (uint32_t i = 0; i < len; i += 4)
+		sum += rd32(p + i);
+	return sum;
+}
+
+/* Largest power of two not above n (n > 0), and its log2. */
+static uint32_t search_for(uint32_t n)
+{
+	uint32_t p = 1;
+	while (p * 2 <= n)
+		p *= 2;
+	return p;
+}
+
+static uint32_t log2_floor(uint32_t n)
+{
+	uint32_t l = 0;
+	while (n > 1) {
+		n /= 2;
+		l++;
+	}
+	return l;
+}
+
+/*
+ * Groups the sorted map into format 4 segments. libharu looks up every BMP
+ * code point in the subset's cmap with a linear scan over the segments, so
+ * few segments matter more than a small table: characters less than `gap`
+ * apart share a segment with a glyph id array (0 for the holes). The widest
+ * gap whose array fits the 16-bit table length is chosen.
+ * Fills seg_start[] (indexes into map, last = nmap) and returns the count.
+ */
+static uint32_t plan_segments(const cmap_entry *map, size_t nmap, uint32_t *seg_start,
+			      uint32_t *array_len)
+{
+	for (uint32_t gap = 256;; gap /= 2) {
+		uint32_t segs = 0, arr = 0;
+		for (size_t i = 0; i < nmap; i++) {
+			if (i == 0 || (uint32_t)(map[i].cp - map[i - 1].cp) > gap)
+				seg_start[segs++] = (uint32_t)i;
+			if (i > 0 && (uint32_t)(map[i].cp - map[i - 1].cp) <= gap)
+				arr += map[i].cp - map[i - 1].cp;
+			else
+				arr += 1;
+		}
+		seg_start[segs] = (uint32_t)nmap;
+		if (16 + 8 * (uint64_t)(segs + 1) + 2 * (uint64_t)arr <= 65000 || gap <= 1) {
+			*array_len = arr;
+			return segs;
+		}
+	}
+}
+
+static uint32_t pad4(uint32_t n)
+{
+	return (n + 3) & ~3u;
+}
+
+enum { T_OS2, T_CMAP, T_CVT, T_GLYF, T_HEAD, T_HHEA, T_HMTX, T_LOCA, T_MAXP, T_NAME, T_POST, T_N };
+
+int ac_ttf_subset(const ac_ttf *ttf, const uint32_t *cps, size_t n, unsigned char **buf,
+		  size_t *len)
+{
+	/* Sorted by tag, as the table directory must be. */
+	static const char tags[T_N][5] = { "OS/2", "cmap", "cvt ", "glyf", "head", "hhea",
+					   "hmtx", "loca", "maxp", "name", "post" };
+	int r = -ENOMEM;
+	uint32_t *sorted = NULL;
+	cmap_entry *map = NULL;
+	uint32_t *seg_start = NULL;
+	glyph_set *set = NULL;
+	uint8_t *out = NULL;
+	size_t nmap = 0;
+	uint32_t tlen[T_N] = { 0 };
+	uint32_t toff[T_N] = { 0 };
+
+	*buf = NULL;
+	*len = 0;
+	if (n > AC_TTF_MAX_GLYPHS * 4)
+		return AC_ETOOBIG;
+	sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	map = malloc((n ? n : 1) * sizeof(*map));
+	set = malloc(sizeof(*set));
+	if (!sorted || !map || !set)
+		goto out;
+	memcpy(sorted, cps, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_u32);
+
+	set->n = 0;
+	set_add(set, 0);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && sorted[i] == sorted[i - 1])
+			continue;
+		uint16_t g = lookup(ttf, sorted[i]);
+		if (!g)
+			continue;
+		int id = set_add(set, g);
+		if (id < 0) {
+			r = AC_ETOOBIG;
+			goto out;
+		}
+		map[nmap].cp = (uint16_t)sorted[i];
+		map[nmap].gid = (uint16_t)id;
+		nmap++;
+	}
+
+	/* Close over composite glyphs; set->n grows while we walk it. */
+	uint32_t glyf_len = 0;
+	for (uint32_t i = 0; i < set->n; i++) {
+		uint32_t off, gl;
+		r = glyph_range(ttf, set->old[i], &off, &gl);
+		if (r < 0)
+			goto out;
+		if (gl >= 10 && (int16_t)rd16(ttf->map + off) < 0) {
+			/* add_component only reads: the mapping stays untouched. */
+			r = each_component((uint8_t *)(ttf->map + off), gl, add_component, set);
+			if (r < 0)
+				goto out;
+		}
+		glyf_len += pad4(gl);
+	}
+
+	seg_start = malloc((nmap + 1) * sizeof(*seg_start));
+	if (!seg_start) {
+		r = -ENOMEM;
+		goto out;
+	}
+	uint32_t arr_len = 0;
+	uint32_t segs = plan_segments(map, nmap, seg_start, &arr_len) + 1;
+	tlen[T_OS2] = ttf->os2.len;
+	tlen[T_CMAP] = 4 + 8 + 16 + 8 * segs + 2 * arr_len;
+	tlen[T_CVT] = ttf->cvt.len;
+	tlen[T_GLYF] = glyf_len;
+	tlen[T_HEAD] = 54;
+	tlen[T_HHEA] = 36;
+	tlen[T_HMTX] = 4 * set->n;
+	tlen[T_LOCA] = 4 * (set->n + 1);
+	tlen[T_MAXP] = ttf->maxp.len;
+	tlen[T_NAME] = ttf->name.len;
+	tlen[T_POST] = 32;
+	uint32_t ntables = ttf->cvt.off ? T_N : T_N - 1;
+	uint32_t total = 12 + 16 * ntables;
+	for (int t = 0; t < T_N; t++) {
+		if (t == T_CVT && !ttf->cvt.off)
+			continue;
+		toff[t] = total;
+		total += pad4(tlen[t]);
+	}
+	out = calloc(1, total);
+	if (!out) {
+		r = -ENOMEM;
+		goto out;
+	}
+
+	const uint8_t *m = ttf->map;
+	memcpy(out + toff[T_OS2], m + ttf->os2.off, tlen[T_OS2]);
+	if (ttf->cvt.off)
+		memcpy(out + toff[T_CVT], m + ttf->cvt.off, tlen[T_CVT]);
+	memcpy(out + toff[T_MAXP], m + ttf->maxp.off, tlen[T_MAXP]);
+	wr16(out + toff[T_MAXP] + 4, set->n);
+	memcpy(out + toff[T_NAME], m + ttf->name.off, tlen[T_NAME]);
+	memcpy(out + toff[T_HEAD], m + ttf->head.off, 54);
+	wr32(out + toff[T_HEAD] + 8, 0);  /* checkSumAdjustment, set below */
+	wr16(out + toff[T_HEAD] + 50, 1); /* long loca */
+	memcpy(out + toff[T_HHEA], m + ttf->hhea.off, 36);
+	wr16(out + toff[T_HHEA] + 34, set->n);
+
+	/* post format 3: no glyph names. */
+	uint8_t *post = out + toff[T_POST];
+	wr32(post, 0x00030000);
+	memcpy(post + 4, m + ttf->post.off + 4, 12);
+
+	/* glyf, loca and hmtx in the new order. */
+	uint8_t *glyf = out + toff[T_GLYF];
+	uint8_t *loca = out + toff[T_LOCA];
+	uint8_t *hmtx = out + toff[T_HMTX];
+	const uint8_t *shm = m + ttf->hmtx.off;
+	uint32_t at = 0;
+	for (uint32_t i = 0; i < set->n; i++) {
+		uint16_t g = set->old[i];
+		uint32_t off, gl;
+		r = glyph_range(ttf, g, &off, &gl);
+		if (r < 0)
+			goto out;
+		wr32(loca + 4 * i, at);
+		memcpy(glyf + at, m + off, gl);
+		if (gl >= 10 && (int16_t)rd16(glyf + at) < 0) {
+			r = each_component(glyf + at, gl, renumber_component, set);
+			if (r < 0)
+				goto out;
+		}
+		at += pad4(gl);
+		uint16_t adv;
+		int16_t lsb;
+		if (g < ttf->num_hmetrics) {
+			adv = rd16(shm + 4 * g);
+			lsb = (int16_t)rd16(shm + 4 * g + 2);
+		} else {
+			adv = rd16(shm + 4 * (ttf->num_hmetrics - 1));
+			lsb = (int16_t)rd16(shm + 4 * ttf->num_hmetrics +
+					    2 * (g - ttf->num_hmetrics));
+		}
+		wr16(hmtx + 4 * i, adv);
+		wr16(hmtx + 4 * i + 2, (uint16_t)lsb);
+	}
+	wr32(loca + 4 * set->n, at);
+
+	/* cmap: one (3,1) format 4 subtable. */
+	uint8_t *cm = out + toff[T_CMAP];
+	wr16(cm, 0);
+	wr16(cm + 2, 1);
+	wr16(cm + 4, 3);
+	wr16(cm + 6, 1);
+	wr32(cm + 8, 12);
+	uint8_t *f4 = cm + 12;
+	uint32_t search = search_for(segs), selector = log2_floor(segs);
+	wr16(f4, 4);
+	wr16(f4 + 2, tlen[T_CMAP] - 12);
+	wr16(f4 + 4, 0);
+	wr16(f4 + 6, 2 * segs);
+	wr16(f4 + 8, 2 * search);
+	wr16(f4 + 10, selector);
+	wr16(f4 + 12, 2 * segs - 2 * search);
+	uint8_t *ends = f4 + 14, *starts = ends + 2 * segs + 2;
+	uint8_t *deltas = starts + 2 * segs, *ranges = deltas + 2 * segs;
+	uint8_t *gids = ranges + 2 * segs;
+	uint32_t arr = 0;
+	for (uint32_t sg = 0; sg + 1 < segs; sg++) {
+		uint32_t a = seg_start[sg], b = seg_start[sg + 1];
+		uint16_t first = map[a].cp, last = map[b - 1].cp;
+		wr16(ends + 2 * sg, last);
+		wr16(starts + 2 * sg, first);
+		wr16(deltas + 2 * sg, 0);
+		wr16(ranges + 2 * sg, 2 * (segs - sg) + 2 * arr);
+		for (uint32_t i = a; i < b; i++)
+			wr16(gids + 2 * (arr + map[i].cp - first), map[i].gid);
+		arr += (uint32_t)(last - first) + 1;
+	}
+	wr16(ends + 2 * (segs - 1), 0xFFFF);
+	wr16(starts + 2 * (segs - 1), 0xFFFF);
+	wr16(deltas + 2 * (segs - 1), 1);
+	wr16(ranges + 2 * (segs - 1), 0);
+
+	/* Directory and checksums. */
+	wr32(out, 0x00010000);
+	wr16(out + 4, ntables);
+	wr16(out + 6, 16 * search_for(ntables));
+	wr16(out + 8, log2_floor(ntables));
+	wr16(out + 10, 16 * ntables - 16 * search_for(ntables));
+	uint8_t *rec = out + 12;
+	for (int t = 0; t < T_N; t++) {
+		if (t == T_CVT && !ttf->cvt.off)
+			continue;
+		memcpy(rec, tags[t], 4);
+		wr32(rec + 4, checksum(out + toff[t], tlen[t]));
+		wr32(rec + 8, toff[t]);
+		wr32(rec + 12, tlen[t]);
+		rec += 16;
+	}
+	wr32(out + toff[T_HEAD] + 8, 0xB1B0AFBAu - checksum(out, total));
+
+	*buf = out;
+	*len = total;
+	out = NULL;
+	r = 0;
+out:
+	free(out);
+	free(set);
+	free(seg_start);
+	free(map);
+	free(sorted);
+	return r;
+}

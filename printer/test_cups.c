@@ -1,0 +1,252 @@
+/*
+ * CUPS jobs against the real cupsd and virtual printer of deploy/cups-up:
+ * a 2-label PDF prints, its state is followed to completion, the file lands
+ * in the labels directory and both codes scan from it; a missing queue and a
+ * stopped printer are reported. Skips without AGRICERT_CUPS_SERVER,
+ * AGRICERT_TEST_QUEUE and AGRICERT_TEST_LABELS_DIR.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ac_cups.h"
+#include "ac_error.h"
+#include "ac_label.h"
+#include "ac_test.h"
+
+#define FONT "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+
+static const char *server, *queue, *labels;
+static char tmpdir[] = "/tmp/ac-cups-test-XXXXXX";
+
+static const char *const codes[] = {
+	"HTTPS://AC.EXAMPLE.CN/V/CUPSTESTAAAAQCAIBAEAQCAIBAEAQCAIBAEAQCAIBAEAQCAIBAEAQCAIBAEA1",
+	"HTTPS://AC.EXAMPLE.CN/V/CUPSTESTBBBBQCAIBAEAQCAIBAEAQCAIBAEAQCAIBAEAQCAIBAEAQCAIBAEA2",
+};
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static char *run(const char *cmd)
+{
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return NULL;
+	char *buf = calloc(1, 65536);
+	size_t n = fread(buf, 1, 65535, p);
+	buf[n] = '\0';
+	if (pclose(p) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static int render(unsigned char **pdf, size_t *len)
+{
+	ac_label_renderer *r = NULL;
+	ac_label_size sz;
+	ac_label_data d = {
+		.product = "豇豆",
+		.quantity = "25 千克",
+		.origin = "福建省安溪县凤城镇",
+		.issuer = "张三家庭农场",
+		.contact = "138****5678",
+		.date = "2026-11-23",
+		.number = "AC20261123000123",
+		.promise = "未使用禁用农药、兽药及其他化合物；使用的常规农药、兽药残留不超标。",
+		.basis = "质量安全控制符合要求",
+		.codes = codes,
+		.ncodes = 2,
+	};
+	int rc = ac_label_renderer_new(FONT, &r);
+	if (rc == 0)
+		rc = ac_label_size_parse("60x40", &sz);
+	if (rc == 0)
+		rc = ac_label_render_pdf(r, &sz, &d, pdf, len);
+	ac_label_renderer_free(r);
+	return rc;
+}
+
+/* Polls until the job reaches a final state or `secs` pass; returns the last status. */
+static int wait_job(int id, double secs, ac_job_status *st)
+{
+	double end = now() + secs;
+	int rc;
+	do {
+		ac_cups_error err;
+		rc = ac_cups_job_status(server, queue, id, st, &err);
+		if (rc < 0 || st->state >= AC_JOB_CANCELED)
+			return rc;
+		usleep(50 * 1000);
+	} while (now() < end);
+	return rc;
+}
+
+static void test_print(const unsigned char *pdf, size_t len)
+{
+	ac_cups_error err;
+	ac_job_status st;
+	int id = 0;
+	char path[1024], what[256];
+
+	double t0 = now();
+	int rc =
+	    ac_cups_submit(server, queue, "test labels", "oe_60x40mm_60x40mm", pdf, len, &id, &err);
+	if (!AC_CHECK(rc == 0 && id > 0, "submit a 2-label PDF"))
+		printf("# %d %s (ipp status 0x%04x)\n", rc, err.message, err.ipp_status);
+	AC_CHECK(err.message[0] == '\0' && err.ipp_status == 0, "no error text on success");
+	if (rc != 0)
+		return;
+	rc = wait_job(id, 30, &st);
+	double t1 = now();
+	AC_CHECK(rc == 0 && st.state == AC_JOB_COMPLETED, "the job completes within 30 s");
+	printf("# job %d: %s after %.0f ms (reasons %s; printer %s, %s)\n", id,
+	       ac_job_state_name(st.state), (t1 - t0) * 1e3, st.state_reasons,
+	       ac_printer_state_name(st.printer_state), st.printer_state_reasons);
+	AC_CHECK(strcmp(ac_job_state_name(st.state), "completed") == 0, "state name 'completed'");
+	AC_CHECK(st.printer_state >= 3 && st.printer_state <= 5, "printer state reported");
+
+	/* The print command copies the document once the printer has it. */
+	struct stat sb;
+	int found = 0;
+	char cmd[2048];
+	for (int i = 0; i < 100 && !found; i++) {
+		/* ippeveprinter numbers its own jobs: find ours by content. */
+		snprintf(cmd, sizeof(cmd),
+			 "for f in $(ls -t %s/job-*.pdf 2>/dev/null); do cmp -s \"$f\" %s/sent.pdf"
+			 " && echo \"$f\" && break; done",
+			 labels, tmpdir);
+		char *out = run(cmd);
+		if (out && out[0]) {
+			out[strcspn(out, "\n")] = '\0';
+			snprintf(path, sizeof(path), "%s", out);
+			found = stat(path, &sb) == 0;
+		}
+		free(out);
+		if (!found)
+			usleep(50 * 1000);
+	}
+	AC_CHECK(found, "the PDF lands unchanged in the labels directory");
+	if (!found)
+		return;
+	snprintf(cmd, sizeof(cmd),
+		 "d=$(mktemp -d) && pdftoppm -r 203 -png %s $d/p 2>/dev/null && "
+		 "zbarimg --nodbus -q --raw $d/p-*.png; rc=$?; rm -rf $d; exit $rc",
+		 path);
+	char *out = run(cmd);
+	for (int i = 0; i < 2; i++) {
+		snprintf(what, sizeof(what), "code %d scans from the printed file", i);
+		AC_CHECK(out && strstr(out, codes[i]), what);
+	}
+	free(out);
+}
+
+static void test_errors(const unsigned char *pdf, size_t len)
+{
+	ac_cups_error err;
+	ac_job_status st;
+	int id = -1;
+
+	int rc = ac_cups_submit(server, "no-such-queue", "x", NULL, pdf, len, &id, &err);
+	AC_CHECK(rc == AC_ENOTFOUND && id == 0, "a nonexistent queue: AC_ENOTFOUND, no job");
+	AC_CHECK(err.message[0] != '\0', "... with CUPS' message");
+	printf("# %s\n", err.message);
+
+	rc = ac_cups_submit("127.0.0.1:1", queue, "x", NULL, pdf, len, &id, &err);
+	AC_CHECK(rc == AC_EPRINTER && err.message[0], "no server: AC_EPRINTER with a message");
+	printf("# %s\n", err.message);
+
+	rc = ac_cups_job_status(server, queue, 999999, &st, &err);
+	AC_CHECK(rc == AC_ENOTFOUND, "unknown job: AC_ENOTFOUND");
+	AC_CHECK(ac_cups_submit(server, "bad/queue", "x", NULL, pdf, len, &id, &err) == AC_ERANGE,
+		 "a queue name with '/' is refused");
+	AC_CHECK(ac_cups_submit(server, queue, "x", NULL, pdf, 0, &id, &err) == AC_ERANGE,
+		 "an empty document is refused");
+	AC_CHECK(strcmp(ac_job_state_name(AC_JOB_ABORTED), "failed") == 0 &&
+		     strcmp(ac_job_state_name(42), "unknown") == 0,
+		 "state names");
+}
+
+static void test_stopped(const unsigned char *pdf, size_t len)
+{
+	char cmd[512];
+	ac_cups_error err;
+	ac_job_status st;
+	int id = 0;
+
+	snprintf(cmd, sizeof(cmd), "cupsdisable -h %s -r 'paper out' %s 2>&1", server, queue);
+	char *out = run(cmd);
+	if (!AC_CHECK(out != NULL, "cupsdisable stops the queue")) {
+		free(out);
+		return;
+	}
+	free(out);
+	int rc = ac_cups_submit(server, queue, "held", NULL, pdf, len, &id, &err);
+	AC_CHECK(rc == 0 && id > 0, "a stopped queue still accepts the job");
+	if (rc == 0) {
+		usleep(300 * 1000);
+		rc = ac_cups_job_status(server, queue, id, &st, &err);
+		printf("# job %d: %s (%s); printer %s (%s): %s\n", id, ac_job_state_name(st.state),
+		       st.state_reasons, ac_printer_state_name(st.printer_state),
+		       st.printer_state_reasons, st.message);
+		AC_CHECK(rc == 0 && st.printer_state == 5, "printer state 'stopped'");
+		AC_CHECK(strcmp(ac_printer_state_name(st.printer_state), "stopped") == 0,
+			 "printer state name 'stopped'");
+		AC_CHECK(st.state == AC_JOB_PENDING, "the job waits (pending)");
+		AC_CHECK(strstr(st.printer_state_reasons, "paused") != NULL,
+			 "printer-state-reasons says paused");
+		AC_CHECK(strstr(st.message, "paper out") != NULL, "the stop reason reaches us");
+		AC_CHECK(ac_cups_cancel(server, queue, id, &err) == 0, "cancel the waiting job");
+		rc = ac_cups_job_status(server, queue, id, &st, &err);
+		AC_CHECK(rc == 0 && st.state == AC_JOB_CANCELED, "the job is canceled");
+		AC_CHECK(ac_cups_cancel(server, queue, id, &err) == AC_EPRINTER,
+			 "cancelling it again: AC_EPRINTER");
+	}
+	snprintf(cmd, sizeof(cmd), "cupsenable -h %s %s 2>&1", server, queue);
+	out = run(cmd);
+	AC_CHECK(out != NULL, "cupsenable restarts the queue");
+	free(out);
+}
+
+int main(void)
+{
+	server = getenv("AGRICERT_CUPS_SERVER");
+	queue = getenv("AGRICERT_TEST_QUEUE");
+	labels = getenv("AGRICERT_TEST_LABELS_DIR");
+	if (!server || !*server || !queue || !*queue || !labels || !*labels) {
+		printf("1..0 # SKIP needs AGRICERT_CUPS_SERVER, AGRICERT_TEST_QUEUE and "
+		       "AGRICERT_TEST_LABELS_DIR (deploy/cups-up)\n");
+		return 0;
+	}
+	unsigned char *pdf = NULL;
+	size_t len = 0;
+	if (!AC_CHECK(render(&pdf, &len) == 0, "render a 2-label PDF"))
+		return ac_test_done();
+	char path[1024];
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/sent.pdf", tmpdir);
+	FILE *f = fopen(path, "wb");
+	if (f) {
+		fwrite(pdf, 1, len, f);
+		fclose(f);
+	}
+	test_print(pdf, len);
+	test_errors(pdf, len);
+	test_stopped(pdf, len);
+	free(pdf);
+	unlink(path);
+	rmdir(tmpdir);
+	return ac_test_done();
+}

@@ -1,0 +1,75 @@
+/*
+ * The agricertd application: what every handler reaches through req->app.
+ * Owned by main(); lives as long as the loop. Loop thread only.
+ */
+#ifndef AC_APP_H
+#define AC_APP_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "ac_config.h"
+#include "ac_db.h"
+#include "ac_http.h"
+#include "ac_keys.h"
+
+typedef struct ac_issuer ac_issuer;
+typedef struct ac_printq ac_printq;
+
+typedef struct ac_product {
+	int id;
+	char *name;
+	char *category;
+	char *default_unit;
+	int key_risk;
+} ac_product;
+
+typedef struct ac_app {
+	uv_loop_t *loop;
+	ac_config cfg;
+	ac_db *db;
+	ac_http *http;
+	ac_keyring *keys;
+	ac_issuer *issuer;
+	ac_printq *printq;
+	ac_product *products;
+	int nproducts;
+	int catalog_loaded;
+	uv_timer_t catalog_timer;
+	uv_signal_t sigterm;
+	uv_signal_t sigint;
+	uv_timer_t stop_timer;
+	int stopping;
+} ac_app;
+
+const ac_product *ac_app_product_by_name(const ac_app *app, const char *name);
+const ac_product *ac_app_product_by_id(const ac_app *app, int id);
+
+/* The authenticated caller of a request. */
+typedef struct ac_principal {
+	int subject_id;
+	char role[24];
+	char name[256];
+	char contact[64];
+	char status[16];
+	int64_t region_code;
+} ac_principal;
+
+/*
+ * Checks the bearer token of r. On success calls cb with the principal
+ * (valid during the call); otherwise answers 401 (or 503) itself and cb is
+ * not called. Holds a reference on r meanwhile. Successful look-ups are
+ * cached for 30 s: a revoked token may work that long.
+ */
+typedef void (*ac_auth_cb)(ac_req *r, const ac_principal *p);
+void ac_auth(ac_req *r, ac_auth_cb cb);
+/* Drops the token cache (at exit). */
+void ac_auth_forget(void);
+
+/* Route handlers (service/ac_*.c). */
+void ac_handle_issue(ac_req *r);
+void ac_handle_certificate_get(ac_req *r, const char *id);
+void ac_handle_print_job_get(ac_req *r, const char *id);
+void ac_handle_scan(ac_req *r, const char *payload);
+
+#endif

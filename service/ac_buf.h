@@ -1,0 +1,28 @@
+/*
+ * A growable byte buffer for building SQL parameters and pages. An allocation
+ * failure is sticky: ac_buf_ok() says whether everything fit.
+ */
+#ifndef AC_BUF_H
+#define AC_BUF_H
+
+#include <stddef.h>
+
+typedef struct ac_buf {
+	char *data; /* NUL-terminated while ok */
+	size_t len;
+	size_t cap;
+	int failed;
+} ac_buf;
+
+void ac_buf_init(ac_buf *b);
+void ac_buf_free(ac_buf *b);
+void ac_buf_add(ac_buf *b, const char *s, size_t len);
+void ac_buf_puts(ac_buf *b, const char *s);
+void ac_buf_printf(ac_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s escaped for HTML text and attributes. */
+void ac_buf_html(ac_buf *b, const char *s);
+/* Appends s as a double-quoted element of a PostgreSQL array literal, or NULL. */
+void ac_buf_pg_elem(ac_buf *b, const char *s);
+int ac_buf_ok(const ac_buf *b);
+
+#endif

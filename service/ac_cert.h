@@ -1,0 +1,69 @@
+/*
+ * A certificate as the service handles it: what the issuer asked for, what
+ * signing added, and what the database holds. Conversion to the JSON of the
+ * API and from a database row. Loop thread only.
+ */
+#ifndef AC_CERT_H
+#define AC_CERT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "ac_db.h"
+
+typedef struct ac_cert {
+	uint64_t serial;
+	int kid;
+	int issuer_id;
+	char *issuer_name;
+	int style;
+	int basis;
+	int product_id;
+	char *product_name;
+	int64_t quantity_milli;
+	int unit;
+	char *origin;
+	int64_t origin_code;
+	char *contact;
+	char issued_at[40]; /* ISO 8601 in China Standard Time */
+	int labels;
+	char **codes; /* labels base32 payloads */
+	char *revoked_at;
+	char *revoke_reason;
+	int64_t print_job_id; /* 0: none */
+	char *printer_id;
+	char *print_state;
+	char *request_fp;
+} ac_cert;
+
+/* Frees the members, not c itself. */
+void ac_cert_clear(ac_cert *c);
+
+/* The columns ac_cert_from_row reads, for "SELECT <AC_CERT_COLUMNS> FROM ...". */
+#define AC_CERT_SELECT                                                                             \
+	"SELECT c.serial, c.kid, c.issuer_id, s.name, c.style, c.basis, c.product_id, p.name, "   \
+	"c.quantity_milli, c.unit, c.origin, c.origin_code, c.contact, "                           \
+	"to_char(c.issued_at AT TIME ZONE 'Asia/Shanghai', "                                       \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"+08:00\"'), c.labels, "                                   \
+	"array_to_string(c.item_codes, ','), c.revoked_at, c.revoke_reason, pj.id, "              \
+	"pj.printer_id, pj.state, c.request_fp "                                                   \
+	"FROM certificate c JOIN subject s ON s.id = c.issuer_id "                                 \
+	"JOIN product p ON p.id = c.product_id "                                                   \
+	"LEFT JOIN LATERAL (SELECT id, printer_id, state FROM print_job "                          \
+	"WHERE serial = c.serial ORDER BY id LIMIT 1) pj ON true "
+
+int ac_cert_from_row(const ac_db_result *res, int row, ac_cert *c);
+
+/* The certificate number printed on labels: 12 digits. */
+void ac_cert_number(uint64_t serial, char out[24]);
+
+/* The API's JSON for c; item codes as full URLs under public_url. */
+json_t *ac_cert_json(const ac_cert *c, const char *public_url, int with_items);
+
+/* "25" or "2.5" from thousandths. */
+void ac_quantity_text(int64_t milli, char *out, size_t outsz);
+
+/* Masks the middle of a phone number: 13812345678 -> 138****5678. */
+void ac_mask_contact(const char *in, char *out, size_t outsz);
+
+#endif

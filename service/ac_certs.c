@@ -1,0 +1,529 @@
+/*
+ * POST /api/v1/certificates (issue) and GET /api/v1/certificates/{id}.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ac_app.h"
+#include "ac_cert.h"
+#include "ac_code.h"
+#include "ac_error.h"
+#include "ac_issue.h"
+#include "ac_log.h"
+#include "ac_print.h"
+
+#define MAX_IDEMPOTENCY_KEY 128
+
+typedef struct issue_ctx {
+	ac_issue_job job;
+	ac_req *r;
+	ac_principal p;
+} issue_ctx;
+
+static void issue_ctx_free(issue_ctx *ctx)
+{
+	ac_cert_clear(&ctx->job.cert);
+	free(ctx->job.idempotency_key);
+	free(ctx);
+}
+
+static void respond_field(ac_req *r, int status, const char *code, const char *field,
+			  const char *en, const char *zh)
+{
+	json_t *j = json_pack("{s:{s:s,s:s,s:s,s:s?,s:s}}", "error", "code", code, "message", en,
+			      "message_zh", zh, "field", field, "request_id", r->id_str);
+
+	ac_req_json(r, status, j);
+}
+
+static void respond_unavailable(ac_req *r)
+{
+	ac_req_error(r, 503, "unavailable",
+		     "the database is unavailable; nothing was stored, retry with the same "
+		     "Idempotency-Key",
+		     "系统暂时无法保存，合格证未开具，请稍后重试");
+}
+
+/* 64-bit FNV-1a over the canonical JSON of the request, as hex. */
+static char *fingerprint(json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	uint64_t h = 1469598103934665603ULL;
+	char *out;
+
+	if (text == NULL)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	}
+	free(text);
+	out = malloc(17);
+	if (out != NULL)
+		snprintf(out, 17, "%016llx", (unsigned long long)h);
+	return out;
+}
+
+static int valid_division_code(const char *s)
+{
+	int province;
+
+	if (strlen(s) != 12 || strspn(s, "0123456789") != 12)
+		return 0;
+	province = (s[0] - '0') * 10 + (s[1] - '0');
+	return province >= 11 && province <= 82;
+}
+
+static int utf8_valid(const char *s)
+{
+	/* jansson already guarantees UTF-8; reject control characters. */
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Fills ctx->job.cert from the body. Returns 0, or responds and returns -1.
+ */
+static int parse_issue(ac_req *r, issue_ctx *ctx, json_t *body)
+{
+	static const char *known[] = { "issuer", "product", "quantity", "unit", "origin",
+				       "origin_code", "basis", "contact", "labels", "printer",
+				       "style", NULL };
+	ac_app *app = r->app;
+	ac_cert *c = &ctx->job.cert;
+	const ac_product *product;
+	const char *key;
+	json_t *v;
+	double q;
+	int unit;
+	int basis;
+
+	json_object_foreach(body, key, v)
+	{
+		int ok = 0;
+
+		for (int i = 0; known[i] != NULL; i++)
+			ok |= strcmp(known[i], key) == 0;
+		if (!ok) {
+			respond_field(r, 400, "unknown_field", key, "unknown field in request",
+				      "请求中有无法识别的项目");
+			return -1;
+		}
+	}
+	v = json_object_get(body, "issuer");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) != ctx->p.subject_id)) {
+		respond_field(r, 403, "forbidden_issuer", "issuer",
+			      "you may issue certificates only in your own name",
+			      "只能以自己的名义开具合格证");
+		return -1;
+	}
+	v = json_object_get(body, "style");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) != 1)) {
+		respond_field(r, 400, "invalid_style", "style",
+			      "style must be 1 (producer's promise) for a producer",
+			      "生产者只能开具承诺达标合格证（样式一）");
+		return -1;
+	}
+	v = json_object_get(body, "product");
+	if (!json_is_string(v) || json_string_length(v) == 0) {
+		respond_field(r, 400, "missing_field", "product", "product is required",
+			      "请选择产品名称");
+		return -1;
+	}
+	product = ac_app_product_by_name(app, json_string_value(v));
+	if (product == NULL) {
+		respond_field(r, 422, "unknown_product", "product",
+			      "the product is not in the catalogue",
+			      "产品不在产品目录中，请从列表中选择");
+		return -1;
+	}
+	v = json_object_get(body, "quantity");
+	if (!json_is_number(v)) {
+		respond_field(r, 400, "missing_field", "quantity", "quantity must be a number",
+			      "请填写数量（数字）");
+		return -1;
+	}
+	q = json_number_value(v);
+	if (!(q > 0) || q > 1000000 || fabs(q * 1000 - round(q * 1000)) > 1e-6) {
+		respond_field(r, 400, "invalid_quantity", "quantity",
+			      "quantity must be above 0 and at most 1000000, with at most 3 "
+			      "decimals",
+			      "数量必须大于0、不超过1000000，最多三位小数");
+		return -1;
+	}
+	v = json_object_get(body, "unit");
+	if (v == NULL) {
+		unit = ac_unit_from_name(product->default_unit);
+	} else if (!json_is_string(v)) {
+		unit = -1;
+	} else {
+		unit = ac_unit_from_name(json_string_value(v));
+	}
+	if (unit <= 0) {
+		respond_field(r, 400, "invalid_unit", "unit",
+			      "unit must be one of kg, g, t, jin, piece, head, box, bag",
+			      "计量单位无效，请选择千克、克、吨、斤、个、头、箱、袋等");
+		return -1;
+	}
+	v = json_object_get(body, "origin");
+	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 300 ||
+	    !utf8_valid(json_string_value(v))) {
+		respond_field(r, 400, "invalid_origin", "origin",
+			      "origin is required (at most 100 characters)",
+			      "请填写产地（不超过100个字）");
+		return -1;
+	}
+	c->origin = strdup(json_string_value(v));
+	v = json_object_get(body, "origin_code");
+	if (json_is_integer(v)) {
+		char tmp[24];
+
+		snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
+		json_object_set_new(body, "origin_code", json_string(tmp));
+		v = json_object_get(body, "origin_code");
+	}
+	if (!json_is_string(v) || !valid_division_code(json_string_value(v))) {
+		respond_field(r, 400, "invalid_origin_code", "origin_code",
+			      "origin_code must be a 12-digit administrative division code",
+			      "产地代码必须是12位行政区划代码（省市县乡村）");
+		return -1;
+	}
+	c->origin_code = strtoll(json_string_value(v), NULL, 10);
+	v = json_object_get(body, "basis");
+	basis = json_is_string(v) ? ac_basis_from_name(json_string_value(v)) : -1;
+	if (basis < 0) {
+		respond_field(r, 400, "invalid_basis", "basis",
+			      "basis must be quality_control, self_test or commissioned_test",
+			      "请选择承诺依据：质量安全控制符合要求、自行检测合格或委托检测合格");
+		return -1;
+	}
+	v = json_object_get(body, "contact");
+	if (v != NULL && (!json_is_string(v) || json_string_length(v) > 40 ||
+			  !utf8_valid(json_string_value(v)))) {
+		respond_field(r, 400, "invalid_contact", "contact",
+			      "contact must be a phone number or text of at most 40 bytes",
+			      "联系方式格式错误");
+		return -1;
+	}
+	c->contact = strdup(v != NULL ? json_string_value(v) : ctx->p.contact);
+	if (c->contact == NULL || c->contact[0] == '\0') {
+		respond_field(r, 400, "missing_field", "contact", "contact is required",
+			      "请填写联系方式");
+		return -1;
+	}
+	v = json_object_get(body, "labels");
+	c->labels = 1;
+	if (v != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > app->cfg.max_labels) {
+			char en[96];
+			char zh[96];
+
+			snprintf(en, sizeof(en), "labels must be an integer from 1 to %d",
+				 app->cfg.max_labels);
+			snprintf(zh, sizeof(zh), "标签数量必须是1到%d之间的整数",
+				 app->cfg.max_labels);
+			respond_field(r, 400, "invalid_labels", "labels", en, zh);
+			return -1;
+		}
+		c->labels = (int)json_integer_value(v);
+	}
+	v = json_object_get(body, "printer");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_string(v) || ac_config_printer(&app->cfg, json_string_value(v)) == NULL) {
+			respond_field(r, 422, "unknown_printer", "printer", "no such printer",
+				      "找不到这台打印机，请联系服务站管理员");
+			return -1;
+		}
+		c->printer_id = strdup(json_string_value(v));
+	}
+	c->style = 1;
+	c->basis = basis;
+	c->unit = unit;
+	c->product_id = product->id;
+	c->product_name = strdup(product->name);
+	c->quantity_milli = (int64_t)llround(q * 1000);
+	c->issuer_id = ctx->p.subject_id;
+	c->issuer_name = strdup(ctx->p.name);
+	c->request_fp = fingerprint(body);
+	if (c->origin == NULL || c->product_name == NULL || c->issuer_name == NULL ||
+	    c->request_fp == NULL) {
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		return -1;
+	}
+	return 0;
+}
+
+static void respond_cert(ac_req *r, int status, const ac_cert *c)
+{
+	ac_app *app = r->app;
+
+	ac_req_json(r, status, ac_cert_json(c, app->cfg.public_url, 1));
+}
+
+/* Answers a retried request from the stored certificate. */
+static void on_existing(void *data, const ac_db_result *res, int err, const char *msg);
+
+static int lookup_existing(issue_ctx *ctx)
+{
+	ac_app *app = ctx->r->app;
+	char issuer[16];
+	const char *values[2];
+
+	snprintf(issuer, sizeof(issuer), "%d", ctx->p.subject_id);
+	values[0] = issuer;
+	values[1] = ctx->job.idempotency_key;
+	return ac_db_query(app->db,
+			   AC_CERT_SELECT "WHERE c.issuer_id = $1::int AND c.idempotency_key = $2",
+			   2, values, NULL, on_existing, ctx);
+}
+
+static void on_issued(ac_issue_job *job)
+{
+	issue_ctx *ctx = job->data;
+	ac_req *r = ctx->r;
+	ac_app *app = r->app;
+
+	if (job->err != 0) {
+		respond_unavailable(r);
+		goto out;
+	}
+	if (job->duplicate) {
+		/* Another request with this key won the race: answer with its certificate. */
+		if (lookup_existing(ctx) == 0)
+			return;
+		respond_unavailable(r);
+		goto out;
+	}
+	ac_log_info("issue", "issued certificate %llu with %d labels for subject %d id=%s",
+		    (unsigned long long)job->cert.serial, job->cert.labels, job->cert.issuer_id,
+		    r->id_str);
+	if (job->cert.print_job_id != 0)
+		ac_printq_submit(app->printq, &job->cert);
+	respond_cert(r, 201, &job->cert);
+out:
+	issue_ctx_free(ctx);
+	ac_req_unref(r);
+}
+
+static void submit(issue_ctx *ctx)
+{
+	ac_req *r = ctx->r;
+	ac_app *app = r->app;
+	int rc;
+
+	ctx->job.done = on_issued;
+	ctx->job.data = ctx;
+	rc = ac_issuer_submit(app->issuer, &ctx->job);
+	if (rc != 0) {
+		ac_log_error("issue", "could not issue: %s id=%s", ac_strerror(rc), r->id_str);
+		ac_req_error(r, 503, "no_signing_key", "no signing key is active",
+			     "系统签名密钥未配置，请联系管理员");
+		issue_ctx_free(ctx);
+		ac_req_unref(r);
+	}
+}
+
+static void on_existing(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	issue_ctx *ctx = data;
+	ac_req *r = ctx->r;
+	ac_cert existing;
+
+	if (err != 0) {
+		ac_log_error("issue", "could not look up idempotency key: %s id=%s", msg,
+			     r->id_str);
+		respond_unavailable(r);
+		goto out;
+	}
+	if (ac_db_rows(res) == 0) {
+		if (ctx->job.duplicate) {
+			respond_unavailable(r);
+			goto out;
+		}
+		submit(ctx);
+		return;
+	}
+	if (ac_cert_from_row(res, 0, &existing) != 0) {
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		goto out;
+	}
+	if (existing.request_fp == NULL || ctx->job.cert.request_fp == NULL ||
+	    strcmp(existing.request_fp, ctx->job.cert.request_fp) != 0) {
+		ac_req_error(r, 422, "idempotency_key_reused",
+			     "this Idempotency-Key was used for a different request",
+			     "该请求编号已用于另一张合格证，请勿重复使用");
+	} else {
+		respond_cert(r, 200, &existing);
+	}
+	ac_cert_clear(&existing);
+out:
+	issue_ctx_free(ctx);
+	ac_req_unref(r);
+}
+
+static void issue_authed(ac_req *r, const ac_principal *p)
+{
+	issue_ctx *ctx;
+	json_error_t jerr;
+	json_t *body;
+
+	if (strcmp(p->role, "producer") != 0) {
+		ac_req_error(r, 403, "forbidden", "only a producer may issue a certificate",
+			     "只有生产经营者可以开具合格证");
+		return;
+	}
+	if (strcmp(p->status, "active") != 0) {
+		ac_req_error(r, 403, "subject_inactive",
+			     "your registration is suspended or blacklisted; contact your "
+			     "township office",
+			     "您的主体已被暂停或列入黑名单，暂不能开具合格证，请联系乡镇农安办");
+		return;
+	}
+	if (r->body == NULL) {
+		ac_req_error(r, 400, "invalid_json", "a JSON body is required",
+			     "请求内容为空");
+		return;
+	}
+	body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(body)) {
+		json_decref(body);
+		ac_req_error(r, 400, "invalid_json", "the body is not a JSON object",
+			     "请求内容格式错误");
+		return;
+	}
+	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL) {
+		json_decref(body);
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		return;
+	}
+	ctx->r = r;
+	ctx->p = *p;
+	if (parse_issue(r, ctx, body) != 0) {
+		json_decref(body);
+		issue_ctx_free(ctx);
+		return;
+	}
+	json_decref(body);
+	ac_req_ref(r);
+	if (r->idempotency_key != NULL) {
+		if (strlen(r->idempotency_key) == 0 ||
+		    strlen(r->idempotency_key) > MAX_IDEMPOTENCY_KEY) {
+			ac_req_error(r, 400, "invalid_idempotency_key",
+				     "Idempotency-Key must be 1 to 128 characters",
+				     "请求编号（Idempotency-Key）长度必须为1到128个字符");
+			issue_ctx_free(ctx);
+			ac_req_unref(r);
+			return;
+		}
+		ctx->job.idempotency_key = strdup(r->idempotency_key);
+		if (lookup_existing(ctx) != 0) {
+			respond_unavailable(r);
+			issue_ctx_free(ctx);
+			ac_req_unref(r);
+		}
+		return;
+	}
+	submit(ctx);
+}
+
+void ac_handle_issue(ac_req *r)
+{
+	ac_app *app = r->app;
+
+	if (!app->catalog_loaded) {
+		ac_req_error(r, 503, "starting", "the service is starting, try again",
+			     "系统正在启动，请稍后重试");
+		return;
+	}
+	ac_auth(r, issue_authed);
+}
+
+/* GET /api/v1/certificates/{id} */
+
+typedef struct get_ctx {
+	ac_req *r;
+	ac_principal p;
+	char id[24];
+} get_ctx;
+
+static int may_see(const ac_principal *p, int issuer_id)
+{
+	return p->subject_id == issuer_id || strcmp(p->role, "admin") == 0 ||
+	       strcmp(p->role, "county_regulator") == 0 ||
+	       strcmp(p->role, "township_regulator") == 0 || strcmp(p->role, "inspector") == 0;
+}
+
+static void on_cert_row(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	get_ctx *g = data;
+	ac_req *r = g->r;
+	ac_cert c;
+
+	if (err != 0) {
+		ac_log_error("cert", "could not read certificate: %s id=%s", msg, r->id_str);
+		ac_req_error(r, 503, "unavailable", "the database is unavailable, try again",
+			     "系统暂时无法连接数据库，请稍后重试");
+		goto out;
+	}
+	if (ac_db_rows(res) != 1 || !may_see(&g->p, atoi(ac_db_get(res, 0, 2)))) {
+		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
+		goto out;
+	}
+	if (ac_cert_from_row(res, 0, &c) != 0) {
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		goto out;
+	}
+	respond_cert(r, 200, &c);
+	ac_cert_clear(&c);
+out:
+	free(g);
+	ac_req_unref(r);
+}
+
+static void get_authed(ac_req *r, const ac_principal *p)
+{
+	ac_app *app = r->app;
+	get_ctx *g = r->handler_data;
+	const char *values[1];
+
+	r->handler_data = NULL;
+	r->handler_free = NULL;
+	g->p = *p;
+	values[0] = g->id;
+	ac_req_ref(r);
+	if (ac_db_query(app->db, AC_CERT_SELECT "WHERE c.serial = $1::bigint", 1, values, NULL,
+			on_cert_row, g) != 0) {
+		free(g);
+		ac_req_error(r, 503, "unavailable", "the database is unavailable, try again",
+			     "系统暂时无法连接数据库，请稍后重试");
+		ac_req_unref(r);
+	}
+}
+
+void ac_handle_certificate_get(ac_req *r, const char *id)
+{
+	get_ctx *g;
+
+	if (strlen(id) == 0 || strlen(id) > 15 || strspn(id, "0123456789") != strlen(id)) {
+		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
+		return;
+	}
+	g = calloc(1, sizeof(*g));
+	if (g == NULL) {
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		return;
+	}
+	g->r = r;
+	snprintf(g->id, sizeof(g->id), "%s", id);
+	r->handler_data = g;
+	r->handler_free = free;
+	ac_auth(r, get_authed);
+}

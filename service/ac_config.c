@@ -1,0 +1,250 @@
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ac_config.h"
+#include "ac_error.h"
+
+static void set_str(char **slot, const char *value)
+{
+	free(*slot);
+	*slot = strdup(value);
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+		return AC_ECONFIG;
+	*out = (int)v;
+	return 0;
+}
+
+static int set_listen(ac_config *cfg, const char *value)
+{
+	const char *colon = strrchr(value, ':');
+	int port;
+
+	if (colon == NULL || colon == value)
+		return AC_ECONFIG;
+	if (parse_int(colon + 1, 1, 65535, &port) != 0)
+		return AC_ECONFIG;
+	free(cfg->listen_host);
+	cfg->listen_host = strndup(value, colon - value);
+	cfg->listen_port = port;
+	return 0;
+}
+
+static int add_printer(ac_config *cfg, const char *id, const char *value)
+{
+	char queue[256];
+	char size[64] = "60x40@203";
+	ac_printer_conf *p;
+	int n;
+
+	n = sscanf(value, "%255s %63s", queue, size);
+	if (n < 1 || *id == '\0')
+		return AC_ECONFIG;
+	for (int i = 0; i < cfg->nprinters; i++) {
+		if (strcmp(cfg->printers[i].id, id) == 0) {
+			set_str(&cfg->printers[i].queue, queue);
+			set_str(&cfg->printers[i].size, size);
+			return 0;
+		}
+	}
+	if (cfg->nprinters == AC_CONFIG_MAX_PRINTERS)
+		return AC_ECONFIG;
+	p = &cfg->printers[cfg->nprinters++];
+	p->id = strdup(id);
+	p->queue = strdup(queue);
+	p->size = strdup(size);
+	return 0;
+}
+
+static int set_key(ac_config *cfg, const char *key, const char *value)
+{
+	int v;
+
+	if (strcmp(key, "db") == 0)
+		set_str(&cfg->db, value);
+	else if (strcmp(key, "listen") == 0)
+		return set_listen(cfg, value);
+	else if (strcmp(key, "public_url") == 0)
+		set_str(&cfg->public_url, value);
+	else if (strcmp(key, "keys") == 0)
+		set_str(&cfg->keys_dir, value);
+	else if (strcmp(key, "cups_server") == 0)
+		set_str(&cfg->cups_server, value);
+	else if (strcmp(key, "font") == 0)
+		set_str(&cfg->font, value);
+	else if (strcmp(key, "web") == 0)
+		set_str(&cfg->web_dir, value);
+	else if (strcmp(key, "sql") == 0)
+		set_str(&cfg->sql_dir, value);
+	else if (strcmp(key, "signing_key") == 0)
+		return parse_int(value, 0, 65535, &cfg->signing_kid);
+	else if (strcmp(key, "db_pool") == 0)
+		return parse_int(value, 1, 64, &cfg->db_pool);
+	else if (strcmp(key, "batch_max") == 0)
+		return parse_int(value, 1, 4096, &cfg->batch_max);
+	else if (strcmp(key, "max_body") == 0) {
+		if (parse_int(value, 1024, 16 << 20, &v) != 0)
+			return AC_ECONFIG;
+		cfg->max_body = v;
+	} else if (strcmp(key, "max_labels") == 0)
+		return parse_int(value, 1, 10000, &cfg->max_labels);
+	else if (strcmp(key, "print_timeout") == 0)
+		return parse_int(value, 5, 3600, &cfg->print_timeout);
+	else if (strncmp(key, "printer.", 8) == 0)
+		return add_printer(cfg, key + 8, value);
+	else
+		return AC_ECONFIG;
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int load_file(ac_config *cfg, const char *path, char *err, size_t errsz)
+{
+	char line[1024];
+	FILE *f;
+	int lineno = 0;
+	int r = 0;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errsz, "could not open file \"%s\": %s", path, strerror(errno));
+		return AC_ECONFIG;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *hash = strchr(line, '#');
+		char *eq;
+		char *s;
+
+		lineno++;
+		if (hash != NULL)
+			*hash = '\0';
+		s = trim(line);
+		if (*s == '\0')
+			continue;
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			snprintf(err, errsz, "%s:%d: expected key = value", path, lineno);
+			r = AC_ECONFIG;
+			break;
+		}
+		*eq = '\0';
+		if (set_key(cfg, trim(s), trim(eq + 1)) != 0) {
+			snprintf(err, errsz, "%s:%d: invalid setting \"%s\"", path, lineno,
+				 trim(s));
+			r = AC_ECONFIG;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
+{
+	static const struct {
+		const char *env;
+		const char *key;
+	} envs[] = {
+		{ "AGRICERT_DB", "db" },
+		{ "AGRICERT_LISTEN", "listen" },
+		{ "AGRICERT_PUBLIC_URL", "public_url" },
+		{ "AGRICERT_KEYS", "keys" },
+		{ "AGRICERT_CUPS_SERVER", "cups_server" },
+		{ "AGRICERT_FONT", "font" },
+		{ "AGRICERT_WEB", "web" },
+		{ "AGRICERT_SQL", "sql" },
+		{ "AGRICERT_SIGNING_KEY", "signing_key" },
+		{ "AGRICERT_DB_POOL", "db_pool" },
+	};
+	int r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->db = strdup("dbname=agricert");
+	cfg->listen_host = strdup("127.0.0.1");
+	cfg->listen_port = 8080;
+	cfg->public_url = strdup("http://127.0.0.1:8080");
+	cfg->keys_dir = strdup("var/keys");
+	cfg->cups_server = strdup("127.0.0.1:631");
+	cfg->font = strdup("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc");
+	cfg->web_dir = strdup("service/web");
+	cfg->sql_dir = strdup("sql");
+	cfg->db_pool = 4;
+	cfg->batch_max = 512;
+	cfg->max_body = 65536;
+	cfg->max_labels = 500;
+	cfg->print_timeout = 120;
+
+	if (path == NULL)
+		path = getenv("AGRICERT_CONFIG");
+	/* The local default (deploy/run-local) writes its settings here. */
+	if (path == NULL && access("var/agricert.conf", R_OK) == 0)
+		path = "var/agricert.conf";
+	if (path != NULL && *path != '\0') {
+		r = load_file(cfg, path, err, errsz);
+		if (r != 0)
+			return r;
+	}
+	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
+		const char *v = getenv(envs[i].env);
+
+		if (v == NULL || *v == '\0')
+			continue;
+		if (set_key(cfg, envs[i].key, v) != 0) {
+			snprintf(err, errsz, "invalid %s \"%s\"", envs[i].env, v);
+			return AC_ECONFIG;
+		}
+	}
+	return 0;
+}
+
+void ac_config_free(ac_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->db);
+	free(cfg->listen_host);
+	free(cfg->public_url);
+	free(cfg->keys_dir);
+	free(cfg->cups_server);
+	free(cfg->font);
+	free(cfg->web_dir);
+	free(cfg->sql_dir);
+	for (int i = 0; i < cfg->nprinters; i++) {
+		free(cfg->printers[i].id);
+		free(cfg->printers[i].queue);
+		free(cfg->printers[i].size);
+	}
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const ac_printer_conf *ac_config_printer(const ac_config *cfg, const char *id)
+{
+	for (int i = 0; i < cfg->nprinters; i++) {
+		if (strcmp(cfg->printers[i].id, id) == 0)
+			return &cfg->printers[i];
+	}
+	return NULL;
+}

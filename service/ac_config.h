@@ -1,0 +1,68 @@
+/*
+ * agricertd configuration: one file of `key = value` lines ('#' starts a
+ * comment), then environment overrides. Every setting has a safe default, so
+ * no file is needed for a local run.
+ *
+ *   file key      environment           default
+ *   db            AGRICERT_DB           dbname=agricert
+ *   listen        AGRICERT_LISTEN       127.0.0.1:8080
+ *   public_url    AGRICERT_PUBLIC_URL   http://127.0.0.1:8080
+ *   keys          AGRICERT_KEYS         var/keys
+ *   cups_server   AGRICERT_CUPS_SERVER  127.0.0.1:631
+ *   font          AGRICERT_FONT         /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+ *   web           AGRICERT_WEB          service/web
+ *   sql           AGRICERT_SQL          sql
+ *   signing_key   AGRICERT_SIGNING_KEY  0 (the newest active key)
+ *   db_pool       AGRICERT_DB_POOL      4 connections
+ *   batch_max     -                     512 certificates per group commit
+ *   max_body      -                     65536 bytes
+ *   max_labels    -                     500 labels per certificate
+ *   print_timeout -                     120 seconds before a job is cancelled
+ *   printer.ID    -                     "QUEUE [SIZE]" e.g. "demo-kiosk 60x40@203"
+ *
+ * The file is -c FILE, else $AGRICERT_CONFIG, else var/agricert.conf when it
+ * exists (the local default written by deploy/run-local), else none. Strings are owned by the config and
+ * freed by ac_config_free(). Loop thread only, at start.
+ */
+#ifndef AC_CONFIG_H
+#define AC_CONFIG_H
+
+#include <stddef.h>
+
+#define AC_CONFIG_MAX_PRINTERS 64
+
+typedef struct ac_printer_conf {
+	char *id;    /* as clients name it: "demo-kiosk" */
+	char *queue; /* CUPS queue */
+	char *size;  /* label size "60x40@203" */
+} ac_printer_conf;
+
+typedef struct ac_config {
+	char *db;
+	char *listen_host;
+	int listen_port;
+	char *public_url;
+	char *keys_dir;
+	char *cups_server;
+	char *font;
+	char *web_dir;
+	char *sql_dir;
+	int signing_kid;
+	int db_pool;
+	int batch_max;
+	size_t max_body;
+	int max_labels;
+	int print_timeout;
+	ac_printer_conf printers[AC_CONFIG_MAX_PRINTERS];
+	int nprinters;
+} ac_config;
+
+/* Loads defaults, then the file at path (NULL: AGRICERT_CONFIG or none), then
+ * the environment. Returns 0, or AC_ECONFIG with a message in err. */
+int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz);
+void ac_config_free(ac_config *cfg);
+
+/* Returns the printer with that id, or NULL. */
+const ac_printer_conf *ac_config_printer(const ac_config *cfg, const char *id);
+
+#endif

@@ -1,0 +1,738 @@
+#include <dirent.h>
+#include <errno.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ac_db.h"
+#include "ac_error.h"
+#include "ac_log.h"
+
+#define WAIT_MAX       100000
+#define RECONNECT_MIN  100
+#define RECONNECT_MAX  5000
+
+enum { CONN_DOWN, CONN_CONNECTING, CONN_READY };
+
+typedef struct db_query db_query;
+struct db_query {
+	db_query *next;
+	ac_db_cb cb;
+	void *data;
+	PGresult *res;
+	/* Only for queries waiting for a connection: a copy of the request. */
+	char *sql;
+	int nparams;
+	char **values;
+};
+
+typedef struct db_conn {
+	ac_db *db;
+	int idx;
+	PGconn *pg;
+	uv_poll_t *poll;
+	int fd;
+	int events;
+	int state;
+	db_query *head;
+	db_query *tail;
+	int inflight;
+	uv_timer_t timer;
+	int backoff_ms;
+} db_conn;
+
+struct ac_db {
+	uv_loop_t *loop;
+	char *conninfo;
+	int n;
+	db_conn *conns;
+	db_query *wait_head;
+	db_query *wait_tail;
+	int nwait;
+	int closing;
+	int handles;
+	void (*close_cb)(void *);
+	void *close_data;
+};
+
+static void conn_connect(db_conn *c);
+static void on_poll(uv_poll_t *poll, int status, int events);
+
+static void on_reconnect_timer(uv_timer_t *timer)
+{
+	conn_connect(timer->data);
+}
+
+static void strip_newline(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+}
+
+static void query_deliver(db_query *q, int err, const char *msg)
+{
+	if (err == 0 && q->res != NULL) {
+		ExecStatusType st = PQresultStatus(q->res);
+
+		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+			char buf[512];
+			const char *m = PQresultErrorField(q->res, PG_DIAG_MESSAGE_PRIMARY);
+
+			snprintf(buf, sizeof(buf), "%s", m ? m : PQresStatus(st));
+			q->cb(q->data, q->res, AC_EDB, buf);
+			goto out;
+		}
+		q->cb(q->data, q->res, 0, NULL);
+		goto out;
+	}
+	if (err == 0) {
+		err = AC_EDB;
+		msg = "no result";
+	}
+	q->cb(q->data, NULL, err, msg);
+out:
+	PQclear(q->res);
+	if (q->values != NULL) {
+		for (int i = 0; i < q->nparams; i++)
+			free(q->values[i]);
+	}
+	free(q->values);
+	free(q->sql);
+	free(q);
+}
+
+static void fail_list(db_query **head, db_query **tail, const char *msg)
+{
+	db_query *q = *head;
+
+	*head = NULL;
+	*tail = NULL;
+	while (q != NULL) {
+		db_query *next = q->next;
+
+		query_deliver(q, AC_EDB, msg);
+		q = next;
+	}
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	ac_db *db = h->data;
+
+	if (h->type == UV_POLL)
+		free(h);
+	db->handles--;
+	if (db->closing && db->handles == 0) {
+		void (*cb)(void *) = db->close_cb;
+		void *data = db->close_data;
+
+		free(db->conns);
+		free(db->conninfo);
+		free(db);
+		if (cb != NULL)
+			cb(data);
+	}
+}
+
+static void poll_close(db_conn *c)
+{
+	if (c->poll == NULL)
+		return;
+	uv_poll_stop(c->poll);
+	uv_close((uv_handle_t *)c->poll, on_handle_closed);
+	c->poll = NULL;
+	c->fd = -1;
+	c->events = 0;
+}
+
+static int poll_set(db_conn *c, int events)
+{
+	int fd = PQsocket(c->pg);
+	int r;
+
+	if (fd < 0)
+		return AC_EDB;
+	if (c->poll != NULL && c->fd != fd)
+		poll_close(c);
+	if (c->poll == NULL) {
+		c->poll = malloc(sizeof(*c->poll));
+		if (c->poll == NULL)
+			return -ENOMEM;
+		r = uv_poll_init(c->db->loop, c->poll, fd);
+		if (r != 0) {
+			free(c->poll);
+			c->poll = NULL;
+			return r;
+		}
+		c->poll->data = c->db;
+		c->db->handles++;
+		c->fd = fd;
+		c->events = 0;
+	}
+	if (c->events == events)
+		return 0;
+	c->events = events;
+	return uv_poll_start(c->poll, events, on_poll);
+}
+
+/* Drops the connection, fails what it carried and schedules a reconnect. */
+static void conn_broken(db_conn *c, const char *why)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", why);
+	strip_newline(msg);
+	if (!c->db->closing)
+		ac_log_warn("db", "connection %d lost: %s", c->idx, msg);
+	poll_close(c);
+	PQfinish(c->pg);
+	c->pg = NULL;
+	c->state = CONN_DOWN;
+	c->inflight = 0;
+	fail_list(&c->head, &c->tail, msg);
+	if (c->db->closing)
+		return;
+	uv_timer_start(&c->timer, on_reconnect_timer, c->backoff_ms, 0);
+	c->backoff_ms = c->backoff_ms * 2 > RECONNECT_MAX ? RECONNECT_MAX : c->backoff_ms * 2;
+}
+
+static int conn_send(db_conn *c, const char *sql, int nparams, const char *const *values,
+		     const int *lengths, db_query *q)
+{
+	if (!PQsendQueryParams(c->pg, sql, nparams, NULL, values, lengths, NULL, 0))
+		return AC_EDB;
+	if (!PQpipelineSync(c->pg))
+		return AC_EDB;
+	q->next = NULL;
+	if (c->tail != NULL)
+		c->tail->next = q;
+	else
+		c->head = q;
+	c->tail = q;
+	c->inflight++;
+	return 0;
+}
+
+static void conn_flush(db_conn *c)
+{
+	int r = PQflush(c->pg);
+
+	if (r < 0) {
+		conn_broken(c, PQerrorMessage(c->pg));
+		return;
+	}
+	/* While output is pending, also read: the server may be blocked on us. */
+	if (poll_set(c, r == 1 ? UV_READABLE | UV_WRITABLE : UV_READABLE) != 0)
+		conn_broken(c, "could not poll socket");
+}
+
+static db_conn *pick_conn(ac_db *db)
+{
+	db_conn *best = NULL;
+
+	for (int i = 0; i < db->n; i++) {
+		db_conn *c = &db->conns[i];
+
+		if (c->state != CONN_READY)
+			continue;
+		if (best == NULL || c->inflight < best->inflight)
+			best = c;
+	}
+	return best;
+}
+
+static void dispatch_waiting(ac_db *db)
+{
+	while (db->wait_head != NULL) {
+		db_conn *c = pick_conn(db);
+		db_query *q = db->wait_head;
+
+		if (c == NULL)
+			return;
+		db->wait_head = q->next;
+		if (db->wait_head == NULL)
+			db->wait_tail = NULL;
+		db->nwait--;
+		if (conn_send(c, q->sql, q->nparams, (const char *const *)q->values, NULL, q) !=
+		    0) {
+			query_deliver(q, AC_EDB, "could not send query");
+			conn_broken(c, PQerrorMessage(c->pg));
+			continue;
+		}
+		conn_flush(c);
+	}
+}
+
+static void conn_ready(db_conn *c)
+{
+	if (PQsetnonblocking(c->pg, 1) != 0 || !PQenterPipelineMode(c->pg)) {
+		conn_broken(c, PQerrorMessage(c->pg));
+		return;
+	}
+	c->state = CONN_READY;
+	c->backoff_ms = RECONNECT_MIN;
+	if (poll_set(c, UV_READABLE) != 0) {
+		conn_broken(c, "could not poll socket");
+		return;
+	}
+	ac_log_debug("db", "connection %d ready", c->idx);
+	dispatch_waiting(c->db);
+}
+
+static void conn_connect_step(db_conn *c)
+{
+	switch (PQconnectPoll(c->pg)) {
+	case PGRES_POLLING_READING:
+		if (poll_set(c, UV_READABLE) != 0)
+			conn_broken(c, "could not poll socket");
+		return;
+	case PGRES_POLLING_WRITING:
+		if (poll_set(c, UV_WRITABLE) != 0)
+			conn_broken(c, "could not poll socket");
+		return;
+	case PGRES_POLLING_OK:
+		conn_ready(c);
+		return;
+	default:
+		conn_broken(c, PQerrorMessage(c->pg));
+		return;
+	}
+}
+
+static void conn_connect(db_conn *c)
+{
+	c->pg = PQconnectStart(c->db->conninfo);
+	if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
+		conn_broken(c, c->pg ? PQerrorMessage(c->pg) : "out of memory");
+		return;
+	}
+	c->state = CONN_CONNECTING;
+	conn_connect_step(c);
+}
+
+static void conn_read(db_conn *c)
+{
+	int nulls = 0;
+
+	if (!PQconsumeInput(c->pg)) {
+		conn_broken(c, PQerrorMessage(c->pg));
+		return;
+	}
+	while (c->head != NULL && !PQisBusy(c->pg)) {
+		PGresult *res = PQgetResult(c->pg);
+		db_query *q = c->head;
+		ExecStatusType st;
+
+		if (res == NULL) {
+			if (++nulls > 1)
+				break;
+			continue;
+		}
+		nulls = 0;
+		st = PQresultStatus(res);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			c->head = q->next;
+			if (c->head == NULL)
+				c->tail = NULL;
+			c->inflight--;
+			query_deliver(q, 0, NULL);
+			/* The callback may have closed the pool or broken this connection. */
+			if (c->pg == NULL)
+				return;
+			continue;
+		}
+		/* Keep the first error, else the last result. */
+		if (q->res == NULL) {
+			q->res = res;
+		} else if (PQresultStatus(q->res) == PGRES_FATAL_ERROR) {
+			PQclear(res);
+		} else {
+			PQclear(q->res);
+			q->res = res;
+		}
+	}
+	if (PQstatus(c->pg) == CONNECTION_BAD)
+		conn_broken(c, PQerrorMessage(c->pg));
+}
+
+static void on_poll(uv_poll_t *poll, int status, int events)
+{
+	ac_db *db = poll->data;
+	db_conn *c = NULL;
+
+	for (int i = 0; i < db->n; i++) {
+		if (db->conns[i].poll == poll)
+			c = &db->conns[i];
+	}
+	if (c == NULL || c->pg == NULL)
+		return;
+	if (status < 0) {
+		conn_broken(c, uv_strerror(status));
+		return;
+	}
+	if (c->state == CONN_CONNECTING) {
+		conn_connect_step(c);
+		return;
+	}
+	if (events & UV_READABLE) {
+		conn_read(c);
+		if (c->pg == NULL)
+			return;
+	}
+	conn_flush(c);
+}
+
+int ac_db_new(uv_loop_t *loop, const char *conninfo, int nconn, ac_db **out)
+{
+	ac_db *db;
+
+	*out = NULL;
+	db = calloc(1, sizeof(*db));
+	if (db == NULL)
+		return -ENOMEM;
+	db->loop = loop;
+	db->conninfo = strdup(conninfo);
+	db->n = nconn;
+	db->conns = calloc(nconn, sizeof(*db->conns));
+	if (db->conninfo == NULL || db->conns == NULL) {
+		free(db->conninfo);
+		free(db->conns);
+		free(db);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < nconn; i++) {
+		db_conn *c = &db->conns[i];
+
+		c->db = db;
+		c->idx = i;
+		c->fd = -1;
+		c->backoff_ms = RECONNECT_MIN;
+		uv_timer_init(loop, &c->timer);
+		db->handles++;
+		c->timer.data = c;
+	}
+	for (int i = 0; i < nconn; i++)
+		conn_connect(&db->conns[i]);
+	*out = db;
+	return 0;
+}
+
+static int any_connecting(const ac_db *db)
+{
+	for (int i = 0; i < db->n; i++) {
+		if (db->conns[i].state == CONN_CONNECTING)
+			return 1;
+	}
+	return 0;
+}
+
+int ac_db_query(ac_db *db, const char *sql, int nparams, const char *const *values,
+		const int *lengths, ac_db_cb cb, void *data)
+{
+	db_conn *c;
+	db_query *q;
+
+	if (db == NULL || db->closing)
+		return AC_EDB;
+	q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return -ENOMEM;
+	q->cb = cb;
+	q->data = data;
+	c = pick_conn(db);
+	if (c != NULL) {
+		if (conn_send(c, sql, nparams, values, lengths, q) != 0) {
+			free(q);
+			conn_broken(c, PQerrorMessage(c->pg));
+			return AC_EDB;
+		}
+		conn_flush(c);
+		return 0;
+	}
+	/* No connection ready: wait for one that is connecting, if any. */
+	if (!any_connecting(db) || db->nwait >= WAIT_MAX) {
+		free(q);
+		return AC_EDB;
+	}
+	q->sql = strdup(sql);
+	q->nparams = nparams;
+	q->values = calloc(nparams > 0 ? nparams : 1, sizeof(char *));
+	if (q->sql == NULL || q->values == NULL)
+		goto nomem;
+	for (int i = 0; i < nparams; i++) {
+		if (values[i] == NULL)
+			continue;
+		q->values[i] = lengths ? strndup(values[i], lengths[i]) : strdup(values[i]);
+		if (q->values[i] == NULL)
+			goto nomem;
+	}
+	if (db->wait_tail != NULL)
+		db->wait_tail->next = q;
+	else
+		db->wait_head = q;
+	db->wait_tail = q;
+	db->nwait++;
+	return 0;
+nomem:
+	for (int i = 0; q->values != NULL && i < nparams; i++)
+		free(q->values[i]);
+	free(q->values);
+	free(q->sql);
+	free(q);
+	return -ENOMEM;
+}
+
+int ac_db_ready(const ac_db *db)
+{
+	int n = 0;
+
+	for (int i = 0; i < db->n; i++)
+		n += db->conns[i].state == CONN_READY;
+	return n;
+}
+
+int ac_db_rows(const ac_db_result *res)
+{
+	return res ? PQntuples(res) : 0;
+}
+
+const char *ac_db_get(const ac_db_result *res, int row, int col)
+{
+	if (res == NULL || row >= PQntuples(res) || col >= PQnfields(res))
+		return NULL;
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return PQgetvalue(res, row, col);
+}
+
+int ac_db_getlen(const ac_db_result *res, int row, int col)
+{
+	if (ac_db_get(res, row, col) == NULL)
+		return 0;
+	return PQgetlength(res, row, col);
+}
+
+const char *ac_db_sqlstate(const ac_db_result *res)
+{
+	const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return s ? s : "";
+}
+
+void ac_db_close(ac_db *db, void (*cb)(void *data), void *data)
+{
+	db->closing = 1;
+	db->close_cb = cb;
+	db->close_data = data;
+	fail_list(&db->wait_head, &db->wait_tail, "shutting down");
+	db->nwait = 0;
+	for (int i = 0; i < db->n; i++) {
+		db_conn *c = &db->conns[i];
+
+		uv_timer_stop(&c->timer);
+		c->timer.data = db;
+		uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+		if (c->pg != NULL)
+			conn_broken(c, "shutting down");
+	}
+}
+
+/* Blocking part: the CLI and start-up only. */
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = malloc(n + 1);
+		if (buf != NULL && fread(buf, 1, n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		}
+		if (buf != NULL)
+			buf[n] = '\0';
+	}
+	fclose(f);
+	return buf;
+}
+
+static int exec_ok(PGconn *pg, const char *sql, char *err, size_t errsz)
+{
+	PGresult *res = PQexec(pg, sql);
+	ExecStatusType st = PQresultStatus(res);
+	int r = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		snprintf(err, errsz, "%s", PQerrorMessage(pg));
+		strip_newline(err);
+		r = AC_EDB;
+	}
+	PQclear(res);
+	return r;
+}
+
+int ac_db_migrate(const char *conninfo, const char *sql_dir, char *err, size_t errsz)
+{
+	char *names[1000];
+	int nnames = 0;
+	PGconn *pg = NULL;
+	DIR *dir = NULL;
+	struct dirent *de;
+	int r = AC_EDB;
+
+	err[0] = '\0';
+	pg = PQconnectdb(conninfo);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		snprintf(err, errsz, "could not connect to database: %s", PQerrorMessage(pg));
+		strip_newline(err);
+		goto out;
+	}
+	dir = opendir(sql_dir);
+	if (dir == NULL) {
+		snprintf(err, errsz, "could not open directory \"%s\": %s", sql_dir,
+			 strerror(errno));
+		r = AC_ECONFIG;
+		goto out;
+	}
+	while ((de = readdir(dir)) != NULL && nnames < 1000) {
+		size_t len = strlen(de->d_name);
+
+		if (len > 9 && strcmp(de->d_name + len - 4, ".sql") == 0 &&
+		    strspn(de->d_name, "0123456789") == 4 && de->d_name[4] == '_')
+			names[nnames++] = strdup(de->d_name);
+	}
+	qsort(names, nnames, sizeof(names[0]), cmp_names);
+	if (exec_ok(pg, "SET client_min_messages = warning", err, errsz) != 0 ||
+	    exec_ok(pg, "SELECT pg_advisory_lock(735001)", err, errsz) != 0 ||
+	    exec_ok(pg,
+		    "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, "
+		    "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+		    err, errsz) != 0)
+		goto out;
+	for (int i = 0; i < nnames; i++) {
+		char version[5];
+		const char *params[2];
+		PGresult *res;
+		char *sql;
+		int done;
+		char path[4096];
+
+		memcpy(version, names[i], 4);
+		version[4] = '\0';
+		params[0] = version;
+		params[1] = names[i];
+		res = PQexecParams(pg, "SELECT 1 FROM schema_migrations WHERE version = $1::int", 1,
+				   NULL, params, NULL, NULL, 0);
+		done = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+		PQclear(res);
+		if (done)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", sql_dir, names[i]);
+		sql = read_file(path);
+		if (sql == NULL) {
+			snprintf(err, errsz, "could not read file \"%s\"", path);
+			goto out;
+		}
+		if (exec_ok(pg, "BEGIN", err, errsz) != 0) {
+			free(sql);
+			goto out;
+		}
+		if (exec_ok(pg, sql, err, errsz) != 0) {
+			char inner[512];
+
+			snprintf(inner, sizeof(inner), "%s", err);
+			snprintf(err, errsz, "migration %s failed: %s", names[i], inner);
+			free(sql);
+			PQclear(PQexec(pg, "ROLLBACK"));
+			goto out;
+		}
+		free(sql);
+		res = PQexecParams(pg,
+				   "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)",
+				   2, NULL, params, NULL, NULL, 0);
+		PQclear(res);
+		if (exec_ok(pg, "COMMIT", err, errsz) != 0)
+			goto out;
+		ac_log_info("db", "applied migration %s", names[i]);
+	}
+	r = 0;
+out:
+	for (int i = 0; i < nnames; i++)
+		free(names[i]);
+	if (dir != NULL)
+		closedir(dir);
+	PQfinish(pg);
+	return r;
+}
+
+struct ac_dbsync {
+	PGconn *pg;
+};
+
+int ac_dbsync_open(const char *conninfo, ac_dbsync **out, char *err, size_t errsz)
+{
+	ac_dbsync *db;
+
+	*out = NULL;
+	db = calloc(1, sizeof(*db));
+	if (db == NULL)
+		return -ENOMEM;
+	db->pg = PQconnectdb(conninfo);
+	if (PQstatus(db->pg) != CONNECTION_OK) {
+		snprintf(err, errsz, "could not connect to database: %s", PQerrorMessage(db->pg));
+		strip_newline(err);
+		PQfinish(db->pg);
+		free(db);
+		return AC_EDB;
+	}
+	PQclear(PQexec(db->pg, "SET client_min_messages = warning"));
+	*out = db;
+	return 0;
+}
+
+int ac_dbsync_exec(ac_dbsync *db, const char *sql, int nparams, const char *const *values,
+		   ac_db_result **res, char *err, size_t errsz)
+{
+	PGresult *pr = PQexecParams(db->pg, sql, nparams, NULL, values, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(pr);
+
+	if (res != NULL)
+		*res = NULL;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		snprintf(err, errsz, "%s", PQerrorMessage(db->pg));
+		strip_newline(err);
+		PQclear(pr);
+		return AC_EDB;
+	}
+	if (res != NULL)
+		*res = pr;
+	else
+		PQclear(pr);
+	return 0;
+}
+
+void ac_db_result_free(ac_db_result *res)
+{
+	PQclear(res);
+}
+
+void ac_dbsync_close(ac_dbsync *db)
+{
+	if (db == NULL)
+		return;
+	PQfinish(db->pg);
+	free(db);
+}

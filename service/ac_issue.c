@@ -1,0 +1,392 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ac_buf.h"
+#include "ac_code.h"
+#include "ac_error.h"
+#include "ac_issue.h"
+#include "ac_log.h"
+
+#define SERIAL_BLOCK 4096
+#define MAX_INFLIGHT 4
+/* 2020-01-01 in days since the Unix epoch: day 0 of the code's issue_day. */
+#define DAY_EPOCH 18262
+#define CST_OFFSET (8 * 3600)
+
+struct ac_issuer {
+	uv_loop_t *loop;
+	ac_db *db;
+	const ac_keyring *keys;
+	int batch_max;
+	ac_issue_job *head;
+	ac_issue_job *tail;
+	int npending;
+	int inflight;
+	uint64_t serial_next;
+	uint64_t serial_end;
+	uint64_t spare_block; /* a prefetched block number, or 0 */
+	int fetching;
+};
+
+typedef struct batch {
+	uv_work_t work;
+	ac_issuer *is;
+	ac_issue_job **jobs;
+	int n;
+	const ac_keyring_entry *signer;
+	uint16_t issue_day;
+	int err;
+} batch;
+
+static void kick(ac_issuer *is);
+
+static void batch_free(batch *b)
+{
+	free(b->jobs);
+	free(b);
+}
+
+static void finish_job(ac_issue_job *job, int err)
+{
+	job->err = err;
+	job->done(job);
+}
+
+static void fail_pending(ac_issuer *is, int err)
+{
+	ac_issue_job *job = is->head;
+
+	is->head = NULL;
+	is->tail = NULL;
+	is->npending = 0;
+	while (job != NULL) {
+		ac_issue_job *next = job->next;
+
+		finish_job(job, err);
+		job = next;
+	}
+}
+
+static void on_block(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	ac_issuer *is = data;
+	uint64_t block;
+
+	is->fetching = 0;
+	if (err != 0 || ac_db_rows(res) != 1) {
+		ac_log_error("issue", "could not reserve serials: %s", msg ? msg : "no row");
+		fail_pending(is, AC_EDB);
+		return;
+	}
+	block = strtoull(ac_db_get(res, 0, 0), NULL, 10);
+	if (is->serial_next == is->serial_end) {
+		is->serial_next = block * SERIAL_BLOCK;
+		is->serial_end = is->serial_next + SERIAL_BLOCK;
+	} else {
+		is->spare_block = block;
+	}
+	kick(is);
+}
+
+static void fetch_block(ac_issuer *is)
+{
+	if (is->fetching || is->spare_block != 0)
+		return;
+	if (ac_db_query(is->db, "SELECT nextval('certificate_serial_block')", 0, NULL, NULL,
+			on_block, is) == 0)
+		is->fetching = 1;
+	else if (is->serial_next == is->serial_end)
+		fail_pending(is, AC_EDB);
+}
+
+/* The signing step: thread pool. Touches only its batch. */
+static void sign_batch(uv_work_t *w)
+{
+	batch *b = w->data;
+	char text[256];
+
+	for (int i = 0; i < b->n && b->err == 0; i++) {
+		ac_cert *c = &b->jobs[i]->cert;
+		ac_code_fields f;
+
+		memset(&f, 0, sizeof(f));
+		f.version = AC_CODE_VERSION;
+		f.kid = (uint16_t)c->kid;
+		f.serial = c->serial;
+		f.issue_day = b->issue_day;
+		f.product = (uint16_t)c->product_id;
+		f.quantity_milli = (uint32_t)c->quantity_milli;
+		f.unit = (uint8_t)c->unit;
+		f.issuer = (uint32_t)c->issuer_id;
+		f.origin = (uint64_t)c->origin_code;
+		f.basis = (uint8_t)c->basis;
+		f.style = (uint8_t)c->style;
+		c->codes = calloc(c->labels, sizeof(char *));
+		if (c->codes == NULL) {
+			b->err = -ENOMEM;
+			break;
+		}
+		for (int k = 0; k < c->labels; k++) {
+			int r;
+
+			f.item = (uint16_t)(k + 1);
+			r = ac_code_sign(b->signer->key, &f, text, sizeof(text));
+			if (r != 0) {
+				b->err = r;
+				break;
+			}
+			c->codes[k] = strdup(text);
+			if (c->codes[k] == NULL) {
+				b->err = -ENOMEM;
+				break;
+			}
+		}
+	}
+}
+
+static const char insert_sql[] =
+	"WITH input AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], "
+	"$4::smallint[], $5::smallint[], $6::int[], $7::bigint[], $8::smallint[], $9::text[], "
+	"$10::bigint[], $11::text[], $12::int[], $13::text[], $14::text[], $15::text[], "
+	"$16::text[]) AS t(serial, kid, issuer_id, style, basis, product_id, quantity_milli, "
+	"unit, origin, origin_code, contact, labels, codes, idem, printer_id, fp)), "
+	"ins AS (INSERT INTO certificate (serial, kid, issuer_id, style, basis, product_id, "
+	"quantity_milli, unit, origin, origin_code, contact, labels, item_codes, "
+	"idempotency_key, request_fp, issued_at) "
+	"SELECT serial, kid, issuer_id, style, basis, product_id, quantity_milli, unit, origin, "
+	"origin_code, contact, labels, string_to_array(codes, ','), idem, fp, $17::timestamptz "
+	"FROM input ON CONFLICT (issuer_id, idempotency_key) DO NOTHING RETURNING serial), "
+	"pj AS (INSERT INTO print_job (serial, printer_id) SELECT i.serial, i.printer_id "
+	"FROM input i JOIN ins USING (serial) WHERE i.printer_id IS NOT NULL "
+	"RETURNING id, serial) "
+	"SELECT ins.serial, pj.id FROM ins LEFT JOIN pj USING (serial)";
+
+enum { P_SERIAL, P_KID, P_ISSUER, P_STYLE, P_BASIS, P_PRODUCT, P_QTY, P_UNIT, P_ORIGIN,
+       P_ORIGIN_CODE, P_CONTACT, P_LABELS, P_CODES, P_IDEM, P_PRINTER, P_FP, P_NUM };
+
+static void on_inserted(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	batch *b = data;
+	ac_issuer *is = b->is;
+	int rows = ac_db_rows(res);
+
+	is->inflight--;
+	if (err != 0) {
+		ac_log_error("issue", "could not store %d certificates: %s", b->n, msg);
+		for (int i = 0; i < b->n; i++)
+			finish_job(b->jobs[i], AC_EDB);
+		goto out;
+	}
+	for (int i = 0; i < b->n; i++) {
+		ac_issue_job *job = b->jobs[i];
+		int found = 0;
+
+		for (int k = 0; k < rows; k++) {
+			const char *pj = ac_db_get(res, k, 1);
+
+			if (strtoull(ac_db_get(res, k, 0), NULL, 10) != job->cert.serial)
+				continue;
+			found = 1;
+			job->cert.print_job_id = pj ? strtoll(pj, NULL, 10) : 0;
+			if (pj != NULL) {
+				free(job->cert.print_state);
+				job->cert.print_state = strdup("queued");
+			}
+			break;
+		}
+		job->duplicate = !found;
+		finish_job(job, 0);
+	}
+out:
+	batch_free(b);
+	kick(is);
+}
+
+static void after_sign(uv_work_t *w, int status)
+{
+	batch *b = w->data;
+	ac_issuer *is = b->is;
+	ac_buf p[P_NUM];
+	const char *values[P_NUM + 1];
+	char issued_at[40];
+	int r;
+
+	if (status == 0)
+		status = b->err;
+	if (status != 0) {
+		ac_log_error("issue", "could not sign %d certificates: %s", b->n,
+			     ac_strerror(status));
+		goto fail;
+	}
+	for (int k = 0; k < P_NUM; k++) {
+		ac_buf_init(&p[k]);
+		ac_buf_add(&p[k], "{", 1);
+	}
+	for (int i = 0; i < b->n; i++) {
+		const ac_cert *c = &b->jobs[i]->cert;
+		const char *sep = i ? "," : "";
+
+		ac_buf_printf(&p[P_SERIAL], "%s%llu", sep, (unsigned long long)c->serial);
+		ac_buf_printf(&p[P_KID], "%s%d", sep, c->kid);
+		ac_buf_printf(&p[P_ISSUER], "%s%d", sep, c->issuer_id);
+		ac_buf_printf(&p[P_STYLE], "%s%d", sep, c->style);
+		ac_buf_printf(&p[P_BASIS], "%s%d", sep, c->basis);
+		ac_buf_printf(&p[P_PRODUCT], "%s%d", sep, c->product_id);
+		ac_buf_printf(&p[P_QTY], "%s%lld", sep, (long long)c->quantity_milli);
+		ac_buf_printf(&p[P_UNIT], "%s%d", sep, c->unit);
+		ac_buf_puts(&p[P_ORIGIN], sep);
+		ac_buf_pg_elem(&p[P_ORIGIN], c->origin);
+		ac_buf_printf(&p[P_ORIGIN_CODE], "%s%lld", sep, (long long)c->origin_code);
+		ac_buf_puts(&p[P_CONTACT], sep);
+		ac_buf_pg_elem(&p[P_CONTACT], c->contact);
+		ac_buf_printf(&p[P_LABELS], "%s%d", sep, c->labels);
+		ac_buf_puts(&p[P_CODES], sep);
+		ac_buf_add(&p[P_CODES], "\"", 1);
+		for (int k = 0; k < c->labels; k++) {
+			if (k)
+				ac_buf_add(&p[P_CODES], ",", 1);
+			ac_buf_puts(&p[P_CODES], c->codes[k]);
+		}
+		ac_buf_add(&p[P_CODES], "\"", 1);
+		ac_buf_puts(&p[P_IDEM], sep);
+		ac_buf_pg_elem(&p[P_IDEM], b->jobs[i]->idempotency_key);
+		ac_buf_puts(&p[P_PRINTER], sep);
+		ac_buf_pg_elem(&p[P_PRINTER], c->printer_id);
+		ac_buf_puts(&p[P_FP], sep);
+		ac_buf_pg_elem(&p[P_FP], c->request_fp);
+	}
+	r = 0;
+	for (int k = 0; k < P_NUM; k++) {
+		ac_buf_add(&p[k], "}", 1);
+		if (!ac_buf_ok(&p[k]))
+			r = -ENOMEM;
+		values[k] = p[k].data;
+	}
+	snprintf(issued_at, sizeof(issued_at), "%s", b->jobs[0]->cert.issued_at);
+	values[P_NUM] = issued_at;
+	if (r == 0)
+		r = ac_db_query(is->db, insert_sql, P_NUM + 1, values, NULL, on_inserted, b);
+	for (int k = 0; k < P_NUM; k++)
+		ac_buf_free(&p[k]);
+	if (r == 0)
+		return;
+	ac_log_error("issue", "could not send %d certificates: %s", b->n, ac_strerror(r));
+fail:
+	is->inflight--;
+	for (int i = 0; i < b->n; i++)
+		finish_job(b->jobs[i], status != 0 ? AC_ECRYPTO : AC_EDB);
+	batch_free(b);
+	kick(is);
+}
+
+static void start_batch(ac_issuer *is)
+{
+	uint64_t avail = is->serial_end - is->serial_next;
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+	time_t cst;
+	batch *b;
+	int n;
+
+	n = is->npending < is->batch_max ? is->npending : is->batch_max;
+	if ((uint64_t)n > avail)
+		n = (int)avail;
+	b = calloc(1, sizeof(*b));
+	if (b == NULL || (b->jobs = calloc(n, sizeof(*b->jobs))) == NULL) {
+		free(b);
+		fail_pending(is, -ENOMEM);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	cst = ts.tv_sec + CST_OFFSET;
+	gmtime_r(&cst, &tm);
+	b->is = is;
+	b->signer = is->keys->signer;
+	b->issue_day = (uint16_t)(cst / 86400 - DAY_EPOCH);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	for (int i = 0; i < n; i++) {
+		ac_issue_job *job = is->head;
+		ac_cert *c = &job->cert;
+
+		is->head = job->next;
+		job->next = NULL;
+		c->serial = is->serial_next++;
+		c->kid = b->signer->kid;
+		snprintf(c->issued_at, sizeof(c->issued_at), "%.19s.%03d+08:00", when,
+			 (int)(ts.tv_nsec / 1000000));
+		b->jobs[i] = job;
+	}
+	if (is->head == NULL)
+		is->tail = NULL;
+	is->npending -= n;
+	b->n = n;
+	b->work.data = b;
+	is->inflight++;
+	uv_queue_work(is->loop, &b->work, sign_batch, after_sign);
+}
+
+static void kick(ac_issuer *is)
+{
+	while (is->npending > 0 && is->inflight < MAX_INFLIGHT) {
+		if (is->serial_next == is->serial_end && is->spare_block != 0) {
+			is->serial_next = is->spare_block * SERIAL_BLOCK;
+			is->serial_end = is->serial_next + SERIAL_BLOCK;
+			is->spare_block = 0;
+		}
+		if (is->serial_end - is->serial_next < SERIAL_BLOCK / 2)
+			fetch_block(is);
+		if (is->serial_next == is->serial_end)
+			return;
+		start_batch(is);
+	}
+}
+
+int ac_issuer_new(uv_loop_t *loop, ac_db *db, const ac_keyring *keys, int batch_max,
+		  ac_issuer **out)
+{
+	ac_issuer *is = calloc(1, sizeof(*is));
+
+	*out = NULL;
+	if (is == NULL)
+		return -ENOMEM;
+	is->loop = loop;
+	is->db = db;
+	is->keys = keys;
+	is->batch_max = batch_max;
+	*out = is;
+	return 0;
+}
+
+int ac_issuer_submit(ac_issuer *is, ac_issue_job *job)
+{
+	if (is->keys == NULL || is->keys->signer == NULL)
+		return AC_EKEY;
+	job->next = NULL;
+	if (is->tail != NULL)
+		is->tail->next = job;
+	else
+		is->head = job;
+	is->tail = job;
+	is->npending++;
+	kick(is);
+	return 0;
+}
+
+int ac_issuer_busy(const ac_issuer *is)
+{
+	return is->inflight + is->npending + is->fetching;
+}
+
+void ac_issuer_set_keys(ac_issuer *is, const ac_keyring *keys)
+{
+	is->keys = keys;
+}
+
+void ac_issuer_free(ac_issuer *is)
+{
+	free(is);
+}

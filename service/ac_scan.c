@@ -1,0 +1,242 @@
+/*
+ * GET /v/{payload}: what a phone opens when it scans a label. Checks the
+ * signature first (offline truth), then the database (issued, not revoked),
+ * and answers a Chinese page for a browser or JSON for Accept:
+ * application/json. The page shows what the label shows and no more.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ac_app.h"
+#include "ac_base32.h"
+#include "ac_buf.h"
+#include "ac_cert.h"
+#include "ac_code.h"
+#include "ac_error.h"
+#include "ac_log.h"
+
+typedef struct verdict {
+	const char *status;
+	const char *en;
+	const char *zh;
+} verdict;
+
+static const verdict verdicts[] = {
+	{ "valid", "genuine and valid", "真实有效" },
+	{ "malformed", "this is not an agricert code", "二维码内容无法识别，不是合格证追溯码" },
+	{ "unknown_key", "signed with an unknown key", "签发密钥未知，无法确认真伪" },
+	{ "key_revoked", "signed with a revoked key", "签发密钥已被吊销，该码不可信" },
+	{ "bad_signature", "the signature does not match: forged or altered",
+	  "签名校验失败，可能是伪造或被篡改的合格证" },
+	{ "unknown_certificate", "no such certificate was issued", "系统中查不到该合格证" },
+	{ "unknown_item", "no such label in this certificate", "该合格证没有这个标签序号" },
+	{ "not_issued", "the code does not match the issued one", "该码与系统记录不符" },
+	{ "revoked", "the certificate has been revoked", "该合格证已被撤销" },
+	{ "unconfirmed", "the signature is genuine but the status could not be checked",
+	  "签名真实，但暂时无法查询该合格证的状态" },
+};
+
+static const verdict *find_verdict(const char *status)
+{
+	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
+		if (strcmp(verdicts[i].status, status) == 0)
+			return &verdicts[i];
+	}
+	return &verdicts[1];
+}
+
+typedef struct scan_ctx {
+	ac_req *r;
+	ac_code code;
+	char payload[256];
+} scan_ctx;
+
+static const char page_head[] =
+	"<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+	"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+	"<title>合格证查验</title><style>"
+	"body{font-family:sans-serif;margin:0;background:#f4f6f4;color:#222;font-size:18px}"
+	"main{max-width:560px;margin:0 auto;padding:16px}"
+	".verdict{border-radius:12px;padding:20px;text-align:center;font-size:30px;"
+	"font-weight:bold;color:#fff}"
+	".ok{background:#1a7f37}.bad{background:#c62828}.warn{background:#b26a00}"
+	".sub{font-size:16px;font-weight:normal;margin-top:6px}"
+	"h1{font-size:22px;text-align:center;margin:20px 0 8px}"
+	"table{width:100%;border-collapse:collapse;background:#fff;border-radius:12px}"
+	"th,td{padding:10px 12px;border-bottom:1px solid #e4e4e4;text-align:left;"
+	"vertical-align:top}th{width:6em;color:#555;font-weight:normal}"
+	".promise{background:#fff;border-radius:12px;padding:12px;margin-top:12px;"
+	"font-size:16px}footer{color:#777;font-size:14px;margin-top:16px;text-align:center}"
+	"</style></head><body><main>";
+
+static void row(ac_buf *b, const char *label, const char *value)
+{
+	ac_buf_printf(b, "<tr><th>%s</th><td>", label);
+	ac_buf_html(b, value);
+	ac_buf_puts(b, "</td></tr>");
+}
+
+static void respond_page(ac_req *r, const verdict *v, const ac_cert *c, int item)
+{
+	const char *cls = strcmp(v->status, "valid") == 0	  ? "ok"
+			  : strcmp(v->status, "unconfirmed") == 0 ? "warn"
+								  : "bad";
+	ac_buf b;
+
+	ac_buf_init(&b);
+	ac_buf_puts(&b, page_head);
+	ac_buf_printf(&b, "<div class=\"verdict %s\" data-status=\"%s\">%s%s", cls, v->status,
+		      strcmp(cls, "ok") == 0 ? "✔ " : "✘ ", v->zh);
+	ac_buf_printf(&b, "<div class=\"sub\">%s</div></div>", v->en);
+	if (c != NULL) {
+		char number[24];
+		char qty[64];
+		char contact[64];
+		char idx[48];
+
+		ac_cert_number(c->serial, number);
+		ac_quantity_text(c->quantity_milli, qty, sizeof(qty) - 16);
+		strcat(qty, " ");
+		strcat(qty, ac_unit_name_zh(c->unit));
+		ac_mask_contact(c->contact, contact, sizeof(contact));
+		snprintf(idx, sizeof(idx), "第 %d 件，共 %d 件", item, c->labels);
+		ac_buf_puts(&b, "<h1>承诺达标合格证</h1><table>");
+		row(&b, "产品", c->product_name);
+		row(&b, "数量", qty);
+		row(&b, "产地", c->origin);
+		row(&b, "开具方", c->issuer_name);
+		row(&b, "联系方式", contact);
+		row(&b, "开具时间", c->issued_at);
+		row(&b, "编号", number);
+		row(&b, "标签", idx);
+		row(&b, "承诺依据", ac_basis_name_zh(c->basis));
+		if (c->revoked_at != NULL) {
+			row(&b, "撤销时间", c->revoked_at);
+			row(&b, "撤销原因", c->revoke_reason ? c->revoke_reason : "");
+		}
+		ac_buf_puts(&b, "</table><div class=\"promise\">");
+		ac_buf_puts(&b, "我承诺对生产销售的食用农产品：");
+		ac_buf_html(&b, ac_style_promise_zh(c->style));
+		ac_buf_puts(&b, "</div>");
+	}
+	ac_buf_puts(&b, "<footer>agricert 合格证查验</footer></main></body></html>");
+	if (!ac_buf_ok(&b))
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+	else
+		ac_req_respond(r, 200, "text/html; charset=utf-8", b.data, b.len);
+	ac_buf_free(&b);
+}
+
+static void respond(ac_req *r, const char *status, const ac_cert *c, int item)
+{
+	ac_app *app = r->app;
+	const verdict *v = find_verdict(status);
+	json_t *j;
+
+	if (!ac_req_wants_json(r)) {
+		respond_page(r, v, c, item);
+		return;
+	}
+	j = json_pack("{s:b,s:s,s:s,s:s}", "valid", strcmp(status, "valid") == 0, "status",
+		      status, "message", v->en, "message_zh", v->zh);
+	if (c != NULL) {
+		json_t *cj = ac_cert_json(c, app->cfg.public_url, 0);
+		char contact[64];
+
+		/* The public answer shows what the label shows: a masked phone. */
+		ac_mask_contact(c->contact, contact, sizeof(contact));
+		json_object_set_new(cj, "contact", json_string(contact));
+		json_object_del(cj, "print_job");
+		json_object_set_new(j, "certificate", cj);
+		json_object_set_new(j, "item", json_integer(item));
+	}
+	ac_req_json(r, 200, j);
+}
+
+static void on_scan_row(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	scan_ctx *ctx = data;
+	ac_req *r = ctx->r;
+	int item = ctx->code.f.item;
+	ac_cert c;
+
+	if (err != 0) {
+		ac_log_error("scan", "could not look up certificate: %s id=%s", msg, r->id_str);
+		respond(r, "unconfirmed", NULL, item);
+		goto out;
+	}
+	if (ac_db_rows(res) != 1) {
+		respond(r, "unknown_certificate", NULL, item);
+		goto out;
+	}
+	if (ac_cert_from_row(res, 0, &c) != 0) {
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		goto out;
+	}
+	if (item > c.labels)
+		respond(r, "unknown_item", NULL, item);
+	else if (c.codes[item - 1] == NULL || strcasecmp(c.codes[item - 1], ctx->payload) != 0)
+		respond(r, "not_issued", NULL, item);
+	else if (c.revoked_at != NULL)
+		respond(r, "revoked", &c, item);
+	else
+		respond(r, "valid", &c, item);
+	ac_cert_clear(&c);
+out:
+	free(ctx);
+	ac_req_unref(r);
+}
+
+void ac_handle_scan(ac_req *r, const char *payload)
+{
+	ac_app *app = r->app;
+	const ac_keyring_entry *key;
+	const char *values[1];
+	char serial[24];
+	scan_ctx *ctx;
+	int rc;
+
+	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL) {
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		return;
+	}
+	ctx->r = r;
+	rc = strlen(payload) < sizeof(ctx->payload) ? ac_code_decode(payload, strlen(payload),
+								      &ctx->code)
+						    : AC_EMALFORMED;
+	if (rc != 0) {
+		respond(r, "malformed", NULL, 0);
+		goto fail;
+	}
+	/* Keep the canonical payload text (upper case, no URL around it). */
+	rc = ac_base32_encode(ctx->code.raw, ctx->code.raw_len, ctx->payload,
+			      sizeof(ctx->payload));
+	key = ac_keyring_find(app->keys, ctx->code.f.kid);
+	if (rc < 0 || key == NULL) {
+		respond(r, "unknown_key", NULL, 0);
+		goto fail;
+	}
+	if (ac_code_verify(&ctx->code, key->key) != 0) {
+		respond(r, "bad_signature", NULL, 0);
+		goto fail;
+	}
+	if (key->status == AC_KEY_REVOKED) {
+		respond(r, "key_revoked", NULL, 0);
+		goto fail;
+	}
+	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)ctx->code.f.serial);
+	values[0] = serial;
+	ac_req_ref(r);
+	if (ac_db_query(app->db, AC_CERT_SELECT "WHERE c.serial = $1::bigint", 1, values, NULL,
+			on_scan_row, ctx) != 0) {
+		ac_req_unref(r);
+		respond(r, "unconfirmed", NULL, ctx->code.f.item);
+		goto fail;
+	}
+	return;
+fail:
+	free(ctx);
+}

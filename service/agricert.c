@@ -1,0 +1,347 @@
+/*
+ * agricert: the admin command line. Uses the same configuration as agricertd
+ * (so, run from the project directory after deploy/run-local, it finds the
+ * local database without flags). Blocking libpq: never part of the service.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "ac_code.h"
+#include "ac_config.h"
+#include "ac_db.h"
+#include "ac_error.h"
+#include "ac_keys.h"
+#include "ac_log.h"
+#include "ac_sign.h"
+
+static ac_config cfg;
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: agricert [-c CONFIG] COMMAND\n"
+		"  migrate                          apply sql/ migrations\n"
+		"  key new [--alg ed25519|sm2]      create a signing key\n"
+		"  key list                         list keys and their status\n"
+		"  key activate|retire|revoke KID   change a key's status\n"
+		"  import products|regions FILE.csv import a catalogue (all rows or none)\n"
+		"  subject add KIND NAME CONTACT REGION_CODE   register a subject; prints its id\n"
+		"  token create SUBJECT_ID ROLE     create an access token; prints it once\n");
+	return 2;
+}
+
+static int open_db(ac_dbsync **db)
+{
+	char err[512];
+
+	if (ac_dbsync_open(cfg.db, db, err, sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_migrate(void)
+{
+	char err[1024];
+
+	if (ac_db_migrate(cfg.db, cfg.sql_dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: could not migrate: %s\n", err);
+		return 1;
+	}
+	printf("database is up to date\n");
+	return 0;
+}
+
+static int cmd_key(int argc, char **argv)
+{
+	char err[1024];
+	ac_keyring *ring = NULL;
+	int kid;
+
+	if (argc >= 1 && strcmp(argv[0], "new") == 0) {
+		int alg = AC_ALG_ED25519;
+
+		if (argc == 3 && strcmp(argv[1], "--alg") == 0) {
+			if (strcmp(argv[2], "sm2") == 0)
+				alg = AC_ALG_SM2;
+			else if (strcmp(argv[2], "ed25519") != 0)
+				return usage();
+		} else if (argc != 1) {
+			return usage();
+		}
+		if (ac_keyring_create(cfg.keys_dir, alg, &kid, err, sizeof(err)) != 0) {
+			fprintf(stderr, "agricert: %s\n", err);
+			return 1;
+		}
+		printf("%d\n", kid);
+		return 0;
+	}
+	if (argc == 1 && strcmp(argv[0], "list") == 0) {
+		if (ac_keyring_load(cfg.keys_dir, cfg.signing_kid, &ring, err, sizeof(err)) != 0) {
+			fprintf(stderr, "agricert: %s\n", err);
+			return 1;
+		}
+		printf("%-6s %-8s %-8s %-8s %s\n", "kid", "alg", "status", "private", "signing");
+		for (int i = 0; i < ring->n; i++) {
+			const ac_keyring_entry *e = &ring->entries[i];
+
+			printf("%-6d %-8s %-8s %-8s %s\n", e->kid,
+			       ac_key_alg(e->key) == AC_ALG_SM2 ? "sm2" : "ed25519",
+			       ac_key_status_name(e->status),
+			       ac_key_has_private(e->key) ? "yes" : "no",
+			       e == ring->signer ? "yes" : "");
+		}
+		ac_keyring_free(ring);
+		return 0;
+	}
+	if (argc == 2) {
+		int status = strcmp(argv[0], "activate") == 0 ? AC_KEY_ACTIVE
+			     : strcmp(argv[0], "retire") == 0 ? AC_KEY_RETIRED
+			     : strcmp(argv[0], "revoke") == 0 ? AC_KEY_REVOKED
+							      : 0;
+
+		kid = atoi(argv[1]);
+		if (status == 0 || kid < 1 || kid > 65535)
+			return usage();
+		if (ac_keyring_set_status(cfg.keys_dir, kid, status, err, sizeof(err)) != 0) {
+			fprintf(stderr, "agricert: %s\n", err);
+			return 1;
+		}
+		printf("key %d is now %s\n", kid, ac_key_status_name(status));
+		return 0;
+	}
+	return usage();
+}
+
+/* Splits a CSV line in place (no quoted fields). Returns the field count. */
+static int split_csv(char *line, char **fields, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	while (n < max) {
+		char *comma = strchr(p, ',');
+
+		fields[n++] = p;
+		if (comma == NULL)
+			break;
+		*comma = '\0';
+		p = comma + 1;
+	}
+	return n;
+}
+
+static const char *default_unit(const char *category)
+{
+	if (strcmp(category, "畜禽") == 0)
+		return "head";
+	return "kg";
+}
+
+static int cmd_import(int argc, char **argv)
+{
+	int products;
+	ac_dbsync *db = NULL;
+	char line[2048];
+	char err[512];
+	int rejected = 0;
+	int rows = 0;
+	int lineno = 0;
+	FILE *f;
+	int rc = 1;
+
+	if (argc != 2 || (strcmp(argv[0], "products") != 0 && strcmp(argv[0], "regions") != 0))
+		return usage();
+	products = strcmp(argv[0], "products") == 0;
+	f = fopen(argv[1], "r");
+	if (f == NULL) {
+		fprintf(stderr, "agricert: could not open file \"%s\": %s\n", argv[1],
+			strerror(errno));
+		return 1;
+	}
+	if (open_db(&db) != 0)
+		goto out;
+	if (ac_dbsync_exec(db, "BEGIN", 0, NULL, NULL, err, sizeof(err)) != 0)
+		goto dberr;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *fld[8];
+		int n;
+
+		lineno++;
+		n = split_csv(line, fld, 8);
+		if (lineno == 1 || (n == 1 && fld[0][0] == '\0'))
+			continue; /* header or blank */
+		if (products) {
+			/* name,category,key_risk[,source] */
+			const char *v[4];
+
+			if (n < 3 || fld[0][0] == '\0' || fld[1][0] == '\0') {
+				fprintf(stderr, "line %d: rejected: expected name,category,key_risk\n",
+					lineno);
+				rejected++;
+				continue;
+			}
+			v[0] = fld[0];
+			v[1] = fld[1];
+			v[2] = strcmp(fld[2], "yes") == 0 ? "true" : "false";
+			v[3] = default_unit(fld[1]);
+			if (ac_dbsync_exec(db,
+					   "INSERT INTO product (id, name, category, key_risk, "
+					   "default_unit) SELECT coalesce(max(id), 0) + 1, $1, $2, "
+					   "$3::boolean, $4 FROM product ON CONFLICT (name) DO UPDATE "
+					   "SET category = EXCLUDED.category, key_risk = "
+					   "EXCLUDED.key_risk",
+					   4, v, NULL, err, sizeof(err)) != 0) {
+				fprintf(stderr, "line %d: rejected: %s\n", lineno, err);
+				rejected++;
+				break;
+			}
+		} else {
+			/* code,name,level,parent */
+			const char *v[4];
+
+			if (n < 3 || strlen(fld[0]) != 12 || strspn(fld[0], "0123456789") != 12) {
+				fprintf(stderr,
+					"line %d: rejected: expected a 12-digit code,name,level,"
+					"parent\n",
+					lineno);
+				rejected++;
+				continue;
+			}
+			v[0] = fld[0];
+			v[1] = fld[1];
+			v[2] = fld[2];
+			v[3] = n > 3 && fld[3][0] != '\0' ? fld[3] : NULL;
+			if (ac_dbsync_exec(db,
+					   "INSERT INTO region (code, name, level, parent) VALUES "
+					   "($1::bigint, $2, $3::smallint, $4::bigint) ON CONFLICT "
+					   "(code) DO UPDATE SET name = EXCLUDED.name, level = "
+					   "EXCLUDED.level, parent = EXCLUDED.parent",
+					   4, v, NULL, err, sizeof(err)) != 0) {
+				fprintf(stderr, "line %d: rejected: %s\n", lineno, err);
+				rejected++;
+				break;
+			}
+		}
+		rows++;
+	}
+	if (rejected > 0) {
+		ac_dbsync_exec(db, "ROLLBACK", 0, NULL, NULL, err, sizeof(err));
+		fprintf(stderr, "agricert: %d rows rejected; nothing imported\n", rejected);
+		goto out;
+	}
+	if (ac_dbsync_exec(db, "COMMIT", 0, NULL, NULL, err, sizeof(err)) != 0)
+		goto dberr;
+	printf("imported %d %s\n", rows, argv[0]);
+	rc = 0;
+	goto out;
+dberr:
+	fprintf(stderr, "agricert: %s\n", err);
+out:
+	fclose(f);
+	ac_dbsync_close(db);
+	return rc;
+}
+
+static int cmd_subject(int argc, char **argv)
+{
+	ac_db_result *res = NULL;
+	ac_dbsync *db = NULL;
+	char err[512];
+	int rc = 1;
+
+	if (argc != 5 || strcmp(argv[0], "add") != 0)
+		return usage();
+	if (open_db(&db) != 0)
+		return 1;
+	if (ac_dbsync_exec(db,
+			   "INSERT INTO subject (kind, name, contact, region_code) VALUES ($1, $2, "
+			   "$3, $4::bigint) RETURNING id",
+			   4, (const char *const *)argv + 1, &res, err, sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: could not add subject: %s\n", err);
+		goto out;
+	}
+	printf("%s\n", ac_db_get(res, 0, 0));
+	rc = 0;
+out:
+	ac_db_result_free(res);
+	ac_dbsync_close(db);
+	return rc;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+	unsigned char raw[24];
+	char token[64];
+	const char *v[3];
+	ac_dbsync *db = NULL;
+	char err[512];
+	int rc = 1;
+
+	if (argc != 3 || strcmp(argv[0], "create") != 0)
+		return usage();
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		fprintf(stderr, "agricert: could not read random bytes: %s\n", strerror(errno));
+		return 1;
+	}
+	strcpy(token, "ac_");
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(token + 3 + 2 * i, 3, "%02x", raw[i]);
+	if (open_db(&db) != 0)
+		return 1;
+	v[0] = token;
+	v[1] = argv[1];
+	v[2] = argv[2];
+	if (ac_dbsync_exec(db,
+			   "INSERT INTO api_token (token_hash, subject_id, role) VALUES "
+			   "(sha256(convert_to($1, 'UTF8')), $2::int, $3)",
+			   3, v, NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: could not create token: %s\n", err);
+		goto out;
+	}
+	printf("%s\n", token);
+	rc = 0;
+out:
+	explicit_bzero(token, sizeof(token));
+	ac_dbsync_close(db);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = NULL;
+	char err[1024];
+	int rc;
+
+	if (argc >= 3 && strcmp(argv[1], "-c") == 0) {
+		config_path = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2)
+		return usage();
+	ac_log_set_level(AC_LOG_WARN);
+	if (ac_config_load(&cfg, config_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: could not load configuration: %s\n", err);
+		return 1;
+	}
+	if (strcmp(argv[1], "migrate") == 0)
+		rc = cmd_migrate();
+	else if (strcmp(argv[1], "key") == 0)
+		rc = cmd_key(argc - 2, argv + 2);
+	else if (strcmp(argv[1], "import") == 0)
+		rc = cmd_import(argc - 2, argv + 2);
+	else if (strcmp(argv[1], "subject") == 0)
+		rc = cmd_subject(argc - 2, argv + 2);
+	else if (strcmp(argv[1], "token") == 0)
+		rc = cmd_token(argc - 2, argv + 2);
+	else
+		rc = usage();
+	ac_config_free(&cfg);
+	return rc;
+}

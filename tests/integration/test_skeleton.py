@@ -1,0 +1,227 @@
+"""The walking skeleton end to end (issue 2): a producer's request is signed,
+committed in PostgreSQL, printed through the real cupsd onto the virtual kiosk
+printer, read back from the label with zbarimg, and verified by a scan."""
+import base64
+import glob
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+
+from harness import Service, Tap, http, psql
+
+ISSUE = {
+    "product": "豇豆",
+    "quantity": 25,
+    "unit": "kg",
+    "origin": "福建省安溪县凤城镇",
+    "origin_code": "350524100201",
+    "basis": "quality_control",
+    "contact": "13859001234",
+    "labels": 3,
+    "printer": "demo-kiosk",
+}
+
+
+def payload_of(code):
+    return code.rsplit("/", 1)[1]
+
+
+def b32decode(text):
+    return base64.b32decode(text + "=" * (-len(text) % 8))
+
+
+def main():
+    t = Tap()
+    svc = Service("skeleton")
+    try:
+        run(t, svc)
+    finally:
+        svc.close()
+    t.done()
+
+
+def run(t, svc):
+    svc.setup_demo()
+    svc.start()
+    url = svc.url
+
+    r = http("GET", url + "/healthz")
+    t.ok(r.status == 200 and r.json()["database"] == "ok", "healthz checks the database", r.body)
+
+    # Refusals: each a JSON error with a stable code and both languages.
+    r = http("POST", url + "/api/v1/certificates", ISSUE)
+    t.ok(r.status == 401 and r.json()["error"]["code"] == "unauthorized", "no token: 401", r.body)
+    err = r.json()["error"]
+    t.ok(err["message"] and err["message_zh"], "errors carry an English and a Chinese message", err)
+    r = http("POST", url + "/api/v1/certificates", ISSUE, svc.auth("ac_not_a_token"))
+    t.eq(r.status, 401, "unknown token: 401")
+    r = http("POST", url + "/api/v1/certificates", b"{not json", svc.auth())
+    t.ok(r.status == 400 and r.json()["error"]["code"] == "invalid_json", "bad JSON: 400", r.body)
+    cases = [
+        ({"product": None}, 400, "missing_field"),
+        ({"product": "不存在的菜"}, 422, "unknown_product"),
+        ({"quantity": 0}, 400, "invalid_quantity"),
+        ({"quantity": -3}, 400, "invalid_quantity"),
+        ({"quantity": "25"}, 400, "missing_field"),
+        ({"quantity": 1.23456}, 400, "invalid_quantity"),
+        ({"unit": "furlong"}, 400, "invalid_unit"),
+        ({"origin": ""}, 400, "invalid_origin"),
+        ({"origin_code": "3505241"}, 400, "invalid_origin_code"),
+        ({"origin_code": "990524100201"}, 400, "invalid_origin_code"),
+        ({"basis": "trust_me"}, 400, "invalid_basis"),
+        ({"labels": 0}, 400, "invalid_labels"),
+        ({"labels": 100000}, 400, "invalid_labels"),
+        ({"printer": "no-such-kiosk"}, 422, "unknown_printer"),
+        ({"issuer": svc.producer + 1}, 403, "forbidden_issuer"),
+        ({"colour": "red"}, 400, "unknown_field"),
+    ]
+    before = psql(svc.db, "SELECT count(*) FROM certificate")
+    for change, status, code in cases:
+        body = dict(ISSUE)
+        for k, v in change.items():
+            if v is None:
+                body.pop(k)
+            else:
+                body[k] = v
+        r = http("POST", url + "/api/v1/certificates", body, svc.auth())
+        got = r.json().get("error", {}).get("code") if r.body.startswith(b"{") else None
+        t.ok(r.status == status and got == code, f"{change} refused with {status} {code}", r.body)
+    t.eq(psql(svc.db, "SELECT count(*) FROM certificate"), before, "refused requests stored nothing")
+
+    # Issue with three labels on the kiosk printer.
+    t0 = time.time()
+    r = http("POST", url + "/api/v1/certificates", ISSUE, svc.auth(**{"Idempotency-Key": "kiosk-7-0001"}))
+    t.ok(r.status == 201, "issue: 201", r.body)
+    cert = r.json()
+    items = cert.get("items", [])
+    codes = [i["code"] for i in items]
+    t.eq([i["index"] for i in items], [1, 2, 3], "three items indexed 1..3")
+    t.eq(len(set(codes)), 3, "three distinct item codes")
+    prefix = url.upper() + "/V/"
+    t.ok(all(c.startswith(prefix) and c == c.upper() for c in codes),
+         "codes are upper-case URLs (QR alphanumeric mode)", codes)
+    t.ok(re.fullmatch(r"\d{12}", cert.get("number", "")) is not None, "a 12-digit number", cert.get("number"))
+    t.eq((cert["product"]["name"], cert["quantity"], cert["unit"], cert["basis"], cert["style"]),
+         ("豇豆", 25, "kg", "quality_control", 1), "certificate fields as requested")
+    t.eq(cert["issuer"]["id"], svc.producer, "issuer defaults to the token's subject")
+    t.ok(cert.get("print_job") and cert["print_job"]["id"] > 0, "a print job was created", cert.get("print_job"))
+
+    # Committed before the answer: the row is there with its three codes.
+    row = psql(svc.db, f"SELECT labels, array_length(item_codes, 1), issuer_id FROM certificate WHERE serial = {cert['id']}")
+    t.eq(row, f"3|3|{svc.producer}", "certificate and its item codes are in PostgreSQL")
+
+    # Idempotency: the same request again gives the same certificate, nothing new.
+    r = http("POST", url + "/api/v1/certificates", ISSUE, svc.auth(**{"Idempotency-Key": "kiosk-7-0001"}))
+    t.ok(r.status == 200 and r.json()["id"] == cert["id"] and
+         [i["code"] for i in r.json()["items"]] == codes, "retry with the same Idempotency-Key returns the same certificate", r.body)
+    t.eq(psql(svc.db, "SELECT count(*) FROM certificate WHERE idempotency_key = 'kiosk-7-0001'"), "1",
+         "the retry stored nothing new")
+    other = dict(ISSUE, quantity=30)
+    r = http("POST", url + "/api/v1/certificates", other, svc.auth(**{"Idempotency-Key": "kiosk-7-0001"}))
+    t.ok(r.status == 422 and r.json()["error"]["code"] == "idempotency_key_reused",
+         "the same key for a different request is refused", r.body)
+
+    r = http("GET", url + f"/api/v1/certificates/{cert['id']}", headers=svc.auth())
+    t.ok(r.status == 200 and r.json()["number"] == cert["number"], "GET the certificate back", r.body)
+
+    # The print job reaches the virtual printer and completes.
+    job_id = cert["print_job"]["id"]
+    state = None
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        r = http("GET", url + f"/api/v1/print-jobs/{job_id}", headers=svc.auth())
+        if r.status == 200:
+            state = r.json()["state"]
+            if state in ("completed", "failed", "canceled", "aborted"):
+                break
+        time.sleep(0.2)
+    elapsed = time.time() - t0
+    t.eq(state, "completed", "the print job completes at the virtual printer")
+    t.note(f"request to job completed at the virtual printer: {elapsed * 1000:.0f} ms")
+
+    labels_dir = os.environ.get("AGRICERT_TEST_LABELS_DIR", "")
+    cups_id = r.json().get("cups_job_id") if r.status == 200 else None
+    files = []
+    deadline = time.time() + 20
+    while time.time() < deadline and not files:
+        files = [f for f in glob.glob(os.path.join(labels_dir, "*")) if f"{cups_id}" in os.path.basename(f)] if cups_id else []
+        if not files:
+            files = sorted(glob.glob(os.path.join(labels_dir, "*")), key=os.path.getmtime)[-1:]
+        time.sleep(0.2)
+    t.ok(files, "the label file landed in the labels directory", labels_dir)
+    scanned = []
+    if files:
+        with tempfile.TemporaryDirectory() as d:
+            subprocess.run(["pdftoppm", "-r", "203", "-png", files[-1], os.path.join(d, "p")], check=True)
+            for png in sorted(glob.glob(os.path.join(d, "*.png"))):
+                out = subprocess.run(["zbarimg", "--nodbus", "-q", "--raw", png], capture_output=True, text=True)
+                scanned += [line for line in out.stdout.splitlines() if line]
+    t.eq(sorted(scanned), sorted(codes), "zbarimg reads the three item codes back from the printed pages")
+
+    # Every code scans as genuine; the HTML page says 真实有效.
+    for idx, code in enumerate(codes, 1):
+        r = http("GET", url + "/v/" + payload_of(code), headers={"Accept": "application/json"})
+        body = r.json() if r.status == 200 else {}
+        t.ok(body.get("valid") is True and body.get("status") == "valid" and body.get("item") == idx,
+             f"item {idx} verifies as valid", r.body)
+    r = http("GET", codes[0].replace(prefix, url + "/V/"), headers={"Accept": "text/html"})
+    t.ok(r.status == 200 and "真实有效" in r.text and "豇豆" in r.text, "the scan page says 真实有效", r.text[:200])
+    t.ok("13859001234" not in r.text and "138****1234" in r.text, "the public page masks the phone number")
+
+    # A code with one changed character is not genuine.
+    p = payload_of(codes[0])
+    pos = 40
+    changed = p[:pos] + ("A" if p[pos] != "A" else "B") + p[pos + 1:]
+    r = http("GET", url + "/v/" + changed, headers={"Accept": "application/json"})
+    t.ok(r.status == 200 and r.json()["valid"] is False and r.json()["status"] in ("bad_signature", "malformed"),
+         "a code with one changed character verifies as invalid", r.body)
+    r = http("GET", url + "/v/NOT-A-CODE", headers={"Accept": "application/json"})
+    t.ok(r.json()["status"] == "malformed", "garbage is malformed, not a crash", r.body)
+    r = http("GET", url + "/v/" + changed)
+    t.ok("真实有效" not in r.text and "签名校验失败" in r.text, "the page for a forged code says so in Chinese", r.text[:300])
+
+    # Offline: the published key and the openssl command line agree.
+    r = http("GET", url + "/api/v1/keys")
+    keys = r.json()["keys"]
+    t.ok(len(keys) == 1 and keys[0]["alg"] == "Ed25519" and "PUBLIC KEY" in keys[0]["pem"] and
+         "PRIVATE" not in r.text, "GET /api/v1/keys publishes the public key only", r.body)
+    with tempfile.TemporaryDirectory() as d:
+        pub = os.path.join(d, "pub.pem")
+        with open(pub, "w") as f:
+            f.write(keys[0]["pem"])
+
+        def openssl_verifies(payload_text):
+            raw = b32decode(payload_text)
+            with open(os.path.join(d, "msg"), "wb") as f:
+                f.write(raw[:30])
+            with open(os.path.join(d, "sig"), "wb") as f:
+                f.write(raw[30:])
+            out = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin",
+                                  "-in", os.path.join(d, "msg"), "-sigfile", os.path.join(d, "sig")],
+                                 capture_output=True, text=True)
+            return out.returncode == 0
+
+        t.ok(all(openssl_verifies(payload_of(c)) for c in codes), "openssl pkeyutl -verify accepts every genuine code")
+        raw = bytearray(b32decode(payload_of(codes[1])))
+        raw[20] ^= 0x01
+        t.ok(not openssl_verifies(base64.b32encode(bytes(raw)).decode().rstrip("=")),
+             "openssl rejects a code with one flipped bit")
+
+    # One log line per request, with method, path, status, duration and id.
+    log = svc.read_log()
+    t.ok(re.search(r"http: POST /api/v1/certificates 201 [0-9.]+ms id=\S+", log) is not None,
+         "requests are logged with method, path, status, duration and id", log[-2000:])
+
+    # SIGTERM: stop accepting, finish in flight, exit cleanly.
+    rc = svc.stop(signal.SIGTERM)
+    t.eq(rc, 0, "SIGTERM stops agricertd cleanly")
+    t.ok("stopped" in svc.read_log(), "the log says it stopped")
+    t.ok(psql(svc.db, f"SELECT count(*) FROM certificate WHERE serial = {cert['id']}") == "1",
+         "the certificate outlives the service")
+
+
+if __name__ == "__main__":
+    main()
