@@ -75,11 +75,11 @@ typedef struct auth_ctx {
 } auth_ctx;
 
 static const char auth_sql[] =
-	"SELECT t.subject_id, t.role, s.name, coalesce(s.contact, ''), s.status, "
-	"coalesce(s.region_code, 0) "
-	"FROM api_token t JOIN subject s ON s.id = t.subject_id "
-	"WHERE t.token_hash = sha256(convert_to($1, 'UTF8')) AND t.revoked_at IS NULL "
-	"AND (t.expires_at IS NULL OR t.expires_at > now())";
+    "SELECT t.subject_id, t.role, s.name, coalesce(s.contact, ''), s.status, "
+    "coalesce(s.region_code, 0) "
+    "FROM api_token t JOIN subject s ON s.id = t.subject_id "
+    "WHERE t.token_hash = sha256(convert_to($1, 'UTF8')) AND t.revoked_at IS NULL "
+    "AND (t.expires_at IS NULL OR t.expires_at > now())";
 
 static void on_auth(void *data, const ac_db_result *res, int err, const char *msg)
 {

@@ -146,16 +146,15 @@ json_t *ac_cert_json(const ac_cert *c, const char *public_url, int with_items)
 			if (c->codes[i] == NULL ||
 			    ac_code_url(public_url, c->codes[i], url, sizeof(url)) < 0)
 				continue;
-			json_array_append_new(items, json_pack("{s:i,s:s}", "index", i + 1,
-							       "code", url));
+			json_array_append_new(items,
+					      json_pack("{s:i,s:s}", "index", i + 1, "code", url));
 		}
 		json_object_set_new(j, "items", items);
 	}
 	if (c->print_job_id != 0)
 		json_object_set_new(j, "print_job",
-				    json_pack("{s:I,s:s?,s:s?}", "id",
-					      (json_int_t)c->print_job_id, "printer",
-					      c->printer_id, "state", c->print_state));
+				    json_pack("{s:I,s:s?,s:s?}", "id", (json_int_t)c->print_job_id,
+					      "printer", c->printer_id, "state", c->print_state));
 	else
 		json_object_set_new(j, "print_job", json_null());
 	return j;

@@ -92,9 +92,9 @@ static int utf8_valid(const char *s)
  */
 static int parse_issue(ac_req *r, issue_ctx *ctx, json_t *body)
 {
-	static const char *known[] = { "issuer", "product", "quantity", "unit", "origin",
-				       "origin_code", "basis", "contact", "labels", "printer",
-				       "style", NULL };
+	static const char *known[] = { "issuer", "product",	"quantity", "unit",
+				       "origin", "origin_code", "basis",    "contact",
+				       "labels", "printer",	"style",    NULL };
 	ac_app *app = r->app;
 	ac_cert *c = &ctx->job.cert;
 	const ac_product *product;
@@ -236,7 +236,8 @@ static int parse_issue(ac_req *r, issue_ctx *ctx, json_t *body)
 	}
 	v = json_object_get(body, "printer");
 	if (v != NULL && !json_is_null(v)) {
-		if (!json_is_string(v) || ac_config_printer(&app->cfg, json_string_value(v)) == NULL) {
+		if (!json_is_string(v) ||
+		    ac_config_printer(&app->cfg, json_string_value(v)) == NULL) {
 			respond_field(r, 422, "unknown_printer", "printer", "no such printer",
 				      "找不到这台打印机，请联系服务站管理员");
 			return -1;
@@ -387,8 +388,7 @@ static void issue_authed(ac_req *r, const ac_principal *p)
 		return;
 	}
 	if (r->body == NULL) {
-		ac_req_error(r, 400, "invalid_json", "a JSON body is required",
-			     "请求内容为空");
+		ac_req_error(r, 400, "invalid_json", "a JSON body is required", "请求内容为空");
 		return;
 	}
 	body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);

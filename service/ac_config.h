@@ -21,8 +21,8 @@
  *   printer.ID    -                     "QUEUE [SIZE]" e.g. "demo-kiosk 60x40@203"
  *
  * The file is -c FILE, else $AGRICERT_CONFIG, else var/agricert.conf when it
- * exists (the local default written by deploy/run-local), else none. Strings are owned by the config and
- * freed by ac_config_free(). Loop thread only, at start.
+ * exists (the local default written by deploy/run-local), else none. Strings are owned by the
+ * config and freed by ac_config_free(). Loop thread only, at start.
  */
 #ifndef AC_CONFIG_H
 #define AC_CONFIG_H

@@ -9,9 +9,9 @@
 #include "ac_error.h"
 #include "ac_log.h"
 
-#define WAIT_MAX       100000
-#define RECONNECT_MIN  100
-#define RECONNECT_MAX  5000
+#define WAIT_MAX      100000
+#define RECONNECT_MIN 100
+#define RECONNECT_MAX 5000
 
 enum { CONN_DOWN, CONN_CONNECTING, CONN_READY };
 
@@ -660,9 +660,9 @@ int ac_db_migrate(const char *conninfo, const char *sql_dir, char *err, size_t e
 			goto out;
 		}
 		free(sql);
-		res = PQexecParams(pg,
-				   "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)",
-				   2, NULL, params, NULL, NULL, 0);
+		res = PQexecParams(
+		    pg, "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)", 2,
+		    NULL, params, NULL, NULL, 0);
 		PQclear(res);
 		if (exec_ok(pg, "COMMIT", err, errsz) != 0)
 			goto out;

@@ -109,12 +109,11 @@ static void log_request(ac_req *r, int status)
 	uint64_t us = (ac_now_ns() - r->start_ns) / 1000;
 
 	ac_log_info("http", "%s %s %d %llu.%03llums id=%s peer=%s%s", r->method, r->path, status,
-		    (unsigned long long)(us / 1000), (unsigned long long)(us % 1000),
-		    r->id_str, r->peer, r->gone ? " (client gone)" : "");
+		    (unsigned long long)(us / 1000), (unsigned long long)(us % 1000), r->id_str,
+		    r->peer, r->gone ? " (client gone)" : "");
 }
 
-void ac_req_respond(ac_req *r, int status, const char *content_type, const char *body,
-		    size_t len)
+void ac_req_respond(ac_req *r, int status, const char *content_type, const char *body, size_t len)
 {
 	req_private *rp = (req_private *)r;
 	h2o_req_t *req = rp->h2o;
@@ -280,8 +279,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
 	r->path = strndup(req->path.base, plen);
 	if (req->query_at != SIZE_MAX)
-		r->query = strndup(req->path.base + req->query_at + 1,
-				   req->path.len - req->query_at - 1);
+		r->query =
+		    strndup(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
 	if (req->entity.base != NULL) {
 		r->body = strndup(req->entity.base, req->entity.len);
 		r->body_len = req->entity.len;
@@ -301,8 +300,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 		return 0;
 	}
 	if (url_decode(r->path, 0) != 0) {
-		ac_req_error(r, 400, "bad_path", "the path has an invalid escape",
-			     "网址格式错误");
+		ac_req_error(r, 400, "bad_path", "the path has an invalid escape", "网址格式错误");
 		return 0;
 	}
 	if (req->entity.len > http->opts.max_body) {
@@ -364,8 +362,8 @@ int ac_http_new(uv_loop_t *loop, const ac_http_opts *opts, ac_http **out)
 	h2o_config_init(&http->config);
 	http->config.server_name = h2o_iovec_init(H2O_STRLIT("agricertd"));
 	http->config.max_request_entity_size = opts->max_body;
-	host = h2o_config_register_host(&http->config, h2o_iovec_init(H2O_STRLIT("default")),
-					65535);
+	host =
+	    h2o_config_register_host(&http->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	path = h2o_config_register_path(host, "/", 0);
 	handler = (http_handler *)h2o_create_handler(path, sizeof(*handler));
 	handler->super.on_req = on_req;

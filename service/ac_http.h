@@ -25,24 +25,24 @@ typedef struct ac_req ac_req;
 
 struct ac_req {
 	ac_http *http;
-	void *app;              /* the application given to ac_http_new */
+	void *app; /* the application given to ac_http_new */
 	uint64_t id;
-	char id_str[17];        /* request id, hex, also sent as X-Request-Id */
+	char id_str[17]; /* request id, hex, also sent as X-Request-Id */
 	uint64_t start_ns;
 	int refs;
 	int responded;
-	int gone;               /* the client has left */
+	int gone; /* the client has left */
 	char method[8];
-	char *path;             /* decoded path without the query, NUL-terminated */
-	char *query;            /* raw query string without '?', or NULL */
-	char *body;             /* request body, NUL-terminated, or NULL */
+	char *path;  /* decoded path without the query, NUL-terminated */
+	char *query; /* raw query string without '?', or NULL */
+	char *body;  /* request body, NUL-terminated, or NULL */
 	size_t body_len;
-	char *authorization;    /* header values, or NULL */
+	char *authorization; /* header values, or NULL */
 	char *idempotency_key;
 	char *accept;
 	char *content_type;
-	char peer[64];          /* client address */
-	void *handler_data;     /* free for the handler's use */
+	char peer[64];		      /* client address */
+	void *handler_data;	      /* free for the handler's use */
 	void (*handler_free)(void *); /* called on handler_data when the request is freed */
 };
 
@@ -55,8 +55,8 @@ typedef int (*ac_http_router)(ac_req *r);
 typedef struct ac_http_opts {
 	const char *host;
 	int port;
-	const char *web_dir;    /* static files under /, or NULL */
-	size_t max_body;        /* requests with a larger body get 413 */
+	const char *web_dir; /* static files under /, or NULL */
+	size_t max_body;     /* requests with a larger body get 413 */
 	ac_http_router router;
 	void *app;
 } ac_http_opts;
@@ -76,8 +76,7 @@ void ac_req_ref(ac_req *r);
 void ac_req_unref(ac_req *r);
 
 /* Responses. Each copies body; json is stolen. Only the first response counts. */
-void ac_req_respond(ac_req *r, int status, const char *content_type, const char *body,
-		    size_t len);
+void ac_req_respond(ac_req *r, int status, const char *content_type, const char *body, size_t len);
 void ac_req_json(ac_req *r, int status, json_t *json);
 /* {"error": {"code", "message", "message_zh"}} */
 void ac_req_error(ac_req *r, int status, const char *code, const char *message,

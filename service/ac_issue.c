@@ -13,7 +13,7 @@
 #define SERIAL_BLOCK 4096
 #define MAX_INFLIGHT 4
 /* 2020-01-01 in days since the Unix epoch: day 0 of the code's issue_day. */
-#define DAY_EPOCH 18262
+#define DAY_EPOCH  18262
 #define CST_OFFSET (8 * 3600)
 
 struct ac_issuer {
@@ -148,24 +148,41 @@ static void sign_batch(uv_work_t *w)
 }
 
 static const char insert_sql[] =
-	"WITH input AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], "
-	"$4::smallint[], $5::smallint[], $6::int[], $7::bigint[], $8::smallint[], $9::text[], "
-	"$10::bigint[], $11::text[], $12::int[], $13::text[], $14::text[], $15::text[], "
-	"$16::text[]) AS t(serial, kid, issuer_id, style, basis, product_id, quantity_milli, "
-	"unit, origin, origin_code, contact, labels, codes, idem, printer_id, fp)), "
-	"ins AS (INSERT INTO certificate (serial, kid, issuer_id, style, basis, product_id, "
-	"quantity_milli, unit, origin, origin_code, contact, labels, item_codes, "
-	"idempotency_key, request_fp, issued_at) "
-	"SELECT serial, kid, issuer_id, style, basis, product_id, quantity_milli, unit, origin, "
-	"origin_code, contact, labels, string_to_array(codes, ','), idem, fp, $17::timestamptz "
-	"FROM input ON CONFLICT (issuer_id, idempotency_key) DO NOTHING RETURNING serial), "
-	"pj AS (INSERT INTO print_job (serial, printer_id) SELECT i.serial, i.printer_id "
-	"FROM input i JOIN ins USING (serial) WHERE i.printer_id IS NOT NULL "
-	"RETURNING id, serial) "
-	"SELECT ins.serial, pj.id FROM ins LEFT JOIN pj USING (serial)";
+    "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], "
+    "$4::smallint[], $5::smallint[], $6::int[], $7::bigint[], $8::smallint[], $9::text[], "
+    "$10::bigint[], $11::text[], $12::int[], $13::text[], $14::text[], $15::text[], "
+    "$16::text[]) AS t(serial, kid, issuer_id, style, basis, product_id, quantity_milli, "
+    "unit, origin, origin_code, contact, labels, codes, idem, printer_id, fp)), "
+    "ins AS (INSERT INTO certificate (serial, kid, issuer_id, style, basis, product_id, "
+    "quantity_milli, unit, origin, origin_code, contact, labels, item_codes, "
+    "idempotency_key, request_fp, issued_at) "
+    "SELECT serial, kid, issuer_id, style, basis, product_id, quantity_milli, unit, origin, "
+    "origin_code, contact, labels, string_to_array(codes, ','), idem, fp, $17::timestamptz "
+    "FROM input ON CONFLICT (issuer_id, idempotency_key) DO NOTHING RETURNING serial), "
+    "pj AS (INSERT INTO print_job (serial, printer_id) SELECT i.serial, i.printer_id "
+    "FROM input i JOIN ins USING (serial) WHERE i.printer_id IS NOT NULL "
+    "RETURNING id, serial) "
+    "SELECT ins.serial, pj.id FROM ins LEFT JOIN pj USING (serial)";
 
-enum { P_SERIAL, P_KID, P_ISSUER, P_STYLE, P_BASIS, P_PRODUCT, P_QTY, P_UNIT, P_ORIGIN,
-       P_ORIGIN_CODE, P_CONTACT, P_LABELS, P_CODES, P_IDEM, P_PRINTER, P_FP, P_NUM };
+enum {
+	P_SERIAL,
+	P_KID,
+	P_ISSUER,
+	P_STYLE,
+	P_BASIS,
+	P_PRODUCT,
+	P_QTY,
+	P_UNIT,
+	P_ORIGIN,
+	P_ORIGIN_CODE,
+	P_CONTACT,
+	P_LABELS,
+	P_CODES,
+	P_IDEM,
+	P_PRINTER,
+	P_FP,
+	P_NUM
+};
 
 static void on_inserted(void *data, const ac_db_result *res, int err, const char *msg)
 {

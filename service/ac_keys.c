@@ -235,8 +235,7 @@ int ac_keyring_create(const char *dir, int alg, int *kid, char *err, size_t errs
 
 	*kid = 0;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, errsz, "could not create directory \"%s\": %s", dir,
-			 strerror(errno));
+		snprintf(err, errsz, "could not create directory \"%s\": %s", dir, strerror(errno));
 		return -errno;
 	}
 	d = opendir(dir);

@@ -14,7 +14,7 @@ void ac_log_set_level(int level);
 int ac_log_level_from_name(const char *name);
 
 void ac_log(int level, const char *group, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define ac_log_debug(g, ...) ac_log(AC_LOG_DEBUG, (g), __VA_ARGS__)
 #define ac_log_info(g, ...)  ac_log(AC_LOG_INFO, (g), __VA_ARGS__)

@@ -54,8 +54,8 @@ static void render_and_submit(uv_work_t *req)
 	if (w->err != 0)
 		return;
 	snprintf(title, sizeof(title), "certificate %s", w->data.number);
-	w->err = ac_cups_submit(w->server, w->queue, title, NULL, pdf, len, &w->cups_job_id,
-				&w->cerr);
+	w->err =
+	    ac_cups_submit(w->server, w->queue, title, NULL, pdf, len, &w->cups_job_id, &w->cerr);
 	free(pdf);
 }
 
@@ -85,8 +85,9 @@ static void after_submit(uv_work_t *req, int status)
 	snprintf(cups_id, sizeof(cups_id), "%d", w->cups_job_id);
 	values[0] = id;
 	if (w->err == 0) {
-		ac_log_info("print", "job %lld at CUPS as %s/%d after %.1f ms", (long long)w->job_id,
-			    w->queue, w->cups_job_id, (ac_now_ns() - w->t0) / 1e6);
+		ac_log_info("print", "job %lld at CUPS as %s/%d after %.1f ms",
+			    (long long)w->job_id, w->queue, w->cups_job_id,
+			    (ac_now_ns() - w->t0) / 1e6);
 		values[1] = cups_id;
 		values[2] = "pending";
 		values[3] = NULL;
@@ -250,7 +251,8 @@ static void after_query_cups(uv_work_t *req, int status)
 	j = job_json(w->id, w->serial, w->printer_id, state,
 		     w->st.state_reasons[0] ? w->st.state_reasons : NULL, w->cups_job_id);
 	json_object_set_new(j, "pages_completed", json_integer(w->st.pages_completed));
-	json_object_set_new(j, "printer_state", json_string(ac_printer_state_name(w->st.printer_state)));
+	json_object_set_new(j, "printer_state",
+			    json_string(ac_printer_state_name(w->st.printer_state)));
 	json_object_set_new(j, "printer_state_reasons", json_string(w->st.printer_state_reasons));
 	if (w->st.message[0] != '\0')
 		json_object_set_new(j, "message", json_string(w->st.message));

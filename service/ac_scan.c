@@ -54,22 +54,22 @@ typedef struct scan_ctx {
 } scan_ctx;
 
 static const char page_head[] =
-	"<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-	"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-	"<title>合格证查验</title><style>"
-	"body{font-family:sans-serif;margin:0;background:#f4f6f4;color:#222;font-size:18px}"
-	"main{max-width:560px;margin:0 auto;padding:16px}"
-	".verdict{border-radius:12px;padding:20px;text-align:center;font-size:30px;"
-	"font-weight:bold;color:#fff}"
-	".ok{background:#1a7f37}.bad{background:#c62828}.warn{background:#b26a00}"
-	".sub{font-size:16px;font-weight:normal;margin-top:6px}"
-	"h1{font-size:22px;text-align:center;margin:20px 0 8px}"
-	"table{width:100%;border-collapse:collapse;background:#fff;border-radius:12px}"
-	"th,td{padding:10px 12px;border-bottom:1px solid #e4e4e4;text-align:left;"
-	"vertical-align:top}th{width:6em;color:#555;font-weight:normal}"
-	".promise{background:#fff;border-radius:12px;padding:12px;margin-top:12px;"
-	"font-size:16px}footer{color:#777;font-size:14px;margin-top:16px;text-align:center}"
-	"</style></head><body><main>";
+    "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+    "<title>合格证查验</title><style>"
+    "body{font-family:sans-serif;margin:0;background:#f4f6f4;color:#222;font-size:18px}"
+    "main{max-width:560px;margin:0 auto;padding:16px}"
+    ".verdict{border-radius:12px;padding:20px;text-align:center;font-size:30px;"
+    "font-weight:bold;color:#fff}"
+    ".ok{background:#1a7f37}.bad{background:#c62828}.warn{background:#b26a00}"
+    ".sub{font-size:16px;font-weight:normal;margin-top:6px}"
+    "h1{font-size:22px;text-align:center;margin:20px 0 8px}"
+    "table{width:100%;border-collapse:collapse;background:#fff;border-radius:12px}"
+    "th,td{padding:10px 12px;border-bottom:1px solid #e4e4e4;text-align:left;"
+    "vertical-align:top}th{width:6em;color:#555;font-weight:normal}"
+    ".promise{background:#fff;border-radius:12px;padding:12px;margin-top:12px;"
+    "font-size:16px}footer{color:#777;font-size:14px;margin-top:16px;text-align:center}"
+    "</style></head><body><main>";
 
 static void row(ac_buf *b, const char *label, const char *value)
 {
@@ -139,8 +139,8 @@ static void respond(ac_req *r, const char *status, const ac_cert *c, int item)
 		respond_page(r, v, c, item);
 		return;
 	}
-	j = json_pack("{s:b,s:s,s:s,s:s}", "valid", strcmp(status, "valid") == 0, "status",
-		      status, "message", v->en, "message_zh", v->zh);
+	j = json_pack("{s:b,s:s,s:s,s:s}", "valid", strcmp(status, "valid") == 0, "status", status,
+		      "message", v->en, "message_zh", v->zh);
 	if (c != NULL) {
 		json_t *cj = ac_cert_json(c, app->cfg.public_url, 0);
 		char contact[64];
@@ -204,16 +204,15 @@ void ac_handle_scan(ac_req *r, const char *payload)
 		return;
 	}
 	ctx->r = r;
-	rc = strlen(payload) < sizeof(ctx->payload) ? ac_code_decode(payload, strlen(payload),
-								      &ctx->code)
-						    : AC_EMALFORMED;
+	rc = strlen(payload) < sizeof(ctx->payload)
+		 ? ac_code_decode(payload, strlen(payload), &ctx->code)
+		 : AC_EMALFORMED;
 	if (rc != 0) {
 		respond(r, "malformed", NULL, 0);
 		goto fail;
 	}
 	/* Keep the canonical payload text (upper case, no URL around it). */
-	rc = ac_base32_encode(ctx->code.raw, ctx->code.raw_len, ctx->payload,
-			      sizeof(ctx->payload));
+	rc = ac_base32_encode(ctx->code.raw, ctx->code.raw_len, ctx->payload, sizeof(ctx->payload));
 	key = ac_keyring_find(app->keys, ctx->code.f.kid);
 	if (rc < 0 || key == NULL) {
 		respond(r, "unknown_key", NULL, 0);

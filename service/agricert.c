@@ -181,7 +181,8 @@ static int cmd_import(int argc, char **argv)
 			const char *v[4];
 
 			if (n < 3 || fld[0][0] == '\0' || fld[1][0] == '\0') {
-				fprintf(stderr, "line %d: rejected: expected name,category,key_risk\n",
+				fprintf(stderr,
+					"line %d: rejected: expected name,category,key_risk\n",
 					lineno);
 				rejected++;
 				continue;
@@ -190,13 +191,14 @@ static int cmd_import(int argc, char **argv)
 			v[1] = fld[1];
 			v[2] = strcmp(fld[2], "yes") == 0 ? "true" : "false";
 			v[3] = default_unit(fld[1]);
-			if (ac_dbsync_exec(db,
-					   "INSERT INTO product (id, name, category, key_risk, "
-					   "default_unit) SELECT coalesce(max(id), 0) + 1, $1, $2, "
-					   "$3::boolean, $4 FROM product ON CONFLICT (name) DO UPDATE "
-					   "SET category = EXCLUDED.category, key_risk = "
-					   "EXCLUDED.key_risk",
-					   4, v, NULL, err, sizeof(err)) != 0) {
+			if (ac_dbsync_exec(
+				db,
+				"INSERT INTO product (id, name, category, key_risk, "
+				"default_unit) SELECT coalesce(max(id), 0) + 1, $1, $2, "
+				"$3::boolean, $4 FROM product ON CONFLICT (name) DO UPDATE "
+				"SET category = EXCLUDED.category, key_risk = "
+				"EXCLUDED.key_risk",
+				4, v, NULL, err, sizeof(err)) != 0) {
 				fprintf(stderr, "line %d: rejected: %s\n", lineno, err);
 				rejected++;
 				break;

@@ -126,10 +126,10 @@ static void handle_keys(ac_req *r)
 		const ac_keyring_entry *e = &app->keys->entries[i];
 
 		json_array_append_new(
-			keys, json_pack("{s:i,s:s,s:s,s:s,s:b}", "kid", e->kid, "alg",
-					ac_key_alg(e->key) == AC_ALG_SM2 ? "SM2" : "Ed25519",
-					"status", ac_key_status_name(e->status), "pem",
-					e->public_pem, "signing", e == app->keys->signer));
+		    keys, json_pack("{s:i,s:s,s:s,s:s,s:b}", "kid", e->kid, "alg",
+				    ac_key_alg(e->key) == AC_ALG_SM2 ? "SM2" : "Ed25519", "status",
+				    ac_key_status_name(e->status), "pem", e->public_pem, "signing",
+				    e == app->keys->signer));
 	}
 	ac_req_json(r, 200, json_pack("{s:o}", "keys", keys));
 }
@@ -224,8 +224,8 @@ static void on_stop_poll(uv_timer_t *t)
 {
 	ac_app *app = t->data;
 	uint64_t waited = uv_now(app->loop) - (uint64_t)app->stopping;
-	int busy = ac_http_active(app->http) + ac_issuer_busy(app->issuer) +
-		   ac_printq_busy(app->printq);
+	int busy =
+	    ac_http_active(app->http) + ac_issuer_busy(app->issuer) + ac_printq_busy(app->printq);
 
 	if (busy > 0 && waited < STOP_DEADLINE_MS)
 		return;
@@ -242,8 +242,7 @@ static void on_signal(uv_signal_t *s, int signum)
 		ac_log_warn("main", "second signal: exiting now");
 		exit(1);
 	}
-	ac_log_info("main", "signal %d: no longer accepting, finishing what is in flight",
-		    signum);
+	ac_log_info("main", "signal %d: no longer accepting, finishing what is in flight", signum);
 	app->stopping = (int)uv_now(app->loop) | 1;
 	ac_http_stop_accepting(app->http);
 	uv_timer_stop(&app->catalog_timer);
