@@ -95,6 +95,7 @@ static void respond_page(ac_req *r, const verdict *v, const ac_cert *c, int item
 		char qty[64];
 		char contact[64];
 		char idx[48];
+		char when[24];
 
 		ac_cert_number(c->serial, number);
 		ac_quantity_text(c->quantity_milli, qty, sizeof(qty) - 16);
@@ -108,7 +109,10 @@ static void respond_page(ac_req *r, const verdict *v, const ac_cert *c, int item
 		row(&b, "产地", c->origin);
 		row(&b, "开具方", c->issuer_name);
 		row(&b, "联系方式", contact);
-		row(&b, "开具时间", c->issued_at);
+		snprintf(when, sizeof(when), "%.16s", c->issued_at);
+		if (strlen(when) > 10)
+			when[10] = ' ';
+		row(&b, "开具时间", when);
 		row(&b, "编号", number);
 		row(&b, "标签", idx);
 		row(&b, "承诺依据", ac_basis_name_zh(c->basis));
