@@ -1,0 +1,57 @@
+"""The inspector's scan page in a real browser (headless Chromium): a genuine
+label shows 真实有效 with the certificate; a forged one shows the red verdict."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../integration"))
+from harness import Service, Tap, http, skip_all  # noqa: E402
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--window-size=412,900"]
+
+
+def chromium(profile, *args):
+    exe = shutil.which("chromium")
+    out = subprocess.run([exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+                         capture_output=True, text=True, timeout=90)
+    return out.stdout
+
+
+def main():
+    if shutil.which("chromium") is None:
+        skip_all("chromium is not installed")
+    t = Tap()
+    svc = Service("browser", printers=False)
+    try:
+        svc.setup_demo()
+        svc.start()
+        r = http("POST", svc.url + "/api/v1/certificates",
+                 {"product": "豇豆", "quantity": 12.5, "unit": "kg", "origin": "福建省安溪县凤城镇",
+                  "origin_code": "350524100201", "basis": "self_test", "labels": 1}, svc.auth())
+        t.eq(r.status, 201, "issued a certificate to scan")
+        code = r.json()["items"][0]["code"]
+        page = svc.url + "/v/" + code.rsplit("/", 1)[1]
+        with tempfile.TemporaryDirectory() as profile:
+            dom = chromium(profile, "--dump-dom", page)
+            t.ok('data-status="valid"' in dom and "真实有效" in dom, "Chromium renders the verdict 真实有效", dom[:400])
+            for text in ("豇豆", "12.5 千克", "福建省安溪县凤城镇", "自行检测合格", "138****1234", "第 1 件，共 1 件"):
+                t.ok(text in dom, f"the page shows {text}")
+            shot = os.path.join(svc.tmp, "scan-valid.png")
+            chromium(profile, f"--screenshot={shot}", page)
+            t.ok(os.path.exists(shot) and os.path.getsize(shot) > 5000, "a screenshot of the page was taken", shot)
+            payload = code.rsplit("/", 1)[1]
+            forged = payload[:50] + ("A" if payload[50] != "A" else "B") + payload[51:]
+            dom = chromium(profile, "--dump-dom", svc.url + "/v/" + forged)
+            t.ok('class="verdict bad"' in dom and "真实有效" not in dom and "签名校验失败" in dom,
+                 "a forged code shows the red verdict in Chinese", dom[:400])
+    finally:
+        svc.close()
+    t.done()
+
+
+if __name__ == "__main__":
+    main()
