@@ -68,6 +68,21 @@ void ac_buf_printf(ac_buf *b, const char *fmt, ...)
 	b->len += n;
 }
 
+void ac_buf_int(ac_buf *b, long long v)
+{
+	char tmp[24];
+	char *p = tmp + sizeof(tmp);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	ac_buf_add(b, p, tmp + sizeof(tmp) - p);
+}
+
 void ac_buf_html(ac_buf *b, const char *s)
 {
 	for (; s != NULL && *s != '\0'; s++) {

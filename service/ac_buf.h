@@ -19,6 +19,8 @@ void ac_buf_free(ac_buf *b);
 void ac_buf_add(ac_buf *b, const char *s, size_t len);
 void ac_buf_puts(ac_buf *b, const char *s);
 void ac_buf_printf(ac_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends a decimal integer (no printf: it is on the issuing hot path). */
+void ac_buf_int(ac_buf *b, long long v);
 /* Appends s escaped for HTML text and attributes. */
 void ac_buf_html(ac_buf *b, const char *s);
 /* Appends s as a double-quoted element of a PostgreSQL array literal, or NULL. */

@@ -197,24 +197,27 @@ static void on_inserted(void *data, const ac_db_result *res, int err, const char
 			finish_job(b->jobs[i], AC_EDB);
 		goto out;
 	}
+	/* Serials are consecutive within a batch: a returned serial names its job. */
+	for (int k = 0; k < rows; k++) {
+		uint64_t serial = strtoull(ac_db_get(res, k, 0), NULL, 10);
+		uint64_t i = serial - b->jobs[0]->cert.serial;
+		const char *pj = ac_db_get(res, k, 1);
+		ac_issue_job *job;
+
+		if (i >= (uint64_t)b->n)
+			continue;
+		job = b->jobs[i];
+		job->stored = 1;
+		job->cert.print_job_id = pj ? strtoll(pj, NULL, 10) : 0;
+		if (pj != NULL) {
+			free(job->cert.print_state);
+			job->cert.print_state = strdup("queued");
+		}
+	}
 	for (int i = 0; i < b->n; i++) {
 		ac_issue_job *job = b->jobs[i];
-		int found = 0;
 
-		for (int k = 0; k < rows; k++) {
-			const char *pj = ac_db_get(res, k, 1);
-
-			if (strtoull(ac_db_get(res, k, 0), NULL, 10) != job->cert.serial)
-				continue;
-			found = 1;
-			job->cert.print_job_id = pj ? strtoll(pj, NULL, 10) : 0;
-			if (pj != NULL) {
-				free(job->cert.print_state);
-				job->cert.print_state = strdup("queued");
-			}
-			break;
-		}
-		job->duplicate = !found;
+		job->duplicate = !job->stored;
 		finish_job(job, 0);
 	}
 out:
@@ -246,20 +249,30 @@ static void after_sign(uv_work_t *w, int status)
 		const ac_cert *c = &b->jobs[i]->cert;
 		const char *sep = i ? "," : "";
 
-		ac_buf_printf(&p[P_SERIAL], "%s%llu", sep, (unsigned long long)c->serial);
-		ac_buf_printf(&p[P_KID], "%s%d", sep, c->kid);
-		ac_buf_printf(&p[P_ISSUER], "%s%d", sep, c->issuer_id);
-		ac_buf_printf(&p[P_STYLE], "%s%d", sep, c->style);
-		ac_buf_printf(&p[P_BASIS], "%s%d", sep, c->basis);
-		ac_buf_printf(&p[P_PRODUCT], "%s%d", sep, c->product_id);
-		ac_buf_printf(&p[P_QTY], "%s%lld", sep, (long long)c->quantity_milli);
-		ac_buf_printf(&p[P_UNIT], "%s%d", sep, c->unit);
+		ac_buf_puts(&p[P_SERIAL], sep);
+		ac_buf_int(&p[P_SERIAL], (long long)c->serial);
+		ac_buf_puts(&p[P_KID], sep);
+		ac_buf_int(&p[P_KID], c->kid);
+		ac_buf_puts(&p[P_ISSUER], sep);
+		ac_buf_int(&p[P_ISSUER], c->issuer_id);
+		ac_buf_puts(&p[P_STYLE], sep);
+		ac_buf_int(&p[P_STYLE], c->style);
+		ac_buf_puts(&p[P_BASIS], sep);
+		ac_buf_int(&p[P_BASIS], c->basis);
+		ac_buf_puts(&p[P_PRODUCT], sep);
+		ac_buf_int(&p[P_PRODUCT], c->product_id);
+		ac_buf_puts(&p[P_QTY], sep);
+		ac_buf_int(&p[P_QTY], (long long)c->quantity_milli);
+		ac_buf_puts(&p[P_UNIT], sep);
+		ac_buf_int(&p[P_UNIT], c->unit);
 		ac_buf_puts(&p[P_ORIGIN], sep);
 		ac_buf_pg_elem(&p[P_ORIGIN], c->origin);
-		ac_buf_printf(&p[P_ORIGIN_CODE], "%s%lld", sep, (long long)c->origin_code);
+		ac_buf_puts(&p[P_ORIGIN_CODE], sep);
+		ac_buf_int(&p[P_ORIGIN_CODE], (long long)c->origin_code);
 		ac_buf_puts(&p[P_CONTACT], sep);
 		ac_buf_pg_elem(&p[P_CONTACT], c->contact);
-		ac_buf_printf(&p[P_LABELS], "%s%d", sep, c->labels);
+		ac_buf_puts(&p[P_LABELS], sep);
+		ac_buf_int(&p[P_LABELS], c->labels);
 		ac_buf_puts(&p[P_CODES], sep);
 		ac_buf_add(&p[P_CODES], "\"", 1);
 		for (int k = 0; k < c->labels; k++) {

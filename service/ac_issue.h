@@ -34,6 +34,7 @@ struct ac_issue_job {
 	 * AC_EEXISTS-like conflict signalled by duplicate = 1. */
 	int err;
 	int duplicate; /* the idempotency key was taken meanwhile: nothing new stored */
+	int stored;    /* the issuer's */
 	void (*done)(ac_issue_job *job);
 	void *data;
 	ac_issue_job *next; /* the issuer's */
