@@ -38,6 +38,11 @@ typedef struct ac_app {
 	uv_timer_t catalog_timer;
 	uv_signal_t sigterm;
 	uv_signal_t sigint;
+	uv_signal_t sighup;
+	/* Rings replaced by a reload: batches in flight may still sign with
+	 * them, so they live until exit. */
+	ac_keyring **old_keys;
+	int nold_keys;
 	uv_timer_t stop_timer;
 	int stopping;
 } ac_app;
@@ -71,5 +76,6 @@ void ac_handle_issue(ac_req *r);
 void ac_handle_certificate_get(ac_req *r, const char *id);
 void ac_handle_print_job_get(ac_req *r, const char *id);
 void ac_handle_scan(ac_req *r, const char *payload);
+void ac_handle_revocation(ac_req *r, const char *id);
 
 #endif

@@ -45,7 +45,8 @@ void ac_cert_clear(ac_cert *c);
 	"c.quantity_milli, c.unit, c.origin, c.origin_code, c.contact, "                           \
 	"to_char(c.issued_at AT TIME ZONE 'Asia/Shanghai', "                                       \
 	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"+08:00\"'), c.labels, "                                    \
-	"array_to_string(c.item_codes, ','), c.revoked_at, c.revoke_reason, pj.id, "               \
+	"array_to_string(c.item_codes, ','), to_char(c.revoked_at AT TIME ZONE 'Asia/Shanghai', "  \
+	"'YYYY-MM-DD HH24:MI:SS'), c.revoke_reason, pj.id, "                                       \
 	"pj.printer_id, pj.state, c.request_fp "                                                   \
 	"FROM certificate c JOIN subject s ON s.id = c.issuer_id "                                 \
 	"JOIN product p ON p.id = c.product_id "                                                   \

@@ -526,3 +526,137 @@ void ac_handle_certificate_get(ac_req *r, const char *id)
 	r->handler_free = free;
 	ac_auth(r, get_authed);
 }
+
+/* POST /api/v1/certificates/{id}/revocation {"reason": "..."} */
+
+typedef struct revoke_ctx {
+	ac_req *r;
+	char id[24];
+	int fresh; /* this request revoked it */
+} revoke_ctx;
+
+static int may_revoke(const ac_principal *p)
+{
+	return strcmp(p->role, "admin") == 0 || strcmp(p->role, "county_regulator") == 0 ||
+	       strcmp(p->role, "township_regulator") == 0;
+}
+
+static void on_revoked_row(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	revoke_ctx *ctx = data;
+	ac_req *r = ctx->r;
+	ac_cert c;
+
+	if (err != 0) {
+		ac_log_error("cert", "could not read certificate %s: %s id=%s", ctx->id, msg,
+			     r->id_str);
+		ac_req_error(r, 503, "unavailable", "the database is unavailable, try again",
+			     "系统暂时无法连接数据库，请稍后重试");
+		goto out;
+	}
+	if (ac_db_rows(res) != 1) {
+		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
+		goto out;
+	}
+	if (!ctx->fresh) {
+		ac_req_error(r, 409, "already_revoked", "the certificate was already revoked",
+			     "该合格证此前已被撤销");
+		goto out;
+	}
+	if (ac_cert_from_row(res, 0, &c) != 0) {
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		goto out;
+	}
+	respond_cert(r, 200, &c);
+	ac_cert_clear(&c);
+out:
+	free(ctx);
+	ac_req_unref(r);
+}
+
+static void on_revoked(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	revoke_ctx *ctx = data;
+	ac_req *r = ctx->r;
+	ac_app *app = r->app;
+	const char *values[1] = { ctx->id };
+
+	if (err != 0) {
+		ac_log_error("cert", "could not revoke certificate %s: %s id=%s", ctx->id, msg,
+			     r->id_str);
+		ac_req_error(r, 503, "unavailable", "the database is unavailable, try again",
+			     "系统暂时无法连接数据库，请稍后重试");
+		goto fail;
+	}
+	ctx->fresh = ac_db_rows(res) == 1;
+	if (ctx->fresh)
+		ac_log_info("cert", "revoked certificate %s id=%s", ctx->id, r->id_str);
+	if (ac_db_query(app->db, AC_CERT_SELECT "WHERE c.serial = $1::bigint", 1, values, NULL,
+			on_revoked_row, ctx) == 0)
+		return;
+	ac_req_error(r, 503, "unavailable", "the database is unavailable, try again",
+		     "系统暂时无法连接数据库，请稍后重试");
+fail:
+	free(ctx);
+	ac_req_unref(r);
+}
+
+static void revoke_authed(ac_req *r, const ac_principal *p)
+{
+	ac_app *app = r->app;
+	revoke_ctx *ctx = r->handler_data;
+	const char *values[2];
+	json_t *body;
+	json_t *reason;
+
+	if (!may_revoke(p)) {
+		ac_req_error(r, 403, "forbidden", "only a regulator may revoke a certificate",
+			     "只有监管人员可以撤销合格证");
+		return;
+	}
+	body = r->body ? json_loadb(r->body, r->body_len, 0, NULL) : NULL;
+	reason = json_object_get(body, "reason");
+	if (!json_is_string(reason) || json_string_length(reason) == 0 ||
+	    json_string_length(reason) > 1000 || !utf8_valid(json_string_value(reason))) {
+		json_decref(body);
+		respond_field(r, 400, "missing_field", "reason",
+			      "a reason (at most 1000 bytes) is required to revoke",
+			      "撤销合格证必须填写原因");
+		return;
+	}
+	r->handler_data = NULL;
+	r->handler_free = NULL;
+	values[0] = ctx->id;
+	values[1] = json_string_value(reason);
+	ac_req_ref(r);
+	if (ac_db_query(app->db,
+			"UPDATE certificate SET revoked_at = now(), revoke_reason = $2 "
+			"WHERE serial = $1::bigint AND revoked_at IS NULL RETURNING serial",
+			2, values, NULL, on_revoked, ctx) != 0) {
+		free(ctx);
+		ac_req_error(r, 503, "unavailable", "the database is unavailable, try again",
+			     "系统暂时无法连接数据库，请稍后重试");
+		ac_req_unref(r);
+	}
+	json_decref(body);
+}
+
+void ac_handle_revocation(ac_req *r, const char *id)
+{
+	revoke_ctx *ctx;
+
+	if (strlen(id) == 0 || strlen(id) > 15 || strspn(id, "0123456789") != strlen(id)) {
+		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
+		return;
+	}
+	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL) {
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		return;
+	}
+	ctx->r = r;
+	snprintf(ctx->id, sizeof(ctx->id), "%s", id);
+	r->handler_data = ctx;
+	r->handler_free = free;
+	ac_auth(r, revoke_authed);
+}

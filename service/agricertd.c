@@ -174,6 +174,18 @@ static int route(ac_req *r)
 		ac_handle_issue(r);
 		return 0;
 	}
+	if (strncmp(r->path, "/api/v1/certificates/", 21) == 0 && strlen(r->path) > 32 &&
+	    strcmp(r->path + strlen(r->path) - 11, "/revocation") == 0) {
+		char idbuf[24];
+		size_t n = strlen(r->path) - 21 - 11;
+
+		if (!post)
+			goto method;
+		snprintf(idbuf, sizeof(idbuf), "%.*s", n < sizeof(idbuf) ? (int)n : 0,
+			 r->path + 21);
+		ac_handle_revocation(r, idbuf);
+		return 0;
+	}
 	if (match_id(r->path, "/api/v1/certificates/", &id)) {
 		if (!get)
 			goto method;
@@ -216,6 +228,7 @@ static void finish_stop(ac_app *app)
 	uv_close((uv_handle_t *)&app->catalog_timer, on_closed);
 	uv_close((uv_handle_t *)&app->sigterm, on_closed);
 	uv_close((uv_handle_t *)&app->sigint, on_closed);
+	uv_close((uv_handle_t *)&app->sighup, on_closed);
 	ac_db_close(app->db, on_db_closed, app);
 	app->db = NULL;
 }
@@ -247,6 +260,33 @@ static void on_signal(uv_signal_t *s, int signum)
 	ac_http_stop_accepting(app->http);
 	uv_timer_stop(&app->catalog_timer);
 	uv_timer_start(&app->stop_timer, on_stop_poll, 0, STOP_POLL_MS);
+}
+
+/* SIGHUP: reload the key ring, so that a new key signs without downtime. */
+static void on_reload(uv_signal_t *s, int signum)
+{
+	ac_app *app = s->data;
+	ac_keyring *ring = NULL;
+	ac_keyring **old;
+	char err[1024];
+
+	if (ac_keyring_load(app->cfg.keys_dir, app->cfg.signing_kid, &ring, err, sizeof(err)) !=
+	    0) {
+		ac_log_error("main", "could not reload keys, keeping the old ones: %s", err);
+		return;
+	}
+	old = realloc(app->old_keys, (app->nold_keys + 1) * sizeof(*old));
+	if (old == NULL) {
+		ac_keyring_free(ring);
+		ac_log_error("main", "could not reload keys: out of memory");
+		return;
+	}
+	app->old_keys = old;
+	app->old_keys[app->nold_keys++] = app->keys;
+	app->keys = ring;
+	ac_issuer_set_keys(app->issuer, ring);
+	ac_log_info("main", "reloaded %d keys; signing key %d", ring->n,
+		    ring->signer ? ring->signer->kid : 0);
 }
 
 static void usage(void)
@@ -334,6 +374,9 @@ int main(int argc, char **argv)
 	uv_signal_init(app.loop, &app.sigint);
 	app.sigint.data = &app;
 	uv_signal_start(&app.sigint, on_signal, SIGINT);
+	uv_signal_init(app.loop, &app.sighup);
+	app.sighup.data = &app;
+	uv_signal_start(&app.sighup, on_reload, SIGHUP);
 	ac_log_info("main", "agricertd listening on http://%s:%d (public %s, %d printers)",
 		    app.cfg.listen_host, app.cfg.listen_port, app.cfg.public_url,
 		    app.cfg.nprinters);
@@ -343,6 +386,9 @@ int main(int argc, char **argv)
 	ac_issuer_free(app.issuer);
 	ac_printq_free(app.printq);
 	ac_keyring_free(app.keys);
+	for (int i = 0; i < app.nold_keys; i++)
+		ac_keyring_free(app.old_keys[i]);
+	free(app.old_keys);
 	free_products(app.products, app.nproducts);
 	ac_auth_forget();
 	ac_config_free(&app.cfg);
