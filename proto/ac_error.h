@@ -26,7 +26,8 @@ enum {
 	AC_EDB = -10013,	 /* database error */
 	AC_ECONFIG = -10014,	 /* configuration invalid */
 	AC_EPERM = -10015,	 /* file permissions unsafe */
-	AC_ELAST = -10016,
+	AC_EDUPLICATE = -10016,	 /* an id appears twice where ids are unique */
+	AC_ELAST = -10017,
 };
 
 /* Returns a lower-case English description of err (AC_E* or -errno). */

@@ -4,11 +4,13 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 
 #include "ac_error.h"
@@ -187,6 +189,99 @@ int ac_key_public_pem(const ac_key *key, char **out, size_t *len)
 	r = ac_bio_to_string(bio, out, len);
 out:
 	BIO_free(bio);
+	return r == 0 ? 0 : ac_sign_fail(r);
+}
+
+/* An SM2 public key from 04 || x || y, checked to be a point of the group. */
+static EVP_PKEY *ac_sm2_from_point(const uint8_t *raw, size_t len)
+{
+	OSSL_PARAM params[3];
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY_CTX *check = NULL;
+	EVP_PKEY *pkey = NULL;
+	char group[] = "SM2";
+
+	if (len != AC_RAW_PUBLIC_SM2_LEN || raw[0] != 0x04)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)raw, len);
+	params[2] = OSSL_PARAM_construct_end();
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "SM2", NULL);
+	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		goto out;
+	/* On the curve, not the point at infinity, of the group's order. */
+	check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	if (check == NULL || EVP_PKEY_public_check(check) != 1) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+out:
+	EVP_PKEY_CTX_free(check);
+	EVP_PKEY_CTX_free(ctx);
+	return pkey;
+}
+
+int ac_key_from_raw_public(int alg, const uint8_t *raw, size_t len, ac_key **out)
+{
+	EVP_PKEY *pkey = NULL;
+	int r = AC_EKEY;
+
+	*out = NULL;
+	if (alg == AC_ALG_ED25519) {
+		if (len != AC_RAW_PUBLIC_ED25519_LEN)
+			goto out;
+		pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, len);
+	} else if (alg == AC_ALG_SM2) {
+		pkey = ac_sm2_from_point(raw, len);
+	} else {
+		return AC_ERANGE;
+	}
+	if (pkey == NULL)
+		goto out;
+	r = ac_key_wrap(pkey, 0, out);
+	if (r == 0)
+		pkey = NULL;
+out:
+	EVP_PKEY_free(pkey);
+	return r == 0 ? 0 : ac_sign_fail(r);
+}
+
+int ac_key_raw_public(const ac_key *key, uint8_t *out, size_t outsz, size_t *len)
+{
+	BIGNUM *x = NULL;
+	BIGNUM *y = NULL;
+	size_t n = 0;
+	int r = AC_ECRYPTO;
+
+	*len = 0;
+	if (key->alg == AC_ALG_ED25519) {
+		if (outsz < AC_RAW_PUBLIC_ED25519_LEN)
+			return AC_ETOOBIG;
+		n = outsz;
+		if (EVP_PKEY_get_raw_public_key(key->pkey, out, &n) != 1 ||
+		    n != AC_RAW_PUBLIC_ED25519_LEN)
+			goto out;
+	} else {
+		/*
+		 * The coordinates rather than the encoded point, which keeps the
+		 * form (compressed or not) the key was read in.
+		 */
+		if (outsz < AC_RAW_PUBLIC_SM2_LEN)
+			return AC_ETOOBIG;
+		if (EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_EC_PUB_X, &x) != 1 ||
+		    EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &y) != 1)
+			goto out;
+		out[0] = 0x04;
+		if (BN_bn2binpad(x, out + 1, 32) != 32 || BN_bn2binpad(y, out + 33, 32) != 32)
+			goto out;
+		n = AC_RAW_PUBLIC_SM2_LEN;
+	}
+	*len = n;
+	r = 0;
+out:
+	BN_free(x);
+	BN_free(y);
 	return r == 0 ? 0 : ac_sign_fail(r);
 }
 

@@ -59,6 +59,30 @@ int ac_key_public_pem(const ac_key *key, char **out, size_t *len);
 /* Clears len bytes of pem and frees it (freezero); NULL-safe. */
 void ac_key_pem_free(char *pem, size_t len);
 
+/* Raw public key lengths: Ed25519's 32 bytes, SM2's uncompressed point 04 || x || y. */
+#define AC_RAW_PUBLIC_ED25519_LEN 32
+#define AC_RAW_PUBLIC_SM2_LEN	  65
+#define AC_RAW_PUBLIC_MAX	  65
+
+/*
+ * Makes a public key of algorithm alg (AC_ALG_*) from its raw form: for
+ * Ed25519 the 32-byte RFC 8032 encoding, for SM2 the 65-byte uncompressed
+ * point (0x04 || x || y, 32 bytes each, big-endian) on the SM2 curve, which
+ * is checked to lie on the curve. The key verifies exactly as one read from
+ * PEM. On success *out is owned by the caller (ac_key_free()). Returns 0,
+ * AC_ERANGE for an unknown alg, AC_EKEY for a wrong length or an invalid
+ * point, AC_ECRYPTO or -ENOMEM. *out is NULL on error.
+ */
+int ac_key_from_raw_public(int alg, const uint8_t *raw, size_t len, ac_key **out);
+
+/*
+ * Writes the raw public key (format as above, whatever form the key was read
+ * from) to out of outsz bytes (AC_RAW_PUBLIC_MAX is always enough) and sets
+ * *len to its length. Returns 0, AC_ETOOBIG or AC_ECRYPTO; *len is 0 on
+ * error.
+ */
+int ac_key_raw_public(const ac_key *key, uint8_t *out, size_t outsz, size_t *len);
+
 /* AC_ALG_ED25519 or AC_ALG_SM2. */
 int ac_key_alg(const ac_key *key);
 

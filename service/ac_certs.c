@@ -30,14 +30,7 @@ static void issue_ctx_free(issue_ctx *ctx)
 	free(ctx);
 }
 
-static void respond_field(ac_req *r, int status, const char *code, const char *field,
-			  const char *en, const char *zh)
-{
-	json_t *j = json_pack("{s:{s:s,s:s,s:s,s:s?,s:s}}", "error", "code", code, "message", en,
-			      "message_zh", zh, "field", field, "request_id", r->id_str);
-
-	ac_req_json(r, status, j);
-}
+#define respond_field ac_req_error_field
 
 static void respond_unavailable(ac_req *r)
 {

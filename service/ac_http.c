@@ -168,6 +168,38 @@ void ac_req_error(ac_req *r, int status, const char *code, const char *message,
 	ac_req_json(r, status, j);
 }
 
+void ac_req_error_field(ac_req *r, int status, const char *code, const char *field,
+			const char *message, const char *message_zh)
+{
+	json_t *j =
+	    json_pack("{s:{s:s,s:s,s:s,s:s?,s:s}}", "error", "code", code, "message", message,
+		      "message_zh", message_zh, "field", field, "request_id", r->id_str);
+
+	ac_req_json(r, status, j);
+}
+
+void ac_req_unavailable(ac_req *r)
+{
+	ac_req_error(r, 503, "unavailable",
+		     "the database is unavailable; nothing was changed, try again",
+		     "系统暂时无法连接数据库，请稍后重试");
+}
+
+json_t *ac_req_body_object(ac_req *r)
+{
+	json_t *body = NULL;
+
+	if (r->body != NULL)
+		body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(body)) {
+		json_decref(body);
+		ac_req_error(r, 400, "invalid_json", "the body must be a JSON object",
+			     "请求内容格式错误");
+		return NULL;
+	}
+	return body;
+}
+
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')

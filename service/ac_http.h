@@ -82,6 +82,15 @@ void ac_req_json(ac_req *r, int status, json_t *json);
 void ac_req_error(ac_req *r, int status, const char *code, const char *message,
 		  const char *message_zh);
 
+/* The same with the request field it is about: {"error": {..., "field"}}. */
+void ac_req_error_field(ac_req *r, int status, const char *code, const char *field,
+			const char *message, const char *message_zh);
+/* 503 "unavailable": the database could not be reached; nothing was changed. */
+void ac_req_unavailable(ac_req *r);
+/* Parses the body as a JSON object; on failure answers 400 invalid_json and
+ * returns NULL. The caller owns the result. */
+json_t *ac_req_body_object(ac_req *r);
+
 /* Returns a query parameter, decoded, in buf; NULL if absent. */
 const char *ac_req_query_param(const ac_req *r, const char *name, char *buf, size_t bufsz);
 

@@ -1,0 +1,35 @@
+#include <string.h>
+
+#include "ac_perm.h"
+
+static int role_is(const ac_principal *p, const char *role)
+{
+	return strcmp(p->role, role) == 0;
+}
+
+int ac_perm_is_admin(const ac_principal *p)
+{
+	return role_is(p, "admin");
+}
+
+int ac_perm_is_regulator(const ac_principal *p)
+{
+	return role_is(p, "admin") || role_is(p, "county_regulator") ||
+	       role_is(p, "township_regulator");
+}
+
+int ac_perm_is_staff(const ac_principal *p)
+{
+	return ac_perm_is_regulator(p) || role_is(p, "inspector");
+}
+
+int ac_perm_covers(const ac_principal *p, int64_t region)
+{
+	if (role_is(p, "admin"))
+		return 1;
+	if (role_is(p, "county_regulator"))
+		return p->region_code / 1000000 == region / 1000000;
+	if (role_is(p, "township_regulator"))
+		return p->region_code / 1000 == region / 1000;
+	return 0;
+}
