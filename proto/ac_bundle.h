@@ -39,21 +39,21 @@
 
 #include "ac_sign.h"
 
-#define AC_BUNDLE_MAGIC	       "AGRICERT-TRUST-BUNDLE"
-#define AC_BUNDLE_FORMAT       1
-#define AC_BUNDLE_MAX_SIZE     (4u * 1024 * 1024) /* bytes of the whole text */
-#define AC_BUNDLE_MAX_LINE     1024		  /* bytes of a line, its '\n' included */
-#define AC_BUNDLE_MAX_KEYS     1000
-#define AC_BUNDLE_MAX_NAMES    200000 /* products, issuers and regions together */
-#define AC_BUNDLE_MAX_REVOKED  1000000
-#define AC_BUNDLE_ISSUED_LEN   20 /* "2026-11-23T12:00:00Z" */
-#define AC_BUNDLE_DATE_LEN     10 /* "2026-01-01" */
-#define AC_BUNDLE_KID_MAX      65535
-#define AC_BUNDLE_PRODUCT_MAX  65535ULL
-#define AC_BUNDLE_ISSUER_MAX   0xffffffffULL
-#define AC_BUNDLE_SERIAL_MAX   0xffffffffffffULL /* 48 bits, as in the code */
-#define AC_BUNDLE_REGION_MIN   100000000000ULL	 /* 12 digits */
-#define AC_BUNDLE_REGION_MAX   999999999999ULL
+#define AC_BUNDLE_MAGIC	      "AGRICERT-TRUST-BUNDLE"
+#define AC_BUNDLE_FORMAT      1
+#define AC_BUNDLE_MAX_SIZE    (4u * 1024 * 1024) /* bytes of the whole text */
+#define AC_BUNDLE_MAX_LINE    1024		 /* bytes of a line, its '\n' included */
+#define AC_BUNDLE_MAX_KEYS    1000
+#define AC_BUNDLE_MAX_NAMES   200000 /* products, issuers and regions together */
+#define AC_BUNDLE_MAX_REVOKED 1000000
+#define AC_BUNDLE_ISSUED_LEN  20 /* "2026-11-23T12:00:00Z" */
+#define AC_BUNDLE_DATE_LEN    10 /* "2026-01-01" */
+#define AC_BUNDLE_KID_MAX     65535
+#define AC_BUNDLE_PRODUCT_MAX 65535ULL
+#define AC_BUNDLE_ISSUER_MAX  0xffffffffULL
+#define AC_BUNDLE_SERIAL_MAX  0xffffffffffffULL /* 48 bits, as in the code */
+#define AC_BUNDLE_REGION_MIN  100000000000ULL	/* 12 digits */
+#define AC_BUNDLE_REGION_MAX  999999999999ULL
 
 /*
  * Status of a code-signing key (the same values as service/ac_keys.h):
@@ -91,8 +91,8 @@ int ac_bundle_new(uint64_t version, const char *issued, const char *region, ac_b
  * AC_EMALFORMED (a date), AC_EDUPLICATE (kid already present), AC_ETOOBIG
  * (AC_BUNDLE_MAX_KEYS), AC_ECRYPTO or -ENOMEM.
  */
-int ac_bundle_add_key(ac_bundle *b, int kid, const ac_key *key, int status,
-		      const char *not_before, const char *not_after);
+int ac_bundle_add_key(ac_bundle *b, int kid, const ac_key *key, int status, const char *not_before,
+		      const char *not_after);
 
 /*
  * Adds a catalogue name of kind (AC_NAME_*) for id (range per kind above).
@@ -148,11 +148,13 @@ int ac_bundle_signer_kid(const ac_bundle *b);
 
 /*
  * The code-signing key kid, or NULL when the bundle has none. When found and
- * status is not NULL, *status is its AC_KEY_STATUS_*; not_before and
- * not_after (each may be NULL) get its dates ("YYYY-MM-DD" or "" for none).
- * Key and strings belong to b.
+ * status is not NULL, *status is its AC_KEY_STATUS_*. The key belongs to b.
  */
 const ac_key *ac_bundle_key(const ac_bundle *b, int kid, int *status);
+/*
+ * The validity dates of key kid: "YYYY-MM-DD", or "" for none. Strings
+ * belong to b. Returns 0 or AC_ENOTFOUND (the pointers are then NULL).
+ */
 int ac_bundle_key_dates(const ac_bundle *b, int kid, const char **not_before,
 			const char **not_after);
 

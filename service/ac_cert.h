@@ -39,19 +39,25 @@ typedef struct ac_cert {
 /* Frees the members, not c itself. */
 void ac_cert_clear(ac_cert *c);
 
-/* The columns ac_cert_from_row reads, for "SELECT <AC_CERT_COLUMNS> FROM ...". */
-#define AC_CERT_SELECT                                                                             \
+/*
+ * The columns ac_cert_from_row reads: AC_CERT_SELECT "WHERE ...". Column 15
+ * holds the item codes joined by commas; AC_CERT_SELECT_HEAD <expr>
+ * AC_CERT_SELECT_TAIL lets a query put something else there (a scan asks for
+ * the one item it verifies).
+ */
+#define AC_CERT_SELECT_HEAD                                                                        \
 	"SELECT c.serial, c.kid, c.issuer_id, s.name, c.style, c.basis, c.product_id, p.name, "    \
 	"c.quantity_milli, c.unit, c.origin, c.origin_code, c.contact, "                           \
 	"to_char(c.issued_at AT TIME ZONE 'Asia/Shanghai', "                                       \
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"+08:00\"'), c.labels, "                                    \
-	"array_to_string(c.item_codes, ','), to_char(c.revoked_at AT TIME ZONE 'Asia/Shanghai', "  \
-	"'YYYY-MM-DD HH24:MI:SS'), c.revoke_reason, pj.id, "                                       \
-	"pj.printer_id, pj.state, c.request_fp "                                                   \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"+08:00\"'), c.labels, "
+#define AC_CERT_SELECT_TAIL                                                                        \
+	", to_char(c.revoked_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'), "          \
+	"c.revoke_reason, pj.id, pj.printer_id, pj.state, c.request_fp "                           \
 	"FROM certificate c JOIN subject s ON s.id = c.issuer_id "                                 \
 	"JOIN product p ON p.id = c.product_id "                                                   \
 	"LEFT JOIN LATERAL (SELECT id, printer_id, state FROM print_job "                          \
 	"WHERE serial = c.serial ORDER BY id LIMIT 1) pj ON true "
+#define AC_CERT_SELECT AC_CERT_SELECT_HEAD "array_to_string(c.item_codes, ',')" AC_CERT_SELECT_TAIL
 
 int ac_cert_from_row(const ac_db_result *res, int row, ac_cert *c);
 
