@@ -30,6 +30,7 @@ typedef struct ac_app {
 	ac_db *db;
 	ac_http *http;
 	ac_keyring *keys;
+	ac_keyring *bundle_keys; /* <keys>/bundle: signs trust bundles; may be NULL */
 	ac_issuer *issuer;
 	ac_printq *printq;
 	ac_product *products;
@@ -77,5 +78,8 @@ void ac_handle_certificate_get(ac_req *r, const char *id);
 void ac_handle_print_job_get(ac_req *r, const char *id);
 void ac_handle_scan(ac_req *r, const char *payload);
 void ac_handle_revocation(ac_req *r, const char *id);
+void ac_handle_trust_bundle(ac_req *r);
+void ac_handle_trust_key(ac_req *r);
+void ac_trust_forget(void);
 
 #endif

@@ -88,7 +88,12 @@ static int set_key(ac_config *cfg, const char *key, const char *value)
 		set_str(&cfg->web_dir, value);
 	else if (strcmp(key, "sql") == 0)
 		set_str(&cfg->sql_dir, value);
-	else if (strcmp(key, "signing_key") == 0)
+	else if (strcmp(key, "region") == 0) {
+		if (strlen(value) < 6 || strlen(value) > 12 ||
+		    strspn(value, "0123456789") != strlen(value) || value[0] == '0')
+			return AC_ECONFIG;
+		set_str(&cfg->region, value);
+	} else if (strcmp(key, "signing_key") == 0)
 		return parse_int(value, 0, 65535, &cfg->signing_kid);
 	else if (strcmp(key, "db_pool") == 0)
 		return parse_int(value, 1, 64, &cfg->db_pool);
@@ -178,6 +183,7 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 		{ "AGRICERT_SQL", "sql" },
 		{ "AGRICERT_SIGNING_KEY", "signing_key" },
 		{ "AGRICERT_DB_POOL", "db_pool" },
+		{ "AGRICERT_REGION", "region" },
 	};
 	int r;
 
@@ -191,6 +197,7 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 	cfg->font = strdup("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc");
 	cfg->web_dir = strdup("service/web");
 	cfg->sql_dir = strdup("sql");
+	cfg->region = strdup("100000");
 	cfg->db_pool = 4;
 	cfg->batch_max = 512;
 	cfg->max_body = 65536;
@@ -232,6 +239,7 @@ void ac_config_free(ac_config *cfg)
 	free(cfg->font);
 	free(cfg->web_dir);
 	free(cfg->sql_dir);
+	free(cfg->region);
 	for (int i = 0; i < cfg->nprinters; i++) {
 		free(cfg->printers[i].id);
 		free(cfg->printers[i].queue);

@@ -18,6 +18,7 @@
  *   max_body      -                     65536 bytes
  *   max_labels    -                     500 labels per certificate
  *   print_timeout -                     120 seconds before a job is cancelled
+ *   region        AGRICERT_REGION       100000 (the division the trust bundle covers)
  *   printer.ID    -                     "QUEUE [SIZE]" e.g. "demo-kiosk 60x40@203"
  *
  * The file is -c FILE, else $AGRICERT_CONFIG, else var/agricert.conf when it
@@ -53,6 +54,7 @@ typedef struct ac_config {
 	size_t max_body;
 	int max_labels;
 	int print_timeout;
+	char *region;
 	ac_printer_conf printers[AC_CONFIG_MAX_PRINTERS];
 	int nprinters;
 } ac_config;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include "ac_code.h"
 #include "ac_config.h"
@@ -16,6 +17,7 @@
 #include "ac_keys.h"
 #include "ac_log.h"
 #include "ac_sign.h"
+#include "ac_trust.h"
 
 static ac_config cfg;
 
@@ -24,12 +26,15 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: agricert [-c CONFIG] COMMAND\n"
 		"  migrate                          apply sql/ migrations\n"
-		"  key new [--alg ed25519|sm2]      create a signing key\n"
+		"  key new [--alg ed25519|sm2] [--bundle]  create a code signing key (or, with\n"
+		"                                   --bundle, a trust bundle signing key)\n"
 		"  key list                         list keys and their status\n"
 		"  key activate|retire|revoke KID   change a key's status\n"
 		"  import products|regions FILE.csv import a catalogue (all rows or none)\n"
 		"  subject add KIND NAME CONTACT REGION_CODE   register a subject; prints its id\n"
-		"  token create SUBJECT_ID ROLE     create an access token; prints it once\n");
+		"  token create SUBJECT_ID ROLE     create an access token; prints it once\n"
+		"  trust export [FILE]              write a signed trust bundle (default stdout)\n"
+		"  trust key                        print the bundle key's public half (PEM)\n");
 	return 2;
 }
 
@@ -64,16 +69,28 @@ static int cmd_key(int argc, char **argv)
 
 	if (argc >= 1 && strcmp(argv[0], "new") == 0) {
 		int alg = AC_ALG_ED25519;
+		char dir[4096];
 
-		if (argc == 3 && strcmp(argv[1], "--alg") == 0) {
-			if (strcmp(argv[2], "sm2") == 0)
-				alg = AC_ALG_SM2;
-			else if (strcmp(argv[2], "ed25519") != 0)
+		snprintf(dir, sizeof(dir), "%s", cfg.keys_dir);
+		for (int i = 1; i < argc; i++) {
+			if (strcmp(argv[i], "--bundle") == 0) {
+				ac_trust_key_dir(cfg.keys_dir, dir, sizeof(dir));
+				if (mkdir(cfg.keys_dir, 0700) != 0 && errno != EEXIST) {
+					fprintf(stderr, "agricert: could not create \"%s\": %s\n",
+						cfg.keys_dir, strerror(errno));
+					return 1;
+				}
+			} else if (strcmp(argv[i], "--alg") == 0 && i + 1 < argc) {
+				i++;
+				if (strcmp(argv[i], "sm2") == 0)
+					alg = AC_ALG_SM2;
+				else if (strcmp(argv[i], "ed25519") != 0)
+					return usage();
+			} else {
 				return usage();
-		} else if (argc != 1) {
-			return usage();
+			}
 		}
-		if (ac_keyring_create(cfg.keys_dir, alg, &kid, err, sizeof(err)) != 0) {
+		if (ac_keyring_create(dir, alg, &kid, err, sizeof(err)) != 0) {
 			fprintf(stderr, "agricert: %s\n", err);
 			return 1;
 		}
@@ -314,6 +331,72 @@ out:
 	return rc;
 }
 
+static int cmd_trust(int argc, char **argv)
+{
+	ac_keyring *codes = NULL;
+	ac_keyring *bundle = NULL;
+	ac_db_result *res = NULL;
+	ac_dbsync *db = NULL;
+	char dir[4096];
+	char err[1024];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = stdout;
+	int rc = 1;
+
+	if (argc < 1 || argc > 2 || (strcmp(argv[0], "export") != 0 && strcmp(argv[0], "key") != 0))
+		return usage();
+	ac_trust_key_dir(cfg.keys_dir, dir, sizeof(dir));
+	if (ac_keyring_load(dir, 0, &bundle, err, sizeof(err)) != 0 || bundle->signer == NULL) {
+		fprintf(stderr,
+			"agricert: no trust bundle key (create one with agricert key new "
+			"--bundle): %s\n",
+			err[0] ? err : "none active");
+		goto out;
+	}
+	if (strcmp(argv[0], "key") == 0) {
+		printf("# bundle key %d\n%s", bundle->signer->kid, bundle->signer->public_pem);
+		rc = 0;
+		goto out;
+	}
+	if (ac_keyring_load(cfg.keys_dir, cfg.signing_kid, &codes, err, sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: %s\n", err);
+		goto out;
+	}
+	if (open_db(&db) != 0)
+		goto out;
+	if (ac_dbsync_exec(db, ac_trust_sql, 0, NULL, &res, err, sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: could not read the catalogue: %s\n", err);
+		goto out;
+	}
+	if (ac_trust_make(codes, bundle->signer, strtoull(ac_db_get(res, 0, 0), NULL, 10),
+			  cfg.region, ac_db_get(res, 0, 1), ac_db_get(res, 0, 2),
+			  ac_db_get(res, 0, 3), ac_db_get(res, 0, 4), &text, &len, err,
+			  sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: %s\n", err);
+		goto out;
+	}
+	if (argc == 2 && (out = fopen(argv[1], "w")) == NULL) {
+		fprintf(stderr, "agricert: could not open file \"%s\": %s\n", argv[1],
+			strerror(errno));
+		goto out;
+	}
+	if (fwrite(text, 1, len, out) != len || fflush(out) != 0) {
+		fprintf(stderr, "agricert: could not write the bundle: %s\n", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (out != stdout && out != NULL)
+		fclose(out);
+	free(text);
+	ac_db_result_free(res);
+	ac_dbsync_close(db);
+	ac_keyring_free(codes);
+	ac_keyring_free(bundle);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *config_path = NULL;
@@ -342,6 +425,8 @@ int main(int argc, char **argv)
 		rc = cmd_subject(argc - 2, argv + 2);
 	else if (strcmp(argv[1], "token") == 0)
 		rc = cmd_token(argc - 2, argv + 2);
+	else if (strcmp(argv[1], "trust") == 0)
+		rc = cmd_trust(argc - 2, argv + 2);
 	else
 		rc = usage();
 	ac_config_free(&cfg);

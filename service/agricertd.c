@@ -16,6 +16,7 @@
 #include "ac_log.h"
 #include "ac_print.h"
 #include "ac_sign.h"
+#include "ac_trust.h"
 
 #define CATALOG_REFRESH_MS 60000
 #define STOP_POLL_MS	   50
@@ -162,6 +163,18 @@ static int route(ac_req *r)
 		ac_handle_scan(r, r->path + 3);
 		return 0;
 	}
+	if (strcmp(r->path, "/api/v1/trust-bundle") == 0) {
+		if (!get)
+			goto method;
+		ac_handle_trust_bundle(r);
+		return 0;
+	}
+	if (strcmp(r->path, "/api/v1/trust-bundle/key") == 0) {
+		if (!get)
+			goto method;
+		ac_handle_trust_key(r);
+		return 0;
+	}
 	if (strcmp(r->path, "/api/v1/keys") == 0) {
 		if (!get)
 			goto method;
@@ -262,6 +275,24 @@ static void on_signal(uv_signal_t *s, int signum)
 	uv_timer_start(&app->stop_timer, on_stop_poll, 0, STOP_POLL_MS);
 }
 
+/* The trust bundle key ring is optional: without it, bundles are not served. */
+static void load_bundle_keys(ac_app *app)
+{
+	ac_keyring *ring = NULL;
+	char dir[4096];
+	char err[1024];
+
+	ac_trust_key_dir(app->cfg.keys_dir, dir, sizeof(dir));
+	if (access(dir, F_OK) != 0)
+		return;
+	if (ac_keyring_load(dir, 0, &ring, err, sizeof(err)) != 0) {
+		ac_log_error("main", "could not load trust bundle keys: %s", err);
+		return;
+	}
+	ac_keyring_free(app->bundle_keys);
+	app->bundle_keys = ring;
+}
+
 /* SIGHUP: reload the key ring, so that a new key signs without downtime. */
 static void on_reload(uv_signal_t *s, int signum)
 {
@@ -285,6 +316,7 @@ static void on_reload(uv_signal_t *s, int signum)
 	app->old_keys[app->nold_keys++] = app->keys;
 	app->keys = ring;
 	ac_issuer_set_keys(app->issuer, ring);
+	load_bundle_keys(app);
 	ac_log_info("main", "reloaded %d keys; signing key %d", ring->n,
 		    ring->signer ? ring->signer->kid : 0);
 }
@@ -328,6 +360,7 @@ int main(int argc, char **argv)
 	if (app.keys->signer == NULL)
 		ac_log_warn("main", "no active signing key in \"%s\": issuing is disabled",
 			    app.cfg.keys_dir);
+	load_bundle_keys(&app);
 	/* Migrations run before the loop starts, so blocking here blocks no request. */
 	for (int attempt = 0;; attempt++) {
 		r = ac_db_migrate(app.cfg.db, app.cfg.sql_dir, err, sizeof(err));
@@ -386,6 +419,8 @@ int main(int argc, char **argv)
 	ac_issuer_free(app.issuer);
 	ac_printq_free(app.printq);
 	ac_keyring_free(app.keys);
+	ac_keyring_free(app.bundle_keys);
+	ac_trust_forget();
 	for (int i = 0; i < app.nold_keys; i++)
 		ac_keyring_free(app.old_keys[i]);
 	free(app.old_keys);

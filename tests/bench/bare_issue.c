@@ -65,7 +65,7 @@ static void submit_one(void)
 	c->quantity_milli = 25000;
 	c->unit = 1;
 	c->origin = strdup("福建省安溪县凤城镇");
-	c->origin_code = 350524100201LL;
+	c->origin_code = 350524103201LL;
 	c->contact = strdup("13859001234");
 	c->labels = 1;
 	c->request_fp = strdup("0000000000000000");

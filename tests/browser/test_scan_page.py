@@ -31,7 +31,7 @@ def main():
         svc.start()
         r = http("POST", svc.url + "/api/v1/certificates",
                  {"product": "豇豆", "quantity": 12.5, "unit": "kg", "origin": "福建省安溪县凤城镇",
-                  "origin_code": "350524100201", "basis": "self_test", "labels": 1}, svc.auth())
+                  "origin_code": "350524103201", "basis": "self_test", "labels": 1}, svc.auth())
         t.eq(r.status, 201, "issued a certificate to scan")
         code = r.json()["items"][0]["code"]
         page = svc.url + "/v/" + code.rsplit("/", 1)[1]

@@ -144,7 +144,7 @@ class Service:
         self.cli("import", "regions", os.path.join(ROOT, "deploy/data/regions-anxi.csv"))
         self.cli("import", "products", os.path.join(ROOT, "deploy/data/products.csv"))
         self.producer = int(self.cli("subject", "add", "family_farm", "凤城镇示范家庭农场",
-                                     "13859001234", "350524100201").stdout.strip())
+                                     "13859001234", "350524103201").stdout.strip())
         self.token = self.cli("token", "create", str(self.producer), "producer").stdout.strip()
 
     def start(self):

@@ -10,7 +10,7 @@ import time
 from harness import Service, Tap, http, psql
 
 BODY = {"product": "韭菜", "quantity": 2.5, "unit": "kg", "origin": "福建省安溪县凤城镇",
-        "origin_code": "350524100201", "basis": "quality_control", "labels": 2}
+        "origin_code": "350524103201", "basis": "quality_control", "labels": 2}
 
 
 def burst(svc, n_threads, per_thread, acked, errors):

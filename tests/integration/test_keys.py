@@ -12,7 +12,7 @@ import time
 from harness import Service, Tap, http, psql
 
 BODY = {"product": "芹菜", "quantity": 8, "unit": "kg", "origin": "福建省安溪县凤城镇",
-        "origin_code": "350524100201", "basis": "quality_control", "labels": 1}
+        "origin_code": "350524103201", "basis": "quality_control", "labels": 1}
 
 
 def payload(code):

@@ -17,7 +17,7 @@ ISSUE = {
     "quantity": 25,
     "unit": "kg",
     "origin": "福建省安溪县凤城镇",
-    "origin_code": "350524100201",
+    "origin_code": "350524103201",
     "basis": "quality_control",
     "contact": "13859001234",
     "labels": 3,
