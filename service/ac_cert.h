@@ -56,7 +56,7 @@ void ac_cert_clear(ac_cert *c);
 	"FROM certificate c JOIN subject s ON s.id = c.issuer_id "                                 \
 	"JOIN product p ON p.id = c.product_id "                                                   \
 	"LEFT JOIN LATERAL (SELECT id, printer_id, state FROM print_job "                          \
-	"WHERE serial = c.serial ORDER BY id LIMIT 1) pj ON true "
+	"WHERE serial = c.serial ORDER BY id DESC LIMIT 1) pj ON true "
 #define AC_CERT_SELECT AC_CERT_SELECT_HEAD "array_to_string(c.item_codes, ',')" AC_CERT_SELECT_TAIL
 
 int ac_cert_from_row(const ac_db_result *res, int row, ac_cert *c);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ac_app.h"
+#include "ac_cert.h"
 #include "ac_error.h"
 #include "ac_issue.h"
 #include "ac_log.h"
@@ -50,6 +51,8 @@ static void free_products(ac_product *p, int n)
 	free(p);
 }
 
+static void resubmit_queued(ac_app *app);
+
 static void on_catalog(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	ac_app *app = data;
@@ -73,9 +76,47 @@ static void on_catalog(void *data, const ac_db_result *res, int err, const char 
 	free_products(app->products, app->nproducts);
 	app->products = p;
 	app->nproducts = n;
-	if (!app->catalog_loaded)
+	if (!app->catalog_loaded) {
 		ac_log_info("catalog", "%d products", n);
+		resubmit_queued(app);
+	}
 	app->catalog_loaded = 1;
+}
+
+/*
+ * Print jobs a crash left between the commit and CUPS: submitted again once,
+ * at start. Only jobs older than a minute, so that another instance's
+ * submission in progress is not doubled.
+ */
+static void on_queued_jobs(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	ac_app *app = data;
+	int n = ac_db_rows(res);
+
+	if (err != 0) {
+		ac_log_warn("print", "could not look for unsent print jobs: %s", msg);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		ac_cert c;
+
+		if (ac_cert_from_row(res, i, &c) != 0)
+			continue;
+		ac_log_info("print", "resubmitting print job %lld left queued",
+			    (long long)c.print_job_id);
+		ac_printq_submit(app->printq, &c);
+		ac_cert_clear(&c);
+	}
+}
+
+static void resubmit_queued(ac_app *app)
+{
+	ac_db_query(app->db,
+		    AC_CERT_SELECT
+		    "WHERE pj.state = 'queued' AND EXISTS (SELECT 1 FROM print_job q "
+		    "WHERE q.id = pj.id AND q.created_at < now() - interval '1 minute' "
+		    "AND q.created_at > now() - interval '1 day')",
+		    0, NULL, NULL, on_queued_jobs, app);
 }
 
 static void load_catalog(uv_timer_t *t)

@@ -222,6 +222,21 @@ def run(t, svc):
     t.ok(psql(svc.db, f"SELECT count(*) FROM certificate WHERE serial = {cert['id']}") == "1",
          "the certificate outlives the service")
 
+    # A job a crash left between the commit and CUPS is printed at the next start.
+    stuck = psql(svc.db, "INSERT INTO print_job (serial, printer_id, created_at) VALUES "
+                         f"({cert['id']}, 'demo-kiosk', now() - interval '2 minutes') RETURNING id").split()[0]
+    svc.start()
+    state = None
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        r = http("GET", url.replace(url, svc.url) + f"/api/v1/print-jobs/{stuck}", headers=svc.auth())
+        state = r.json().get("state") if r.status == 200 else None
+        if state in ("completed", "failed"):
+            break
+        time.sleep(0.3)
+    t.eq(state, "completed", "a print job left queued by a crash is printed at the next start")
+    t.eq(svc.stop(), 0, "stopped again")
+
 
 if __name__ == "__main__":
     main()
