@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "ac_cli_registry.h"
 #include "ac_code.h"
 #include "ac_config.h"
 #include "ac_db.h"
@@ -31,6 +32,8 @@ static int usage(void)
 		"  key list                         list keys and their status\n"
 		"  key activate|retire|revoke KID   change a key's status\n"
 		"  import products|regions FILE.csv import a catalogue (all rows or none)\n"
+		"  import subjects FILE.csv         import registry subjects (all rows or none)\n"
+		"  export subjects|regions|products write CSV to standard output\n"
 		"  subject add KIND NAME CONTACT REGION_CODE   register a subject; prints its id\n"
 		"  token create SUBJECT_ID ROLE     create an access token; prints it once\n"
 		"  trust export [FILE]              write a signed trust bundle (default stdout)\n"
@@ -172,6 +175,8 @@ static int cmd_import(int argc, char **argv)
 	FILE *f;
 	int rc = 1;
 
+	if (argc == 2 && strcmp(argv[0], "subjects") == 0)
+		return ac_cli_import_subjects(cfg.db, argv[1]);
 	if (argc != 2 || (strcmp(argv[0], "products") != 0 && strcmp(argv[0], "regions") != 0))
 		return usage();
 	products = strcmp(argv[0], "products") == 0;
@@ -425,6 +430,8 @@ int main(int argc, char **argv)
 		rc = cmd_subject(argc - 2, argv + 2);
 	else if (strcmp(argv[1], "token") == 0)
 		rc = cmd_token(argc - 2, argv + 2);
+	else if (strcmp(argv[1], "export") == 0)
+		rc = argc == 3 ? ac_cli_export(cfg.db, argv[2], stdout) : usage();
 	else if (strcmp(argv[1], "trust") == 0)
 		rc = cmd_trust(argc - 2, argv + 2);
 	else

@@ -16,6 +16,7 @@
 #include "ac_issue.h"
 #include "ac_log.h"
 #include "ac_print.h"
+#include "ac_registry.h"
 #include "ac_sign.h"
 #include "ac_trust.h"
 
@@ -252,6 +253,8 @@ static int route(ac_req *r)
 		ac_handle_print_job_get(r, id);
 		return 0;
 	}
+	if (ac_registry_route(r) == 0)
+		return 0;
 	if (strncmp(r->path, "/api/", 5) == 0) {
 		ac_req_error(r, 404, "not_found", "no such API path", "没有这个接口");
 		return 0;

@@ -1,0 +1,34 @@
+/*
+ * The registry's admin command line: CSV import of subjects and CSV export of
+ * subjects, regions and products. Blocking libpq (ac_dbsync): for the
+ * agricert CLI only, never on the service's loop.
+ */
+#ifndef AC_CLI_REGISTRY_H
+#define AC_CLI_REGISTRY_H
+
+#include <stdio.h>
+
+/*
+ * Imports subjects from the CSV file at path, whose header line must be
+ * kind,name,credit_code,id_number,contact,region_code,address,credit_grade,status
+ * (fields may be quoted; empty credit_grade and status mean A and active).
+ * Every row is checked first; rejected rows are reported on stderr as
+ * "line N: rejected: reason" and then nothing is imported. Otherwise all rows
+ * are written in one transaction: a subject with the same credit code (or,
+ * without one, the same name and region) is updated, not duplicated; grade
+ * and status changes are recorded in subject_change. Prints a summary on
+ * stdout. Returns 0, or 1 when nothing was imported.
+ */
+int ac_cli_import_subjects(const char *conninfo, const char *path);
+
+/*
+ * Writes what ("subjects", "regions" or "products") as CSV with a header line
+ * to out: subjects in the import format above (unmasked: the operator of the
+ * CLI can read the database anyway), regions as code,name,level,parent and
+ * products as name,category,key_risk,default_unit,id (both importable with
+ * agricert import). Returns 0, 1 on a database error, 2 (after a usage line on
+ * stderr) for an unknown what.
+ */
+int ac_cli_export(const char *conninfo, const char *what, FILE *out);
+
+#endif

@@ -1,0 +1,72 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "ac_registry_check.h"
+
+int ac_registry_chars(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch < 0x20 || ch == 0x7f)
+			return -1;
+		if ((ch & 0xc0) != 0x80)
+			n++;
+	}
+	return n;
+}
+
+int ac_registry_region_code(const char *s, int64_t *out)
+{
+	int province;
+
+	if (strlen(s) != 12 || strspn(s, "0123456789") != 12)
+		return -1;
+	province = (s[0] - '0') * 10 + (s[1] - '0');
+	if (province < 11 || province > 82)
+		return -1;
+	*out = strtoll(s, NULL, 10);
+	return 0;
+}
+
+int ac_registry_valid_credit_code(const char *s)
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+	static const int weights[17] = { 1,  3,	 9,  27, 19, 26, 16, 17, 20,
+					 29, 25, 13, 8,	 24, 10, 30, 28 };
+	int sum = 0;
+
+	if (strlen(s) != 18)
+		return 0;
+	for (int i = 0; i < 18; i++) {
+		const char *p = strchr(alphabet, s[i]);
+
+		if (p == NULL)
+			return 0;
+		if (i < 17)
+			sum += (int)(p - alphabet) * weights[i];
+	}
+	return s[17] == alphabet[(31 - sum % 31) % 31];
+}
+
+int ac_registry_valid_id_number(const char *s)
+{
+	static const int weights[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
+	static const char checks[] = "10X98765432";
+	int sum = 0;
+
+	if (strlen(s) != 18 || strspn(s, "0123456789") < 17)
+		return 0;
+	for (int i = 0; i < 17; i++)
+		sum += (s[i] - '0') * weights[i];
+	return s[17] == checks[sum % 11];
+}
+
+int ac_registry_valid_contact(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 20 && strspn(s, "0123456789+-() ") == n && strspn(s, "+-() ") < n;
+}
