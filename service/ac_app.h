@@ -71,6 +71,9 @@ typedef void (*ac_auth_cb)(ac_req *r, const ac_principal *p);
 void ac_auth(ac_req *r, ac_auth_cb cb);
 /* Drops the token cache (at exit). */
 void ac_auth_forget(void);
+/* Drops cached principals of one subject (after a status or grade change;
+ * other instances notice within the cache's 30 s). */
+void ac_auth_forget_subject(int subject_id);
 
 /* Route handlers (service/ac_*.c). */
 void ac_handle_issue(ac_req *r);

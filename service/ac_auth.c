@@ -62,6 +62,14 @@ static void cache_put(const char *token, const ac_principal *p, uint64_t now)
 	e->expires = now + CACHE_TTL_MS;
 }
 
+void ac_auth_forget_subject(int subject_id)
+{
+	for (size_t i = 0; cache != NULL && i < CACHE_SLOTS; i++) {
+		if (cache[i].expires != 0 && cache[i].p.subject_id == subject_id)
+			memset(&cache[i], 0, sizeof(cache[i]));
+	}
+}
+
 void ac_auth_forget(void)
 {
 	free(cache);

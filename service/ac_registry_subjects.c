@@ -166,6 +166,8 @@ static void on_changed(ac_registry_ctx *c, const ac_db_result *res)
 		return;
 	}
 	json_object_set_new(obj, "changed", json_boolean(strcmp(ac_db_get(res, 0, 1), "t") == 0));
+	/* Cached principals carry the status: drop this subject's at once. */
+	ac_auth_forget_subject(atoi(c->id));
 	shape(c, obj);
 	if (c->extra[1] != NULL)
 		ac_log_info("registry", "subject %s: %s set to %s by subject %d (%s) id=%s", c->id,

@@ -141,6 +141,20 @@ def run(t, svc):
     page = http("GET", svc.url + "/v/" + payload(code_b)).text
     t.ok("该合格证已被撤销" in page and "毒死蜱" in page, "the scan page says it was revoked and why")
 
+    # Suspension takes effect at once, even for a token used a moment ago.
+    r = http("POST", svc.url + "/api/v1/certificates", BODY, svc.auth())
+    t.eq(r.status, 201, "the producer issues (its token is now cached)")
+    r = http("POST", svc.url + f"/api/v1/subjects/{svc.producer}/status",
+             {"status": "suspended", "reason": "快检不合格，停产整改"}, svc.auth(regulator))
+    t.eq(r.status, 200, "the county regulator suspends the producer")
+    r = http("POST", svc.url + "/api/v1/certificates", BODY, svc.auth())
+    t.ok(r.status == 403 and r.json()["error"]["code"] == "subject_inactive" and "暂停" in r.json()["error"]["message_zh"],
+         "a suspended producer cannot issue, told why in Chinese", r.body)
+    http("POST", svc.url + f"/api/v1/subjects/{svc.producer}/status",
+         {"status": "active", "reason": "整改完成"}, svc.auth(regulator))
+    r = http("POST", svc.url + "/api/v1/certificates", BODY, svc.auth())
+    t.eq(r.status, 201, "reactivated, it issues again")
+
     # A private key file that others can read stops the service from starting.
     t.eq(svc.stop(), 0, "SIGTERM stops agricertd")
     os.chmod(os.path.join(svc.keys, "2.key"), 0o644)
