@@ -108,6 +108,40 @@ void ac_buf_html(ac_buf *b, const char *s)
 	}
 }
 
+void ac_buf_json_str(ac_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run;
+
+	if (s == NULL) {
+		ac_buf_puts(b, "null");
+		return;
+	}
+	ac_buf_add(b, "\"", 1);
+	run = s;
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+		char esc[6];
+
+		if (ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		ac_buf_add(b, run, s - run);
+		run = s + 1;
+		if (ch == '"' || ch == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)ch;
+			ac_buf_add(b, esc, 2);
+		} else {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[ch >> 4];
+			esc[5] = hex[ch & 15];
+			ac_buf_add(b, esc, 6);
+		}
+	}
+	ac_buf_add(b, run, s - run);
+	ac_buf_add(b, "\"", 1);
+}
+
 void ac_buf_pg_elem(ac_buf *b, const char *s)
 {
 	if (s == NULL) {

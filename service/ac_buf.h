@@ -23,6 +23,8 @@ void ac_buf_printf(ac_buf *b, const char *fmt, ...) __attribute__((format(printf
 void ac_buf_int(ac_buf *b, long long v);
 /* Appends s escaped for HTML text and attributes. */
 void ac_buf_html(ac_buf *b, const char *s);
+/* Appends s as a JSON string, quotes included; NULL as null. */
+void ac_buf_json_str(ac_buf *b, const char *s);
 /* Appends s as a double-quoted element of a PostgreSQL array literal, or NULL. */
 void ac_buf_pg_elem(ac_buf *b, const char *s);
 int ac_buf_ok(const ac_buf *b);

@@ -107,55 +107,88 @@ void ac_mask_contact(const char *in, char *out, size_t outsz)
 		snprintf(out, outsz, "%s", in ? in : "");
 }
 
-json_t *ac_cert_json(const ac_cert *c, const char *public_url, int with_items)
+static void key_str(ac_buf *b, const char *key, const char *value)
+{
+	ac_buf_puts(b, ",\"");
+	ac_buf_puts(b, key);
+	ac_buf_puts(b, "\":");
+	ac_buf_json_str(b, value);
+}
+
+static void key_int(ac_buf *b, const char *key, long long value)
+{
+	ac_buf_puts(b, ",\"");
+	ac_buf_puts(b, key);
+	ac_buf_puts(b, "\":");
+	ac_buf_int(b, value);
+}
+
+void ac_cert_write_json(ac_buf *b, const ac_cert *c, const char *public_url, int flags)
 {
 	char number[24];
-	char origin_code[16];
-	json_t *j;
-	json_t *q;
+	char text[64];
 
 	ac_cert_number(c->serial, number);
-	snprintf(origin_code, sizeof(origin_code), "%012lld", (long long)c->origin_code);
-	if (c->quantity_milli % 1000 == 0)
-		q = json_integer(c->quantity_milli / 1000);
-	else
-		q = json_real((double)c->quantity_milli / 1000.0);
-	j = json_pack("{s:I,s:s,s:i,s:s,s:s,s:{s:i,s:s?},s:{s:i,s:s?},s:o,s:s,s:s,s:s?,s:s,s:s,"
-		      "s:s,s:s?,s:i,s:i,s:s}",
-		      "id", (json_int_t)c->serial, "number", number, "style", c->style, "promise",
-		      ac_style_promise_zh(c->style), "issued_at", c->issued_at, "issuer", "id",
-		      c->issuer_id, "name", c->issuer_name, "product", "id", c->product_id, "name",
-		      c->product_name, "quantity", q, "unit", ac_unit_name(c->unit), "unit_zh",
-		      ac_unit_name_zh(c->unit), "origin", c->origin, "origin_code", origin_code,
-		      "basis", ac_basis_name(c->basis), "basis_zh", ac_basis_name_zh(c->basis),
-		      "contact", c->contact, "labels", c->labels, "key_id", c->kid, "status",
-		      c->revoked_at ? "revoked" : "valid");
-	if (j == NULL)
-		return NULL;
-	if (c->revoked_at != NULL) {
-		json_object_set_new(j, "revoked_at", json_string(c->revoked_at));
-		json_object_set_new(j, "revoke_reason",
-				    c->revoke_reason ? json_string(c->revoke_reason) : json_null());
+	ac_buf_puts(b, "{\"id\":");
+	ac_buf_int(b, (long long)c->serial);
+	key_str(b, "number", number);
+	key_int(b, "style", c->style);
+	key_str(b, "promise", ac_style_promise_zh(c->style));
+	key_str(b, "issued_at", c->issued_at);
+	ac_buf_puts(b, ",\"issuer\":{\"id\":");
+	ac_buf_int(b, c->issuer_id);
+	key_str(b, "name", c->issuer_name);
+	ac_buf_puts(b, "},\"product\":{\"id\":");
+	ac_buf_int(b, c->product_id);
+	key_str(b, "name", c->product_name);
+	ac_buf_puts(b, "},\"quantity\":");
+	ac_quantity_text(c->quantity_milli, text, sizeof(text));
+	ac_buf_puts(b, text);
+	key_str(b, "unit", ac_unit_name(c->unit));
+	key_str(b, "unit_zh", ac_unit_name_zh(c->unit));
+	key_str(b, "origin", c->origin);
+	snprintf(text, sizeof(text), "%012lld", (long long)c->origin_code);
+	key_str(b, "origin_code", text);
+	key_str(b, "basis", ac_basis_name(c->basis));
+	key_str(b, "basis_zh", ac_basis_name_zh(c->basis));
+	if (flags & AC_CERT_PUBLIC) {
+		ac_mask_contact(c->contact, text, sizeof(text));
+		key_str(b, "contact", text);
+	} else {
+		key_str(b, "contact", c->contact);
 	}
-	if (with_items) {
-		json_t *items = json_array();
-
-		for (int i = 0; i < c->labels && c->codes != NULL; i++) {
+	key_int(b, "labels", c->labels);
+	key_int(b, "key_id", c->kid);
+	key_str(b, "status", c->revoked_at ? "revoked" : "valid");
+	if (c->revoked_at != NULL) {
+		key_str(b, "revoked_at", c->revoked_at);
+		key_str(b, "revoke_reason", c->revoke_reason);
+	}
+	if (flags & AC_CERT_ITEMS) {
+		ac_buf_puts(b, ",\"items\":[");
+		for (int i = 0, n = 0; i < c->labels && c->codes != NULL; i++) {
 			char url[512];
 
 			if (c->codes[i] == NULL ||
 			    ac_code_url(public_url, c->codes[i], url, sizeof(url)) < 0)
 				continue;
-			json_array_append_new(items,
-					      json_pack("{s:i,s:s}", "index", i + 1, "code", url));
+			ac_buf_puts(b, n++ ? ",{\"index\":" : "{\"index\":");
+			ac_buf_int(b, i + 1);
+			key_str(b, "code", url);
+			ac_buf_puts(b, "}");
 		}
-		json_object_set_new(j, "items", items);
+		ac_buf_puts(b, "]");
 	}
-	if (c->print_job_id != 0)
-		json_object_set_new(j, "print_job",
-				    json_pack("{s:I,s:s?,s:s?}", "id", (json_int_t)c->print_job_id,
-					      "printer", c->printer_id, "state", c->print_state));
-	else
-		json_object_set_new(j, "print_job", json_null());
-	return j;
+	if (!(flags & AC_CERT_PUBLIC)) {
+		if (c->print_job_id != 0) {
+			ac_buf_puts(b, ",\"print_job\":{\"id\":");
+			ac_buf_int(b, (long long)c->print_job_id);
+			key_str(b, "printer", c->printer_id);
+			key_str(b, "state", c->print_state);
+			ac_buf_puts(b, "}");
+		} else {
+			ac_buf_puts(b, ",\"print_job\":null");
+		}
+	}
+	ac_buf_puts(b, "}");
 }

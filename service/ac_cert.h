@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "ac_buf.h"
 #include "ac_db.h"
 
 typedef struct ac_cert {
@@ -64,8 +65,14 @@ int ac_cert_from_row(const ac_db_result *res, int row, ac_cert *c);
 /* The certificate number printed on labels: 12 digits. */
 void ac_cert_number(uint64_t serial, char out[24]);
 
-/* The API's JSON for c; item codes as full URLs under public_url. */
-json_t *ac_cert_json(const ac_cert *c, const char *public_url, int with_items);
+/*
+ * Appends the API's JSON object for c to b (written directly, not through
+ * jansson: it is on the issuing hot path). AC_CERT_ITEMS adds the item codes
+ * as full URLs under public_url; AC_CERT_PUBLIC masks the contact and leaves
+ * out the print job, for the public scan answer.
+ */
+enum { AC_CERT_ITEMS = 1, AC_CERT_PUBLIC = 2 };
+void ac_cert_write_json(ac_buf *b, const ac_cert *c, const char *public_url, int flags);
 
 /* "25" or "2.5" from thousandths. */
 void ac_quantity_text(int64_t milli, char *out, size_t outsz);

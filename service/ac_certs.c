@@ -257,7 +257,15 @@ static void respond_cert(ac_req *r, int status, const ac_cert *c)
 {
 	ac_app *app = r->app;
 
-	ac_req_json(r, status, ac_cert_json(c, app->cfg.public_url, 1));
+	ac_buf b;
+
+	ac_buf_init(&b);
+	ac_cert_write_json(&b, c, app->cfg.public_url, AC_CERT_ITEMS);
+	if (ac_buf_ok(&b))
+		ac_req_respond(r, status, "application/json; charset=utf-8", b.data, b.len);
+	else
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+	ac_buf_free(&b);
 }
 
 /* Answers a retried request from the stored certificate. */

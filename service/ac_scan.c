@@ -140,26 +140,33 @@ static void respond(ac_req *r, const char *status, const ac_cert *c, int item)
 {
 	ac_app *app = r->app;
 	const verdict *v = find_verdict(status);
-	json_t *j;
+	ac_buf b;
 
 	if (!ac_req_wants_json(r)) {
 		respond_page(r, v, c, item);
 		return;
 	}
-	j = json_pack("{s:b,s:s,s:s,s:s}", "valid", strcmp(status, "valid") == 0, "status", status,
-		      "message", v->en, "message_zh", v->zh);
+	ac_buf_init(&b);
+	ac_buf_puts(&b, strcmp(status, "valid") == 0 ? "{\"valid\":true" : "{\"valid\":false");
+	ac_buf_puts(&b, ",\"status\":");
+	ac_buf_json_str(&b, status);
+	ac_buf_puts(&b, ",\"message\":");
+	ac_buf_json_str(&b, v->en);
+	ac_buf_puts(&b, ",\"message_zh\":");
+	ac_buf_json_str(&b, v->zh);
 	if (c != NULL) {
-		json_t *cj = ac_cert_json(c, app->cfg.public_url, 0);
-		char contact[64];
-
 		/* The public answer shows what the label shows: a masked phone. */
-		ac_mask_contact(c->contact, contact, sizeof(contact));
-		json_object_set_new(cj, "contact", json_string(contact));
-		json_object_del(cj, "print_job");
-		json_object_set_new(j, "certificate", cj);
-		json_object_set_new(j, "item", json_integer(item));
+		ac_buf_puts(&b, ",\"certificate\":");
+		ac_cert_write_json(&b, c, app->cfg.public_url, AC_CERT_PUBLIC);
+		ac_buf_puts(&b, ",\"item\":");
+		ac_buf_int(&b, item);
 	}
-	ac_req_json(r, 200, j);
+	ac_buf_puts(&b, "}");
+	if (ac_buf_ok(&b))
+		ac_req_respond(r, 200, "application/json; charset=utf-8", b.data, b.len);
+	else
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+	ac_buf_free(&b);
 }
 
 static void on_scan_row(void *data, const ac_db_result *res, int err, const char *msg)
