@@ -11,6 +11,8 @@
 
 #define WAIT_MAX      100000
 #define RECONNECT_MIN 100
+/* Statements prepared per connection: the service has a few dozen. */
+#define PREPARED_MAX  128
 #define RECONNECT_MAX 5000
 
 enum { CONN_DOWN, CONN_CONNECTING, CONN_READY };
@@ -40,6 +42,9 @@ typedef struct db_conn {
 	int inflight;
 	uv_timer_t timer;
 	int backoff_ms;
+	/* Statements prepared on this connection, by text; forgotten with it. */
+	char *prepared[PREPARED_MAX];
+	int nprepared;
 } db_conn;
 
 struct ac_db {
@@ -57,6 +62,7 @@ struct ac_db {
 };
 
 static void conn_connect(db_conn *c);
+static void forget_prepared(db_conn *c);
 static void on_poll(uv_poll_t *poll, int status, int events);
 
 static void on_reconnect_timer(uv_timer_t *timer)
@@ -190,6 +196,7 @@ static void conn_broken(db_conn *c, const char *why)
 	poll_close(c);
 	PQfinish(c->pg);
 	c->pg = NULL;
+	forget_prepared(c);
 	c->state = CONN_DOWN;
 	c->inflight = 0;
 	fail_list(&c->head, &c->tail, msg);
@@ -199,11 +206,47 @@ static void conn_broken(db_conn *c, const char *why)
 	c->backoff_ms = c->backoff_ms * 2 > RECONNECT_MAX ? RECONNECT_MAX : c->backoff_ms * 2;
 }
 
+static void forget_prepared(db_conn *c)
+{
+	for (int i = 0; i < c->nprepared; i++)
+		free(c->prepared[i]);
+	c->nprepared = 0;
+}
+
+/*
+ * Sends sql as a prepared statement, preparing it in the same pipeline the
+ * first time this connection sees it, so that it is planned once per
+ * connection rather than once per request. The prepare's result arrives
+ * before the execution's; conn_read keeps the first error, else the last.
+ */
 static int conn_send(db_conn *c, const char *sql, int nparams, const char *const *values,
 		     const int *lengths, db_query *q)
 {
-	if (!PQsendQueryParams(c->pg, sql, nparams, NULL, values, lengths, NULL, 0))
+	char name[16];
+	int found = -1;
+
+	for (int i = 0; i < c->nprepared; i++) {
+		if (strcmp(c->prepared[i], sql) == 0) {
+			found = i;
+			break;
+		}
+	}
+	if (found < 0 && c->nprepared < PREPARED_MAX) {
+		snprintf(name, sizeof(name), "s%d", c->nprepared);
+		if (!PQsendPrepare(c->pg, name, sql, nparams, NULL))
+			return AC_EDB;
+		c->prepared[c->nprepared] = strdup(sql);
+		if (c->prepared[c->nprepared] == NULL)
+			return -ENOMEM;
+		found = c->nprepared++;
+	}
+	if (found >= 0) {
+		snprintf(name, sizeof(name), "s%d", found);
+		if (!PQsendQueryPrepared(c->pg, name, nparams, values, lengths, NULL, 0))
+			return AC_EDB;
+	} else if (!PQsendQueryParams(c->pg, sql, nparams, NULL, values, lengths, NULL, 0)) {
 		return AC_EDB;
+	}
 	if (!PQpipelineSync(c->pg))
 		return AC_EDB;
 	q->next = NULL;
