@@ -59,6 +59,7 @@ typedef struct ac_principal {
 	char contact[64];
 	char status[16];
 	int64_t region_code;
+	char kiosk_id[72]; /* the kiosk a device token or a session belongs to, or "" */
 } ac_principal;
 
 /*
@@ -84,5 +85,9 @@ void ac_handle_revocation(ac_req *r, const char *id);
 void ac_handle_trust_bundle(ac_req *r);
 void ac_handle_trust_key(ac_req *r);
 void ac_trust_forget(void);
+void ac_handle_login(ac_req *r);
+void ac_handle_logout(ac_req *r);
+/* Drops one token from the cache (after a logout). */
+void ac_auth_forget_token(const char *token);
 
 #endif

@@ -70,6 +70,17 @@ void ac_auth_forget_subject(int subject_id)
 	}
 }
 
+void ac_auth_forget_token(const char *token)
+{
+	cache_entry *e;
+
+	if (cache == NULL)
+		return;
+	e = &cache[token_slot(token)];
+	if (strcmp(e->token, token) == 0)
+		memset(e, 0, sizeof(*e));
+}
+
 void ac_auth_forget(void)
 {
 	free(cache);
@@ -84,7 +95,7 @@ typedef struct auth_ctx {
 
 static const char auth_sql[] =
     "SELECT t.subject_id, t.role, s.name, coalesce(s.contact, ''), s.status, "
-    "coalesce(s.region_code, 0) "
+    "coalesce(s.region_code, 0), coalesce(t.kiosk_id, '') "
     "FROM api_token t JOIN subject s ON s.id = t.subject_id "
     "WHERE t.token_hash = sha256(convert_to($1, 'UTF8')) AND t.revoked_at IS NULL "
     "AND (t.expires_at IS NULL OR t.expires_at > now())";
@@ -113,6 +124,7 @@ static void on_auth(void *data, const ac_db_result *res, int err, const char *ms
 	snprintf(p.contact, sizeof(p.contact), "%s", ac_db_get(res, 0, 3));
 	snprintf(p.status, sizeof(p.status), "%s", ac_db_get(res, 0, 4));
 	p.region_code = strtoll(ac_db_get(res, 0, 5), NULL, 10);
+	snprintf(p.kiosk_id, sizeof(p.kiosk_id), "%s", ac_db_get(res, 0, 6));
 	cache_put(ctx->token, &p, uv_now(((ac_app *)r->app)->loop));
 	if (!r->gone)
 		ctx->cb(r, &p);

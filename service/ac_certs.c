@@ -234,6 +234,14 @@ static int parse_issue(ac_req *r, issue_ctx *ctx, json_t *body)
 				      "找不到这台打印机，请联系服务站管理员");
 			return -1;
 		}
+		/* A session opened at a kiosk prints only on that kiosk's printer. */
+		if (ctx->p.kiosk_id[0] != '\0' &&
+		    strcmp(json_string_value(v), ctx->p.kiosk_id) != 0) {
+			respond_field(r, 403, "printer_not_allowed", "printer",
+				      "a kiosk session prints only on its own kiosk's printer",
+				      "只能在本服务站的打印机上打印");
+			return -1;
+		}
 		c->printer_id = strdup(json_string_value(v));
 	}
 	c->style = 1;

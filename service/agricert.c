@@ -17,6 +17,7 @@
 #include "ac_error.h"
 #include "ac_keys.h"
 #include "ac_log.h"
+#include "ac_secret.h"
 #include "ac_sign.h"
 #include "ac_trust.h"
 
@@ -36,6 +37,9 @@ static int usage(void)
 		"  export subjects|regions|products write CSV to standard output\n"
 		"  subject add KIND NAME CONTACT REGION_CODE   register a subject; prints its id\n"
 		"  token create SUBJECT_ID ROLE     create an access token; prints it once\n"
+		"  account add phone_pin|password SUBJECT_ID ROLE LOGIN [SECRET|-]\n"
+		"                                   an account (SECRET from stdin if - or absent)\n"
+		"  kiosk token KIOSK_ID SUBJECT_ID  a kiosk device token (SUBJECT: who runs it)\n"
 		"  trust export [FILE]              write a signed trust bundle (default stdout)\n"
 		"  trust key                        print the bundle key's public half (PEM)\n");
 	return 2;
@@ -336,6 +340,100 @@ out:
 	return rc;
 }
 
+static int cmd_account(int argc, char **argv)
+{
+	char secret[136];
+	char hash[AC_SECRET_HASH_MAX];
+	const char *v[5];
+	ac_dbsync *db = NULL;
+	char err[512];
+	int rc = 1;
+
+	if (argc < 5 || argc > 6 || strcmp(argv[0], "add") != 0 ||
+	    (strcmp(argv[1], "phone_pin") != 0 && strcmp(argv[1], "password") != 0))
+		return usage();
+	if (argc == 6 && strcmp(argv[5], "-") != 0) {
+		snprintf(secret, sizeof(secret), "%s", argv[5]);
+	} else if (fgets(secret, sizeof(secret), stdin) == NULL) {
+		fprintf(stderr, "agricert: no secret on standard input\n");
+		return 1;
+	}
+	secret[strcspn(secret, "\r\n")] = '\0';
+	if (strcmp(argv[1], "phone_pin") == 0 &&
+	    (strlen(secret) != 6 || strspn(secret, "0123456789") != 6)) {
+		fprintf(stderr, "agricert: a PIN has 6 digits\n");
+		goto out;
+	}
+	if (strcmp(argv[1], "password") == 0 && strlen(secret) < 10) {
+		fprintf(stderr, "agricert: a staff password has at least 10 characters\n");
+		goto out;
+	}
+	if (ac_secret_hash(secret, hash, sizeof(hash)) != 0) {
+		fprintf(stderr, "agricert: could not hash the secret\n");
+		goto out;
+	}
+	if (open_db(&db) != 0)
+		goto out;
+	v[0] = argv[2];
+	v[1] = argv[1];
+	v[2] = argv[4];
+	v[3] = hash;
+	v[4] = argv[3];
+	if (ac_dbsync_exec(
+		db,
+		"INSERT INTO account (subject_id, kind, login, secret_hash, role) VALUES "
+		"($1::int, $2, $3, $4, $5) ON CONFLICT (login) DO UPDATE SET "
+		"secret_hash = EXCLUDED.secret_hash, failed_attempts = 0, "
+		"locked_until = NULL RETURNING id",
+		5, v, NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: could not add account: %s\n", err);
+		goto out;
+	}
+	printf("account %s for subject %s (%s)\n", argv[4], argv[2], argv[3]);
+	rc = 0;
+out:
+	explicit_bzero(secret, sizeof(secret));
+	ac_dbsync_close(db);
+	return rc;
+}
+
+static int cmd_kiosk(int argc, char **argv)
+{
+	unsigned char raw[24];
+	char token[64];
+	const char *v[3];
+	ac_dbsync *db = NULL;
+	char err[512];
+	int rc = 1;
+
+	if (argc != 3 || strcmp(argv[0], "token") != 0)
+		return usage();
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return 1;
+	strcpy(token, "ac_");
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(token + 3 + 2 * i, 3, "%02x", raw[i]);
+	if (open_db(&db) != 0)
+		return 1;
+	v[0] = token;
+	v[1] = argv[2];
+	v[2] = argv[1];
+	if (ac_dbsync_exec(
+		db,
+		"INSERT INTO api_token (token_hash, subject_id, role, label, kiosk_id) "
+		"VALUES (sha256(convert_to($1, 'UTF8')), $2::int, 'kiosk', 'device', $3)",
+		3, v, NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: could not create kiosk token: %s\n", err);
+		goto out;
+	}
+	printf("%s\n", token);
+	rc = 0;
+out:
+	explicit_bzero(token, sizeof(token));
+	ac_dbsync_close(db);
+	return rc;
+}
+
 static int cmd_trust(int argc, char **argv)
 {
 	ac_keyring *codes = NULL;
@@ -432,6 +530,10 @@ int main(int argc, char **argv)
 		rc = cmd_token(argc - 2, argv + 2);
 	else if (strcmp(argv[1], "export") == 0)
 		rc = argc == 3 ? ac_cli_export(cfg.db, argv[2], stdout) : usage();
+	else if (strcmp(argv[1], "account") == 0)
+		rc = cmd_account(argc - 2, argv + 2);
+	else if (strcmp(argv[1], "kiosk") == 0)
+		rc = cmd_kiosk(argc - 2, argv + 2);
 	else if (strcmp(argv[1], "trust") == 0)
 		rc = cmd_trust(argc - 2, argv + 2);
 	else

@@ -205,6 +205,18 @@ static int route(ac_req *r)
 		ac_handle_scan(r, r->path + 3);
 		return 0;
 	}
+	if (strcmp(r->path, "/api/v1/sessions") == 0) {
+		if (!post)
+			goto method;
+		ac_handle_login(r);
+		return 0;
+	}
+	if (strcmp(r->path, "/api/v1/sessions/current") == 0) {
+		if (strcmp(r->method, "DELETE") != 0)
+			goto method;
+		ac_handle_logout(r);
+		return 0;
+	}
 	if (strcmp(r->path, "/api/v1/trust-bundle") == 0) {
 		if (!get)
 			goto method;

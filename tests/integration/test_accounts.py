@@ -1,0 +1,104 @@
+"""Accounts (issue 5): phone + PIN at a kiosk and username + password for
+staff, Argon2id hashes, lockout after 5 wrong PINs, a rate limit per kiosk,
+sessions bound to their kiosk and its printer, logout."""
+import time
+
+from harness import Service, Tap, http, psql
+
+BODY = {"product": "豇豆", "quantity": 5, "unit": "kg", "origin": "福建省安溪县凤城镇",
+        "origin_code": "350524103201", "basis": "quality_control", "labels": 1}
+
+
+def main():
+    t = Tap()
+    svc = Service("accounts")
+    try:
+        run(t, svc)
+    finally:
+        svc.close()
+    t.done()
+
+
+def run(t, svc):
+    svc.setup_demo()
+    with open(svc.config, "a") as f:
+        f.write("printer.other-kiosk = demo-kiosk 60x40@203\n")
+    psql(svc.db, "INSERT INTO kiosk (id, name, region_code, cups_queue) VALUES "
+                 "('demo-kiosk', '凤城镇示范村自助服务站', 350524103201, 'demo-kiosk'), "
+                 "('kiosk-2', '另一服务站', 350524103201, 'demo-kiosk')")
+    staff = svc.cli("subject", "add", "staff", "凤城镇农安办", "0595-23201234", "350524103000").stdout.strip()
+    svc.cli("account", "add", "phone_pin", str(svc.producer), "producer", "13859001234", "246810")
+    svc.cli("account", "add", "password", staff, "township_regulator", "fengcheng", "correct horse battery")
+    kiosk = svc.cli("kiosk", "token", "demo-kiosk", staff).stdout.strip()
+    kiosk2 = svc.cli("kiosk", "token", "kiosk-2", staff).stdout.strip()
+    svc.start()
+    url = svc.url + "/api/v1/sessions"
+
+    h = psql(svc.db, "SELECT secret_hash FROM account WHERE login = '13859001234'")
+    t.ok(h.startswith("$argon2id$") and "246810" not in h, "the PIN is stored as an Argon2id hash", h)
+
+    r = http("POST", url, {"phone": "13859001234", "pin": "246810"}, svc.auth(kiosk))
+    t.ok(r.status == 201 and r.json()["kiosk"] == "demo-kiosk" and r.json()["role"] == "producer",
+         "a producer logs in at the kiosk with phone and PIN", r.body)
+    session = r.json().get("token", "")
+    t.eq(psql(svc.db, "SELECT extract(epoch FROM expires_at - now())::int BETWEEN 800 AND 900 "
+                      "FROM api_token WHERE kiosk_id = 'demo-kiosk' AND label = 'session'"), "t",
+         "a kiosk session expires after 15 minutes")
+    r = http("POST", svc.url + "/api/v1/certificates", dict(BODY, printer="demo-kiosk"), svc.auth(session))
+    t.eq(r.status, 201, "the session issues and prints on its kiosk's printer")
+    before = psql(svc.db, "SELECT count(*) FROM certificate")
+    r = http("POST", svc.url + "/api/v1/certificates", dict(BODY, printer="other-kiosk"), svc.auth(session))
+    t.ok(r.status == 403 and r.json()["error"]["code"] == "printer_not_allowed",
+         "it may not print on another kiosk's printer", r.body)
+    r = http("POST", svc.url + "/api/v1/certificates", BODY, svc.auth(kiosk))
+    t.eq(r.status, 403, "the kiosk's device token alone cannot issue")
+    t.eq(psql(svc.db, "SELECT count(*) FROM certificate"), before, "the refused requests stored nothing")
+
+    r = http("POST", url, {"phone": "1385900123", "pin": "246810"}, svc.auth(kiosk))
+    t.ok(r.status == 400 and r.json()["error"]["field"] == "phone", "a malformed phone: 400", r.body)
+    r = http("POST", url, {"phone": "13859001234", "pin": "12345"}, svc.auth(kiosk))
+    t.ok(r.status == 400 and "6位" in r.json()["error"]["message_zh"], "a short PIN: 400 in plain Chinese", r.body)
+    r = http("POST", url, {"phone": "13900000000", "pin": "246810"}, svc.auth(kiosk))
+    t.eq(r.status, 401, "an unknown phone: 401")
+
+    # Five wrong PINs lock the account (on the second kiosk: the rate limit is per kiosk).
+    statuses = []
+    for _ in range(5):
+        r = http("POST", url, {"phone": "13859001234", "pin": "000000"}, svc.auth(kiosk2))
+        statuses.append(r.status)
+    t.eq(statuses, [401, 401, 401, 401, 423], "wrong PINs: 401 four times, then 423 locked")
+    t.ok("锁定" in r.json()["error"]["message_zh"], "the lock is explained in Chinese", r.body)
+    r = http("POST", url, {"phone": "13859001234", "pin": "246810"}, svc.auth(kiosk2))
+    t.ok(r.status == 423 and r.json()["error"]["code"] == "account_locked",
+         "even the right PIN is refused while locked", r.body)
+    t.eq(psql(svc.db, "SELECT locked_until > now() FROM account WHERE login = '13859001234'"), "t",
+         "the lock is recorded")
+
+    # At most 10 attempts a minute from one kiosk.
+    got = []
+    for _ in range(8):
+        got.append(http("POST", url, {"phone": "13900000001", "pin": "111111"}, svc.auth(kiosk2)).status)
+    t.ok(429 in got and got.index(429) == 4, "the 11th attempt in a minute from a kiosk: 429", got)
+
+    # Staff: username and password, not at a kiosk.
+    r = http("POST", url, {"username": "fengcheng", "password": "correct horse battery"})
+    t.ok(r.status == 201 and r.json()["role"] == "township_regulator" and r.json()["kiosk"] is None,
+         "staff log in with username and password", r.body)
+    staff_session = r.json().get("token", "")
+    r = http("POST", url, {"username": "fengcheng", "password": "wrong"})
+    t.eq(r.status, 401, "a wrong password: 401")
+    r = http("POST", url, {"username": "fengcheng", "password": "correct horse battery"}, svc.auth(kiosk))
+    t.eq(r.status, 403, "staff do not log in at a kiosk")
+    r = http("GET", svc.url + f"/api/v1/subjects/{svc.producer}", headers=svc.auth(staff_session))
+    t.eq(r.status, 200, "the staff session works")
+
+    # Logout revokes the session at once.
+    r = http("DELETE", url + "/current", headers=svc.auth(session))
+    t.eq(r.status, 204, "logout: 204")
+    r = http("POST", svc.url + "/api/v1/certificates", BODY, svc.auth(session))
+    t.eq(r.status, 401, "the session token no longer works")
+    t.eq(svc.stop(), 0, "stopped")
+
+
+if __name__ == "__main__":
+    main()
