@@ -82,6 +82,7 @@ void ac_handle_certificate_get(ac_req *r, const char *id);
 void ac_handle_print_job_get(ac_req *r, const char *id);
 void ac_handle_scan(ac_req *r, const char *payload);
 void ac_handle_revocation(ac_req *r, const char *id);
+void ac_handle_reprint(ac_req *r, const char *id);
 void ac_handle_trust_bundle(ac_req *r);
 void ac_handle_trust_key(ac_req *r);
 void ac_trust_forget(void);

@@ -13,6 +13,7 @@
 #include "ac_error.h"
 #include "ac_issue.h"
 #include "ac_log.h"
+#include "ac_perm.h"
 #include "ac_print.h"
 
 #define MAX_IDEMPOTENCY_KEY 128
@@ -481,8 +482,13 @@ static void on_cert_row(void *data, const ac_db_result *res, int err, const char
 			     "系统暂时无法连接数据库，请稍后重试");
 		goto out;
 	}
-	if (ac_db_rows(res) != 1 || !may_see(&g->p, atoi(ac_db_get(res, 0, 2)))) {
+	if (ac_db_rows(res) != 1) {
 		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
+		goto out;
+	}
+	if (!may_see(&g->p, atoi(ac_db_get(res, 0, 2)))) {
+		ac_req_error(r, 403, "forbidden", "this certificate is not yours",
+			     "这不是您开具的合格证，无权查看");
 		goto out;
 	}
 	if (ac_cert_from_row(res, 0, &c) != 0) {
@@ -540,14 +546,26 @@ void ac_handle_certificate_get(ac_req *r, const char *id)
 
 typedef struct revoke_ctx {
 	ac_req *r;
+	ac_principal p;
 	char id[24];
+	char *reason;
 	int fresh; /* this request revoked it */
 } revoke_ctx;
 
+static void revoke_ctx_free(revoke_ctx *ctx)
+{
+	free(ctx->reason);
+	free(ctx);
+}
+
+static void revoke_ctx_release(void *ctx)
+{
+	revoke_ctx_free(ctx);
+}
+
 static int may_revoke(const ac_principal *p)
 {
-	return strcmp(p->role, "admin") == 0 || strcmp(p->role, "county_regulator") == 0 ||
-	       strcmp(p->role, "township_regulator") == 0;
+	return ac_perm_is_regulator(p);
 }
 
 static void on_revoked_row(void *data, const ac_db_result *res, int err, const char *msg)
@@ -579,7 +597,7 @@ static void on_revoked_row(void *data, const ac_db_result *res, int err, const c
 	respond_cert(r, 200, &c);
 	ac_cert_clear(&c);
 out:
-	free(ctx);
+	revoke_ctx_free(ctx);
 	ac_req_unref(r);
 }
 
@@ -606,7 +624,43 @@ static void on_revoked(void *data, const ac_db_result *res, int err, const char 
 	ac_req_error(r, 503, "unavailable", "the database is unavailable, try again",
 		     "系统暂时无法连接数据库，请稍后重试");
 fail:
-	free(ctx);
+	revoke_ctx_free(ctx);
+	ac_req_unref(r);
+}
+
+static void on_revoke_check(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	revoke_ctx *ctx = data;
+	ac_req *r = ctx->r;
+	ac_app *app = r->app;
+	const char *values[2];
+
+	if (err != 0) {
+		ac_log_error("cert", "could not read certificate %s: %s id=%s", ctx->id, msg,
+			     r->id_str);
+		ac_req_unavailable(r);
+		goto fail;
+	}
+	if (ac_db_rows(res) != 1) {
+		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
+		goto fail;
+	}
+	if (!ac_perm_covers(&ctx->p, strtoll(ac_db_get(res, 0, 0), NULL, 10))) {
+		ac_req_error(r, 403, "outside_jurisdiction",
+			     "the certificate's issuer is outside your jurisdiction",
+			     "该合格证的开具主体不在您的辖区内，无权撤销");
+		goto fail;
+	}
+	values[0] = ctx->id;
+	values[1] = ctx->reason;
+	if (ac_db_query(app->db,
+			"UPDATE certificate SET revoked_at = now(), revoke_reason = $2 "
+			"WHERE serial = $1::bigint AND revoked_at IS NULL RETURNING serial",
+			2, values, NULL, on_revoked, ctx) == 0)
+		return;
+	ac_req_unavailable(r);
+fail:
+	revoke_ctx_free(ctx);
 	ac_req_unref(r);
 }
 
@@ -614,7 +668,7 @@ static void revoke_authed(ac_req *r, const ac_principal *p)
 {
 	ac_app *app = r->app;
 	revoke_ctx *ctx = r->handler_data;
-	const char *values[2];
+	const char *values[1];
 	json_t *body;
 	json_t *reason;
 
@@ -633,21 +687,25 @@ static void revoke_authed(ac_req *r, const ac_principal *p)
 			      "撤销合格证必须填写原因");
 		return;
 	}
+	ctx->reason = strdup(json_string_value(reason));
+	json_decref(body);
+	if (ctx->reason == NULL) {
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		return;
+	}
+	ctx->p = *p;
 	r->handler_data = NULL;
 	r->handler_free = NULL;
 	values[0] = ctx->id;
-	values[1] = json_string_value(reason);
 	ac_req_ref(r);
 	if (ac_db_query(app->db,
-			"UPDATE certificate SET revoked_at = now(), revoke_reason = $2 "
-			"WHERE serial = $1::bigint AND revoked_at IS NULL RETURNING serial",
-			2, values, NULL, on_revoked, ctx) != 0) {
-		free(ctx);
-		ac_req_error(r, 503, "unavailable", "the database is unavailable, try again",
-			     "系统暂时无法连接数据库，请稍后重试");
+			"SELECT s.region_code FROM certificate c JOIN subject s ON s.id = "
+			"c.issuer_id WHERE c.serial = $1::bigint",
+			1, values, NULL, on_revoke_check, ctx) != 0) {
+		revoke_ctx_free(ctx);
+		ac_req_unavailable(r);
 		ac_req_unref(r);
 	}
-	json_decref(body);
 }
 
 void ac_handle_revocation(ac_req *r, const char *id)
@@ -666,6 +724,168 @@ void ac_handle_revocation(ac_req *r, const char *id)
 	ctx->r = r;
 	snprintf(ctx->id, sizeof(ctx->id), "%s", id);
 	r->handler_data = ctx;
-	r->handler_free = free;
+	r->handler_free = revoke_ctx_release;
 	ac_auth(r, revoke_authed);
+}
+
+/*
+ * POST /api/v1/certificates/{id}/reprint {"printer": "..."}: the same codes
+ * again (a label torn or lost), by the issuer only, counted.
+ */
+
+typedef struct reprint_ctx {
+	ac_req *r;
+	ac_principal p;
+	char id[24];
+	char printer[72];
+	ac_cert cert;
+} reprint_ctx;
+
+static void reprint_ctx_free(reprint_ctx *ctx)
+{
+	ac_cert_clear(&ctx->cert);
+	free(ctx);
+}
+
+static void on_reprint_job(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	reprint_ctx *ctx = data;
+	ac_req *r = ctx->r;
+	ac_app *app = r->app;
+	json_t *j;
+
+	if (err != 0 || ac_db_rows(res) != 1) {
+		ac_log_error("print", "could not record reprint of %s: %s id=%s", ctx->id,
+			     msg ? msg : "no row", r->id_str);
+		ac_req_unavailable(r);
+		goto out;
+	}
+	ctx->cert.print_job_id = strtoll(ac_db_get(res, 0, 0), NULL, 10);
+	free(ctx->cert.printer_id);
+	ctx->cert.printer_id = strdup(ctx->printer);
+	ac_printq_submit(app->printq, &ctx->cert);
+	ac_log_info("print", "reprint %s of certificate %s as job %s id=%s", ac_db_get(res, 0, 1),
+		    ctx->id, ac_db_get(res, 0, 0), r->id_str);
+	j = json_pack("{s:I,s:{s:I,s:s,s:s,s:b},s:I}", "certificate", (json_int_t)ctx->cert.serial,
+		      "print_job", "id", (json_int_t)ctx->cert.print_job_id, "printer",
+		      ctx->printer, "state", "queued", "reprint", 1, "reprints",
+		      (json_int_t)strtoll(ac_db_get(res, 0, 1), NULL, 10));
+	ac_req_json(r, 201, j);
+out:
+	reprint_ctx_free(ctx);
+	ac_req_unref(r);
+}
+
+static void on_reprint_cert(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	reprint_ctx *ctx = data;
+	ac_req *r = ctx->r;
+	ac_app *app = r->app;
+	const char *values[2];
+
+	if (err != 0) {
+		ac_req_unavailable(r);
+		goto fail;
+	}
+	if (ac_db_rows(res) != 1) {
+		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
+		goto fail;
+	}
+	if (ac_cert_from_row(res, 0, &ctx->cert) != 0) {
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		goto fail;
+	}
+	if (ctx->cert.issuer_id != ctx->p.subject_id) {
+		ac_req_error(r, 403, "forbidden", "only the issuer may reprint its labels",
+			     "只能补打自己开具的合格证");
+		goto fail;
+	}
+	if (ctx->cert.revoked_at != NULL) {
+		ac_req_error(r, 409, "revoked", "a revoked certificate is not printed again",
+			     "该合格证已被撤销，不能补打");
+		goto fail;
+	}
+	values[0] = ctx->id;
+	values[1] = ctx->printer;
+	if (ac_db_query(app->db,
+			"WITH j AS (INSERT INTO print_job (serial, printer_id, reprint) VALUES "
+			"($1::bigint, $2, true) RETURNING id) SELECT j.id, (SELECT count(*) + 1 "
+			"FROM print_job WHERE serial = $1::bigint AND reprint) FROM j",
+			2, values, NULL, on_reprint_job, ctx) == 0)
+		return;
+	ac_req_unavailable(r);
+fail:
+	reprint_ctx_free(ctx);
+	ac_req_unref(r);
+}
+
+static void reprint_authed(ac_req *r, const ac_principal *p)
+{
+	ac_app *app = r->app;
+	reprint_ctx *ctx = r->handler_data;
+	const char *values[1];
+	json_t *body;
+	json_t *printer;
+
+	if (strcmp(p->role, "producer") != 0 && strcmp(p->role, "purchaser") != 0) {
+		ac_req_error(r, 403, "forbidden", "only the issuer may reprint its labels",
+			     "只能补打自己开具的合格证");
+		return;
+	}
+	body = ac_req_body_object(r);
+	if (body == NULL)
+		return;
+	printer = json_object_get(body, "printer");
+	if (!json_is_string(printer) ||
+	    ac_config_printer(&app->cfg, json_string_value(printer)) == NULL) {
+		json_decref(body);
+		respond_field(r, 422, "unknown_printer", "printer", "no such printer",
+			      "找不到这台打印机，请联系服务站管理员");
+		return;
+	}
+	if (p->kiosk_id[0] != '\0' && strcmp(json_string_value(printer), p->kiosk_id) != 0) {
+		json_decref(body);
+		respond_field(r, 403, "printer_not_allowed", "printer",
+			      "a kiosk session prints only on its own kiosk's printer",
+			      "只能在本服务站的打印机上打印");
+		return;
+	}
+	snprintf(ctx->printer, sizeof(ctx->printer), "%s", json_string_value(printer));
+	json_decref(body);
+	ctx->p = *p;
+	r->handler_data = NULL;
+	r->handler_free = NULL;
+	values[0] = ctx->id;
+	ac_req_ref(r);
+	if (ac_db_query(app->db, AC_CERT_SELECT "WHERE c.serial = $1::bigint", 1, values, NULL,
+			on_reprint_cert, ctx) != 0) {
+		reprint_ctx_free(ctx);
+		ac_req_unavailable(r);
+		ac_req_unref(r);
+	}
+}
+
+static void reprint_release(void *ctx)
+{
+	reprint_ctx_free(ctx);
+}
+
+void ac_handle_reprint(ac_req *r, const char *id)
+{
+	reprint_ctx *ctx;
+
+	if (strlen(id) == 0 || strlen(id) > 15 || strspn(id, "0123456789") != strlen(id)) {
+		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
+		return;
+	}
+	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL) {
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		return;
+	}
+	ctx->r = r;
+	snprintf(ctx->id, sizeof(ctx->id), "%s", id);
+	r->handler_data = ctx;
+	r->handler_free = reprint_release;
+	ac_auth(r, reprint_authed);
 }

@@ -302,8 +302,13 @@ static void on_job_row(void *data, const ac_db_result *res, int err, const char 
 			     "系统暂时无法连接数据库，请稍后重试");
 		goto out;
 	}
-	if (ac_db_rows(res) != 1 || !may_see(&g->p, atoi(ac_db_get(res, 0, 5)))) {
+	if (ac_db_rows(res) != 1) {
 		ac_req_error(r, 404, "not_found", "no such print job", "没有这个打印任务");
+		goto out;
+	}
+	if (!may_see(&g->p, atoi(ac_db_get(res, 0, 5)))) {
+		ac_req_error(r, 403, "forbidden", "this print job is not yours",
+			     "这不是您的打印任务，无权查看");
 		goto out;
 	}
 	state = ac_db_get(res, 0, 3);

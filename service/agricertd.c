@@ -187,8 +187,29 @@ static int match_id(const char *path, const char *prefix, const char **id)
 	return 1;
 }
 
+/* PREFIX <id> SUFFIX: copies id (at most idsz - 1 bytes, else no match). */
+static int match_action(const char *path, const char *prefix, const char *suffix, char *id,
+			size_t idsz)
+{
+	size_t plen = strlen(prefix);
+	size_t slen = strlen(suffix);
+	size_t len = strlen(path);
+	size_t n;
+
+	if (len <= plen + slen || strncmp(path, prefix, plen) != 0 ||
+	    strcmp(path + len - slen, suffix) != 0)
+		return 0;
+	n = len - plen - slen;
+	if (n >= idsz || memchr(path + plen, '/', n) != NULL)
+		return 0;
+	memcpy(id, path + plen, n);
+	id[n] = '\0';
+	return 1;
+}
+
 static int route(ac_req *r)
 {
+	char idbuf[24];
 	int get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
 	int post = strcmp(r->method, "POST") == 0;
 	const char *id;
@@ -241,16 +262,16 @@ static int route(ac_req *r)
 		ac_handle_issue(r);
 		return 0;
 	}
-	if (strncmp(r->path, "/api/v1/certificates/", 21) == 0 && strlen(r->path) > 32 &&
-	    strcmp(r->path + strlen(r->path) - 11, "/revocation") == 0) {
-		char idbuf[24];
-		size_t n = strlen(r->path) - 21 - 11;
-
+	if (match_action(r->path, "/api/v1/certificates/", "/revocation", idbuf, sizeof(idbuf))) {
 		if (!post)
 			goto method;
-		snprintf(idbuf, sizeof(idbuf), "%.*s", n < sizeof(idbuf) ? (int)n : 0,
-			 r->path + 21);
 		ac_handle_revocation(r, idbuf);
+		return 0;
+	}
+	if (match_action(r->path, "/api/v1/certificates/", "/reprint", idbuf, sizeof(idbuf))) {
+		if (!post)
+			goto method;
+		ac_handle_reprint(r, idbuf);
 		return 0;
 	}
 	if (match_id(r->path, "/api/v1/certificates/", &id)) {

@@ -1,6 +1,10 @@
 """Accounts (issue 5): phone + PIN at a kiosk and username + password for
 staff, Argon2id hashes, lockout after 5 wrong PINs, a rate limit per kiosk,
 sessions bound to their kiosk and its printer, logout."""
+import glob
+import os
+import subprocess
+import tempfile
 import time
 
 from harness import Service, Tap, http, psql
@@ -91,6 +95,60 @@ def run(t, svc):
     t.eq(r.status, 403, "staff do not log in at a kiosk")
     r = http("GET", svc.url + f"/api/v1/subjects/{svc.producer}", headers=svc.auth(staff_session))
     t.eq(r.status, 200, "the staff session works")
+
+    # Reprint: the same codes again, counted, by the issuer only.
+    cert = http("POST", svc.url + "/api/v1/certificates", dict(BODY, labels=2), svc.auth(session)).json()
+    codes = sorted(i["code"] for i in cert["items"])
+    r = http("POST", svc.url + f"/api/v1/certificates/{cert['id']}/reprint", {"printer": "demo-kiosk"}, svc.auth(session))
+    t.ok(r.status == 201 and r.json()["reprints"] == 1 and r.json()["print_job"]["reprint"] is True,
+         "the issuer reprints on its kiosk, counted", r.body)
+    job = r.json().get("print_job", {}).get("id")
+    state = None
+    deadline = time.time() + 60
+    while job and time.time() < deadline:
+        state = http("GET", svc.url + f"/api/v1/print-jobs/{job}", headers=svc.auth(session)).json().get("state")
+        if state in ("completed", "failed"):
+            break
+        time.sleep(0.3)
+    t.eq(state, "completed", "the reprint job completes")
+    files = sorted(glob.glob(os.path.join(os.environ.get("AGRICERT_TEST_LABELS_DIR", "/nonexistent"), "*")),
+                   key=os.path.getmtime)
+    scanned = []
+    if files:
+        with tempfile.TemporaryDirectory() as d:
+            subprocess.run(["pdftoppm", "-r", "203", "-png", files[-1], os.path.join(d, "p")], check=True)
+            out = subprocess.run(["zbarimg", "--nodbus", "-q", "--raw", *glob.glob(os.path.join(d, "*.png"))],
+                                 capture_output=True, text=True).stdout
+            scanned = sorted(out.split())
+    t.eq(scanned, codes, "the reprint carries the same codes")
+    r = http("POST", svc.url + f"/api/v1/certificates/{cert['id']}/reprint", {"printer": "other-kiosk"}, svc.auth(session))
+    t.eq(r.status, 403, "a kiosk session reprints only on its own printer")
+
+    # Another producer sees and reprints nothing of this one's.
+    other = svc.cli("subject", "add", "household", "参内镇农户李四", "13900001111", "350524100000").stdout.strip()
+    other_token = svc.cli("token", "create", other, "producer").stdout.strip()
+    jobs_before = psql(svc.db, "SELECT count(*) FROM print_job")
+    r = http("GET", svc.url + f"/api/v1/certificates/{cert['id']}", headers=svc.auth(other_token))
+    t.eq(r.status, 403, "another producer may not read the certificate")
+    r = http("GET", svc.url + f"/api/v1/print-jobs/{job}", headers=svc.auth(other_token))
+    t.eq(r.status, 403, "nor its print job")
+    r = http("POST", svc.url + f"/api/v1/certificates/{cert['id']}/reprint", {"printer": "demo-kiosk"}, svc.auth(other_token))
+    t.eq(r.status, 403, "nor reprint it")
+    t.eq(psql(svc.db, "SELECT count(*) FROM print_job"), jobs_before, "and nothing was printed")
+
+    # Revocation stays within a regulator's jurisdiction.
+    canei = svc.cli("subject", "add", "staff", "参内镇农安办", "0595-23209999", "350524100000").stdout.strip()
+    canei_token = svc.cli("token", "create", canei, "township_regulator").stdout.strip()
+    r = http("POST", svc.url + f"/api/v1/certificates/{cert['id']}/revocation", {"reason": "x"}, svc.auth(canei_token))
+    t.ok(r.status == 403 and r.json()["error"]["code"] == "outside_jurisdiction",
+         "a regulator of another township may not revoke", r.body)
+    t.eq(psql(svc.db, f"SELECT revoked_at IS NULL FROM certificate WHERE serial = {cert['id']}"), "t",
+         "the certificate is unchanged")
+    r = http("POST", svc.url + f"/api/v1/certificates/{cert['id']}/revocation", {"reason": "标签信息与货品不符"},
+             svc.auth(staff_session))
+    t.eq(r.status, 200, "the producer's own township regulator may")
+    r = http("POST", svc.url + f"/api/v1/certificates/{cert['id']}/reprint", {"printer": "demo-kiosk"}, svc.auth(session))
+    t.eq(r.status, 409, "a revoked certificate is not reprinted")
 
     # Logout revokes the session at once.
     r = http("DELETE", url + "/current", headers=svc.auth(session))
