@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "ac_cli_audit.h"
 #include "ac_cli_registry.h"
 #include "ac_code.h"
 #include "ac_config.h"
@@ -41,7 +42,9 @@ static int usage(void)
 		"                                   an account (SECRET from stdin if - or absent)\n"
 		"  kiosk token KIOSK_ID SUBJECT_ID  a kiosk device token (SUBJECT: who runs it)\n"
 		"  trust export [FILE]              write a signed trust bundle (default stdout)\n"
-		"  trust key                        print the bundle key's public half (PEM)\n");
+		"  trust key                        print the bundle key's public half (PEM)\n"
+		"  audit verify                     check the audit log's hash chain\n"
+		"  audit log [N]                    print the last N audit entries (default 20)\n");
 	return 2;
 }
 
@@ -66,6 +69,16 @@ static int cmd_migrate(void)
 	}
 	printf("database is up to date\n");
 	return 0;
+}
+
+/* Key files change outside the database: the CLI appends their audit entry. */
+static int audit_key(const char *action, int kid, const char *before, const char *after)
+{
+	char object[32];
+
+	/* "key.status" concerns "key:<kid>", "bundle_key.new" "bundle_key:<kid>". */
+	snprintf(object, sizeof(object), "%.*s:%d", (int)strcspn(action, "."), action, kid);
+	return ac_cli_audit_append(cfg.db, action, object, before, after);
 }
 
 static int cmd_key(int argc, char **argv)
@@ -102,7 +115,9 @@ static int cmd_key(int argc, char **argv)
 			return 1;
 		}
 		printf("%d\n", kid);
-		return 0;
+		return audit_key(
+		    strcmp(dir, cfg.keys_dir) == 0 ? "key.new" : "bundle_key.new", kid, NULL,
+		    alg == AC_ALG_SM2 ? "{\"alg\": \"sm2\"}" : "{\"alg\": \"ed25519\"}");
 	}
 	if (argc == 1 && strcmp(argv[0], "list") == 0) {
 		if (ac_keyring_load(cfg.keys_dir, cfg.signing_kid, &ring, err, sizeof(err)) != 0) {
@@ -123,6 +138,8 @@ static int cmd_key(int argc, char **argv)
 		return 0;
 	}
 	if (argc == 2) {
+		char before[64] = "";
+		char after[64];
 		int status = strcmp(argv[0], "activate") == 0 ? AC_KEY_ACTIVE
 			     : strcmp(argv[0], "retire") == 0 ? AC_KEY_RETIRED
 			     : strcmp(argv[0], "revoke") == 0 ? AC_KEY_REVOKED
@@ -131,12 +148,18 @@ static int cmd_key(int argc, char **argv)
 		kid = atoi(argv[1]);
 		if (status == 0 || kid < 1 || kid > 65535)
 			return usage();
+		if (ac_keyring_load(cfg.keys_dir, 0, &ring, err, sizeof(err)) == 0 &&
+		    ac_keyring_find(ring, kid) != NULL)
+			snprintf(before, sizeof(before), "{\"status\": \"%s\"}",
+				 ac_key_status_name(ac_keyring_find(ring, kid)->status));
+		ac_keyring_free(ring);
 		if (ac_keyring_set_status(cfg.keys_dir, kid, status, err, sizeof(err)) != 0) {
 			fprintf(stderr, "agricert: %s\n", err);
 			return 1;
 		}
 		printf("key %d is now %s\n", kid, ac_key_status_name(status));
-		return 0;
+		snprintf(after, sizeof(after), "{\"status\": \"%s\"}", ac_key_status_name(status));
+		return audit_key("key.status", kid, before[0] ? before : NULL, after);
 	}
 	return usage();
 }
@@ -434,6 +457,15 @@ out:
 	return rc;
 }
 
+static int cmd_audit(int argc, char **argv)
+{
+	if (argc == 1 && strcmp(argv[0], "verify") == 0)
+		return ac_cli_audit_verify(cfg.db, stdout);
+	if ((argc == 1 || argc == 2) && strcmp(argv[0], "log") == 0)
+		return ac_cli_audit_show(cfg.db, argc == 2 ? atoi(argv[1]) : 20, stdout);
+	return usage();
+}
+
 static int cmd_trust(int argc, char **argv)
 {
 	ac_keyring *codes = NULL;
@@ -536,6 +568,8 @@ int main(int argc, char **argv)
 		rc = cmd_kiosk(argc - 2, argv + 2);
 	else if (strcmp(argv[1], "trust") == 0)
 		rc = cmd_trust(argc - 2, argv + 2);
+	else if (strcmp(argv[1], "audit") == 0)
+		rc = cmd_audit(argc - 2, argv + 2);
 	else
 		rc = usage();
 	ac_config_free(&cfg);
