@@ -74,6 +74,8 @@ static int set_key(ac_config *cfg, const char *key, const char *value)
 
 	if (strcmp(key, "db") == 0)
 		set_str(&cfg->db, value);
+	else if (strcmp(key, "db_owner") == 0)
+		set_str(&cfg->db_owner, value);
 	else if (strcmp(key, "listen") == 0)
 		return set_listen(cfg, value);
 	else if (strcmp(key, "public_url") == 0)
@@ -174,6 +176,7 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 		const char *key;
 	} envs[] = {
 		{ "AGRICERT_DB", "db" },
+		{ "AGRICERT_DB_OWNER", "db_owner" },
 		{ "AGRICERT_LISTEN", "listen" },
 		{ "AGRICERT_PUBLIC_URL", "public_url" },
 		{ "AGRICERT_KEYS", "keys" },
@@ -224,6 +227,8 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 			return AC_ECONFIG;
 		}
 	}
+	if (cfg->db_owner == NULL)
+		cfg->db_owner = strdup(cfg->db);
 	return 0;
 }
 
@@ -232,6 +237,7 @@ void ac_config_free(ac_config *cfg)
 	if (cfg == NULL)
 		return;
 	free(cfg->db);
+	free(cfg->db_owner);
 	free(cfg->listen_host);
 	free(cfg->public_url);
 	free(cfg->keys_dir);

@@ -4,7 +4,8 @@
  * no file is needed for a local run.
  *
  *   file key      environment           default
- *   db            AGRICERT_DB           dbname=agricert
+ *   db            AGRICERT_DB           dbname=agricert (the service's role)
+ *   db_owner      AGRICERT_DB_OWNER     = db (the schema owner: migrations only)
  *   listen        AGRICERT_LISTEN       127.0.0.1:8080
  *   public_url    AGRICERT_PUBLIC_URL   http://127.0.0.1:8080
  *   keys          AGRICERT_KEYS         var/keys
@@ -40,6 +41,7 @@ typedef struct ac_printer_conf {
 
 typedef struct ac_config {
 	char *db;
+	char *db_owner;
 	char *listen_host;
 	int listen_port;
 	char *public_url;

@@ -63,7 +63,7 @@ static int cmd_migrate(void)
 {
 	char err[1024];
 
-	if (ac_db_migrate(cfg.db, cfg.sql_dir, err, sizeof(err)) != 0) {
+	if (ac_db_migrate(cfg.db_owner, cfg.sql_dir, err, sizeof(err)) != 0) {
 		fprintf(stderr, "agricert: could not migrate: %s\n", err);
 		return 1;
 	}

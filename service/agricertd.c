@@ -440,7 +440,7 @@ int main(int argc, char **argv)
 	load_bundle_keys(&app);
 	/* Migrations run before the loop starts, so blocking here blocks no request. */
 	for (int attempt = 0;; attempt++) {
-		r = ac_db_migrate(app.cfg.db, app.cfg.sql_dir, err, sizeof(err));
+		r = ac_db_migrate(app.cfg.db_owner, app.cfg.sql_dir, err, sizeof(err));
 		if (r == 0)
 			break;
 		if (r != AC_EDB || attempt == 30) {

@@ -9,7 +9,8 @@ const seen = {};
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-breakpad", "--disable-crash-reporter"],
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1024, height: 768 }, hasTouch: true });

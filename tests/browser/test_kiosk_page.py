@@ -32,7 +32,7 @@ def main():
         device = svc.cli("kiosk", "token", "demo-kiosk", staff).stdout.strip()
         svc.start()
         out = subprocess.run(["node", os.path.join(HERE, "kiosk_flow.mjs"), svc.url, device, svc.tmp],
-                             capture_output=True, text=True, timeout=240, cwd=HERE)
+                             capture_output=True, text=True, timeout=240, cwd=HERE, stdin=subprocess.DEVNULL)
         seen = json.loads(out.stdout.strip().splitlines()[-1]) if out.stdout.strip() else {}
         t.ok("error" not in seen, "the whole flow ran", seen.get("error", "") + out.stderr[-500:])
         t.ok(seen.get("deviceKept"), "the device token is kept and removed from the address bar")

@@ -114,8 +114,12 @@ class Service:
         self.keys = os.path.join(self.tmp, "keys")
         self.log_path = os.path.join(self.tmp, "agricertd.log")
         self.env = dict(os.environ)
+        # The service and the CLI run as the application role; migrations as
+        # the owner (sql/AUDIT.md). self.db (the owner) is for the tests' psql.
+        self.app_db = self.db.replace("user=postgres", "user=agricert_app")
         self.env.update({
-            "AGRICERT_DB": self.db,
+            "AGRICERT_DB": self.app_db,
+            "AGRICERT_DB_OWNER": self.db,
             "AGRICERT_LISTEN": f"127.0.0.1:{self.port}",
             "AGRICERT_PUBLIC_URL": self.url,
             "AGRICERT_KEYS": self.keys,
