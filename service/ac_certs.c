@@ -634,6 +634,7 @@ static void on_revoke_check(void *data, const ac_db_result *res, int err, const 
 	ac_req *r = ctx->r;
 	ac_app *app = r->app;
 	const char *values[2];
+	char actor[128];
 
 	if (err != 0) {
 		ac_log_error("cert", "could not read certificate %s: %s id=%s", ctx->id, msg,
@@ -653,10 +654,11 @@ static void on_revoke_check(void *data, const ac_db_result *res, int err, const 
 	}
 	values[0] = ctx->id;
 	values[1] = ctx->reason;
-	if (ac_db_query(app->db,
-			"UPDATE certificate SET revoked_at = now(), revoke_reason = $2 "
-			"WHERE serial = $1::bigint AND revoked_at IS NULL RETURNING serial",
-			2, values, NULL, on_revoked, ctx) == 0)
+	ac_perm_actor(&ctx->p, actor, sizeof(actor));
+	if (ac_db_query_as(app->db, actor,
+			   "UPDATE certificate SET revoked_at = now(), revoke_reason = $2 "
+			   "WHERE serial = $1::bigint AND revoked_at IS NULL RETURNING serial",
+			   2, values, NULL, on_revoked, ctx) == 0)
 		return;
 	ac_req_unavailable(r);
 fail:
@@ -782,6 +784,7 @@ static void on_reprint_cert(void *data, const ac_db_result *res, int err, const 
 	ac_req *r = ctx->r;
 	ac_app *app = r->app;
 	const char *values[2];
+	char actor[128];
 
 	if (err != 0) {
 		ac_req_unavailable(r);
@@ -807,11 +810,12 @@ static void on_reprint_cert(void *data, const ac_db_result *res, int err, const 
 	}
 	values[0] = ctx->id;
 	values[1] = ctx->printer;
-	if (ac_db_query(app->db,
-			"WITH j AS (INSERT INTO print_job (serial, printer_id, reprint) VALUES "
-			"($1::bigint, $2, true) RETURNING id) SELECT j.id, (SELECT count(*) + 1 "
-			"FROM print_job WHERE serial = $1::bigint AND reprint) FROM j",
-			2, values, NULL, on_reprint_job, ctx) == 0)
+	ac_perm_actor(&ctx->p, actor, sizeof(actor));
+	if (ac_db_query_as(app->db, actor,
+			   "WITH j AS (INSERT INTO print_job (serial, printer_id, reprint) VALUES "
+			   "($1::bigint, $2, true) RETURNING id) SELECT j.id, (SELECT count(*) + 1 "
+			   "FROM print_job WHERE serial = $1::bigint AND reprint) FROM j",
+			   2, values, NULL, on_reprint_job, ctx) == 0)
 		return;
 	ac_req_unavailable(r);
 fail:

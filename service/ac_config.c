@@ -175,18 +175,12 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 		const char *env;
 		const char *key;
 	} envs[] = {
-		{ "AGRICERT_DB", "db" },
-		{ "AGRICERT_DB_OWNER", "db_owner" },
-		{ "AGRICERT_LISTEN", "listen" },
-		{ "AGRICERT_PUBLIC_URL", "public_url" },
-		{ "AGRICERT_KEYS", "keys" },
-		{ "AGRICERT_CUPS_SERVER", "cups_server" },
-		{ "AGRICERT_FONT", "font" },
-		{ "AGRICERT_WEB", "web" },
-		{ "AGRICERT_SQL", "sql" },
-		{ "AGRICERT_SIGNING_KEY", "signing_key" },
-		{ "AGRICERT_DB_POOL", "db_pool" },
-		{ "AGRICERT_REGION", "region" },
+		{ "AGRICERT_DB", "db" },	   { "AGRICERT_DB_OWNER", "db_owner" },
+		{ "AGRICERT_LISTEN", "listen" },   { "AGRICERT_PUBLIC_URL", "public_url" },
+		{ "AGRICERT_KEYS", "keys" },	   { "AGRICERT_CUPS_SERVER", "cups_server" },
+		{ "AGRICERT_FONT", "font" },	   { "AGRICERT_WEB", "web" },
+		{ "AGRICERT_SQL", "sql" },	   { "AGRICERT_SIGNING_KEY", "signing_key" },
+		{ "AGRICERT_DB_POOL", "db_pool" }, { "AGRICERT_REGION", "region" },
 	};
 	int r;
 

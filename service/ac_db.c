@@ -24,6 +24,7 @@ struct db_query {
 	void *data;
 	PGresult *res;
 	/* Only for queries waiting for a connection: a copy of the request. */
+	char *actor;
 	char *sql;
 	int nparams;
 	char **values;
@@ -106,6 +107,7 @@ out:
 			free(q->values[i]);
 	}
 	free(q->values);
+	free(q->actor);
 	free(q->sql);
 	free(q);
 }
@@ -219,11 +221,17 @@ static void forget_prepared(db_conn *c)
  * connection rather than once per request. The prepare's result arrives
  * before the execution's; conn_read keeps the first error, else the last.
  */
-static int conn_send(db_conn *c, const char *sql, int nparams, const char *const *values,
-		     const int *lengths, db_query *q)
+static int conn_send(db_conn *c, const char *actor, const char *sql, int nparams,
+		     const char *const *values, const int *lengths, db_query *q)
 {
 	char name[16];
 	int found = -1;
+
+	/* Same transaction (no sync in between): the audit triggers see who acts. */
+	if (actor != NULL &&
+	    !PQsendQueryParams(c->pg, "SELECT set_config('agricert.actor', $1, true)", 1, NULL,
+			       &actor, NULL, NULL, 0))
+		return AC_EDB;
 
 	for (int i = 0; i < c->nprepared; i++) {
 		if (strcmp(c->prepared[i], sql) == 0) {
@@ -299,8 +307,8 @@ static void dispatch_waiting(ac_db *db)
 		if (db->wait_head == NULL)
 			db->wait_tail = NULL;
 		db->nwait--;
-		if (conn_send(c, q->sql, q->nparams, (const char *const *)q->values, NULL, q) !=
-		    0) {
+		if (conn_send(c, q->actor, q->sql, q->nparams, (const char *const *)q->values, NULL,
+			      q) != 0) {
 			query_deliver(q, AC_EDB, "could not send query");
 			conn_broken(c, PQerrorMessage(c->pg));
 			continue;
@@ -476,6 +484,12 @@ static int any_connecting(const ac_db *db)
 int ac_db_query(ac_db *db, const char *sql, int nparams, const char *const *values,
 		const int *lengths, ac_db_cb cb, void *data)
 {
+	return ac_db_query_as(db, NULL, sql, nparams, values, lengths, cb, data);
+}
+
+int ac_db_query_as(ac_db *db, const char *actor, const char *sql, int nparams,
+		   const char *const *values, const int *lengths, ac_db_cb cb, void *data)
+{
 	db_conn *c;
 	db_query *q;
 
@@ -488,7 +502,7 @@ int ac_db_query(ac_db *db, const char *sql, int nparams, const char *const *valu
 	q->data = data;
 	c = pick_conn(db);
 	if (c != NULL) {
-		if (conn_send(c, sql, nparams, values, lengths, q) != 0) {
+		if (conn_send(c, actor, sql, nparams, values, lengths, q) != 0) {
 			free(q);
 			conn_broken(c, PQerrorMessage(c->pg));
 			return AC_EDB;
@@ -502,9 +516,10 @@ int ac_db_query(ac_db *db, const char *sql, int nparams, const char *const *valu
 		return AC_EDB;
 	}
 	q->sql = strdup(sql);
+	q->actor = actor ? strdup(actor) : NULL;
 	q->nparams = nparams;
 	q->values = calloc(nparams > 0 ? nparams : 1, sizeof(char *));
-	if (q->sql == NULL || q->values == NULL)
+	if (q->sql == NULL || q->values == NULL || (actor != NULL && q->actor == NULL))
 		goto nomem;
 	for (int i = 0; i < nparams; i++) {
 		if (values[i] == NULL)
@@ -524,6 +539,7 @@ nomem:
 	for (int i = 0; q->values != NULL && i < nparams; i++)
 		free(q->values[i]);
 	free(q->values);
+	free(q->actor);
 	free(q->sql);
 	free(q);
 	return -ENOMEM;

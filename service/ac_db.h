@@ -42,6 +42,14 @@ int ac_db_new(uv_loop_t *loop, const char *conninfo, int nconn, ac_db **out);
 int ac_db_query(ac_db *db, const char *sql, int nparams, const char *const *values,
 		const int *lengths, ac_db_cb cb, void *data);
 
+/*
+ * The same, with the acting person recorded by the audit triggers
+ * (sql/AUDIT.md): actor, e.g. "17:county_regulator", is set for the
+ * statement's transaction. NULL: the service itself.
+ */
+int ac_db_query_as(ac_db *db, const char *actor, const char *sql, int nparams,
+		   const char *const *values, const int *lengths, ac_db_cb cb, void *data);
+
 /* Number of connections ready now. */
 int ac_db_ready(const ac_db *db);
 

@@ -16,6 +16,7 @@
 #include "ac_app.h"
 #include "ac_error.h"
 #include "ac_log.h"
+#include "ac_perm.h"
 #include "ac_secret.h"
 
 #define MAX_FAILED	  "5"
@@ -148,6 +149,7 @@ static void after_verify(uv_work_t *w, int status)
 	ac_req *r = ctx->r;
 	ac_app *app = r->app;
 	unsigned char raw[24];
+	char actor[128];
 	char minutes[16];
 	const char *values[6];
 	int rc;
@@ -187,8 +189,10 @@ static void after_verify(uv_work_t *w, int status)
 	values[3] = minutes;
 	values[4] = ctx->kiosk_id[0] ? ctx->kiosk_id : NULL;
 	values[5] = ctx->account_id;
-	rc = ac_db_query(
-	    app->db,
+	snprintf(actor, sizeof(actor), "%s:%s%s%s", ctx->subject_id, ctx->role,
+		 ctx->kiosk_id[0] ? "@" : "", ctx->kiosk_id);
+	rc = ac_db_query_as(
+	    app->db, actor,
 	    "WITH a AS (UPDATE account SET failed_attempts = 0, locked_until = NULL, "
 	    "last_login_at = now() WHERE id = $6::int) "
 	    "INSERT INTO api_token (token_hash, subject_id, role, label, expires_at, "
@@ -368,16 +372,18 @@ static void logout_authed(ac_req *r, const ac_principal *p)
 	ac_app *app = r->app;
 	const char *token = r->authorization + 7;
 	const char *values[1];
+	char actor[128];
 
 	while (*token == ' ')
 		token++;
 	ac_auth_forget_token(token);
 	values[0] = token;
+	ac_perm_actor(p, actor, sizeof(actor));
 	ac_req_ref(r);
-	if (ac_db_query(app->db,
-			"UPDATE api_token SET revoked_at = now() WHERE token_hash = "
-			"sha256(convert_to($1, 'UTF8')) AND revoked_at IS NULL",
-			1, values, NULL, on_logout, r) != 0) {
+	if (ac_db_query_as(app->db, actor,
+			   "UPDATE api_token SET revoked_at = now() WHERE token_hash = "
+			   "sha256(convert_to($1, 'UTF8')) AND revoked_at IS NULL",
+			   1, values, NULL, on_logout, r) != 0) {
 		ac_req_unavailable(r);
 		ac_req_unref(r);
 	}

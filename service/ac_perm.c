@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "ac_perm.h"
@@ -32,4 +33,10 @@ int ac_perm_covers(const ac_principal *p, int64_t region)
 	if (role_is(p, "township_regulator"))
 		return p->region_code / 1000 == region / 1000;
 	return 0;
+}
+
+void ac_perm_actor(const ac_principal *p, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%d:%s%s%s", p->subject_id, p->role, p->kiosk_id[0] ? "@" : "",
+		 p->kiosk_id);
 }

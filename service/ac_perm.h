@@ -10,6 +10,7 @@
 #ifndef AC_PERM_H
 #define AC_PERM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ac_app.h"
@@ -25,5 +26,8 @@ int ac_perm_is_admin(const ac_principal *p);
  * regulator within its township (first 9 digits), nobody else.
  */
 int ac_perm_covers(const ac_principal *p, int64_t region);
+
+/* "<subject id>:<role>" for the audit log, into out. */
+void ac_perm_actor(const ac_principal *p, char *out, size_t outsz);
 
 #endif

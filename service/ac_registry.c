@@ -101,9 +101,11 @@ int ac_registry_query(ac_registry_ctx *c, const char *sql, int n, const char *co
 		      ac_registry_step next)
 {
 	ac_app *app = c->r->app;
+	char actor[128];
 
 	c->next = next;
-	if (ac_db_query(app->db, sql, n, vals, NULL, on_result, c) != 0) {
+	ac_perm_actor(&c->p, actor, sizeof(actor));
+	if (ac_db_query_as(app->db, actor, sql, n, vals, NULL, on_result, c) != 0) {
 		ac_req_unavailable(c->r);
 		return -1;
 	}
