@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "ac_app.h"
 #include "ac_error.h"
@@ -148,7 +147,6 @@ static void after_verify(uv_work_t *w, int status)
 	login_ctx *ctx = w->data;
 	ac_req *r = ctx->r;
 	ac_app *app = r->app;
-	unsigned char raw[24];
 	char actor[128];
 	char minutes[16];
 	const char *values[6];
@@ -172,13 +170,10 @@ static void after_verify(uv_work_t *w, int status)
 		bad_credentials(r, ctx->kind);
 		goto fail;
 	}
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+	if (ac_secret_token(ctx->token, sizeof(ctx->token)) != 0) {
 		ac_req_error(r, 500, "internal", "no randomness", "服务器内部错误");
 		goto fail;
 	}
-	strcpy(ctx->token, "ac_");
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(ctx->token + 3 + 2 * i, 3, "%02x", raw[i]);
 	snprintf(minutes, sizeof(minutes), "%d",
 		 ctx->kiosk_id[0]		       ? KIOSK_SESSION_MIN
 		 : strcmp(ctx->kind, "phone_pin") == 0 ? PHONE_SESSION_MIN

@@ -1,5 +1,6 @@
 #include <argon2.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -34,4 +35,19 @@ int ac_secret_verify(const char *encoded, const char *secret)
 	if (r == ARGON2_VERIFY_MISMATCH)
 		return AC_EBADSIG;
 	return AC_EMALFORMED;
+}
+
+int ac_secret_token(char *out, size_t outsz)
+{
+	unsigned char raw[24];
+
+	if (outsz < AC_SECRET_TOKEN_SIZE)
+		return AC_ETOOBIG;
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -EIO;
+	memcpy(out, "ac_", 3);
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(out + 3 + 2 * i, 3, "%02x", raw[i]);
+	explicit_bzero(raw, sizeof(raw));
+	return 0;
 }

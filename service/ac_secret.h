@@ -19,4 +19,9 @@ int ac_secret_hash(const char *secret, char *out, size_t outsz);
  * negative code for a malformed hash. */
 int ac_secret_verify(const char *encoded, const char *secret);
 
+/* A new bearer token, "ac_" and 48 hex digits (192 random bits), into out
+ * (AC_SECRET_TOKEN_SIZE bytes). Only its SHA-256 is ever stored. */
+#define AC_SECRET_TOKEN_SIZE 52
+int ac_secret_token(char *out, size_t outsz);
+
 #endif

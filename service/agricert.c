@@ -325,33 +325,30 @@ out:
 	return rc;
 }
 
-static int cmd_token(int argc, char **argv)
+/* Creates a token for subject (role, kiosk or NULL) and prints it once. */
+static int create_token(const char *subject, const char *role, const char *label, const char *kiosk)
 {
-	unsigned char raw[24];
-	char token[64];
-	const char *v[3];
+	char token[AC_SECRET_TOKEN_SIZE];
+	const char *v[5];
 	ac_dbsync *db = NULL;
 	char err[512];
 	int rc = 1;
 
-	if (argc != 3 || strcmp(argv[0], "create") != 0)
-		return usage();
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-		fprintf(stderr, "agricert: could not read random bytes: %s\n", strerror(errno));
+	if (ac_secret_token(token, sizeof(token)) != 0) {
+		fprintf(stderr, "agricert: could not read random bytes\n");
 		return 1;
 	}
-	strcpy(token, "ac_");
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(token + 3 + 2 * i, 3, "%02x", raw[i]);
 	if (open_db(&db) != 0)
-		return 1;
+		goto out;
 	v[0] = token;
-	v[1] = argv[1];
-	v[2] = argv[2];
+	v[1] = subject;
+	v[2] = role;
+	v[3] = label;
+	v[4] = kiosk;
 	if (ac_dbsync_exec(db,
-			   "INSERT INTO api_token (token_hash, subject_id, role) VALUES "
-			   "(sha256(convert_to($1, 'UTF8')), $2::int, $3)",
-			   3, v, NULL, err, sizeof(err)) != 0) {
+			   "INSERT INTO api_token (token_hash, subject_id, role, label, kiosk_id) "
+			   "VALUES (sha256(convert_to($1, 'UTF8')), $2::int, $3, $4, $5)",
+			   5, v, NULL, err, sizeof(err)) != 0) {
 		fprintf(stderr, "agricert: could not create token: %s\n", err);
 		goto out;
 	}
@@ -361,6 +358,22 @@ out:
 	explicit_bzero(token, sizeof(token));
 	ac_dbsync_close(db);
 	return rc;
+}
+
+static int cmd_audit(int argc, char **argv)
+{
+	if (argc == 1 && strcmp(argv[0], "verify") == 0)
+		return ac_cli_audit_verify(cfg.db, stdout);
+	if ((argc == 1 || argc == 2) && strcmp(argv[0], "log") == 0)
+		return ac_cli_audit_show(cfg.db, argc == 2 ? atoi(argv[1]) : 20, stdout);
+	return usage();
+}
+
+static int cmd_token(int argc, char **argv)
+{
+	if (argc != 3 || strcmp(argv[0], "create") != 0)
+		return usage();
+	return create_token(argv[1], argv[2], NULL, NULL);
 }
 
 static int cmd_account(int argc, char **argv)
@@ -422,48 +435,9 @@ out:
 
 static int cmd_kiosk(int argc, char **argv)
 {
-	unsigned char raw[24];
-	char token[64];
-	const char *v[3];
-	ac_dbsync *db = NULL;
-	char err[512];
-	int rc = 1;
-
 	if (argc != 3 || strcmp(argv[0], "token") != 0)
 		return usage();
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-		return 1;
-	strcpy(token, "ac_");
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(token + 3 + 2 * i, 3, "%02x", raw[i]);
-	if (open_db(&db) != 0)
-		return 1;
-	v[0] = token;
-	v[1] = argv[2];
-	v[2] = argv[1];
-	if (ac_dbsync_exec(
-		db,
-		"INSERT INTO api_token (token_hash, subject_id, role, label, kiosk_id) "
-		"VALUES (sha256(convert_to($1, 'UTF8')), $2::int, 'kiosk', 'device', $3)",
-		3, v, NULL, err, sizeof(err)) != 0) {
-		fprintf(stderr, "agricert: could not create kiosk token: %s\n", err);
-		goto out;
-	}
-	printf("%s\n", token);
-	rc = 0;
-out:
-	explicit_bzero(token, sizeof(token));
-	ac_dbsync_close(db);
-	return rc;
-}
-
-static int cmd_audit(int argc, char **argv)
-{
-	if (argc == 1 && strcmp(argv[0], "verify") == 0)
-		return ac_cli_audit_verify(cfg.db, stdout);
-	if ((argc == 1 || argc == 2) && strcmp(argv[0], "log") == 0)
-		return ac_cli_audit_show(cfg.db, argc == 2 ? atoi(argv[1]) : 20, stdout);
-	return usage();
+	return create_token(argv[2], "kiosk", "device", argv[1]);
 }
 
 static int cmd_trust(int argc, char **argv)
