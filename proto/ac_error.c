@@ -37,6 +37,8 @@ const char *ac_strerror(int err)
 		return "invalid configuration";
 	case AC_EPERM:
 		return "unsafe file permissions";
+	case AC_ESHORT:
+		return "not enough left";
 	case AC_EDUPLICATE:
 		return "duplicate id";
 	default:

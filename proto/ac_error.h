@@ -27,7 +27,8 @@ enum {
 	AC_ECONFIG = -10014,	 /* configuration invalid */
 	AC_EPERM = -10015,	 /* file permissions unsafe */
 	AC_EDUPLICATE = -10016,	 /* an id appears twice where ids are unique */
-	AC_ELAST = -10017,
+	AC_ESHORT = -10017,	 /* not enough left (mass balance) */
+	AC_ELAST = -10018,
 };
 
 /* Returns a lower-case English description of err (AC_E* or -errno). */

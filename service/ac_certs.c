@@ -28,7 +28,108 @@ static void issue_ctx_free(issue_ctx *ctx)
 {
 	ac_cert_clear(&ctx->job.cert);
 	free(ctx->job.idempotency_key);
+	free(ctx->job.in_serial);
+	free(ctx->job.in_qty);
+	free(ctx->job.in_unit);
 	free(ctx);
+}
+
+#define MAX_INPUTS 100
+
+/*
+ * "inputs": [{"certificate": SERIAL, "quantity": N, "unit": "kg"}, ...]: what
+ * a purchaser's re-issue draws from the certificates it collected. Required
+ * for a purchaser, refused for a producer. Returns 0, or responds and -1.
+ */
+static int parse_inputs(ac_req *r, issue_ctx *ctx, json_t *inputs, int purchaser)
+{
+	ac_issue_job *job = &ctx->job;
+	size_t n = json_array_size(inputs);
+
+	if (!purchaser) {
+		if (inputs == NULL)
+			return 0;
+		ac_req_error_field(r, 400, "unexpected_inputs", "inputs",
+				   "a producer's certificate has no inputs",
+				   "生产者开具合格证不需要填写进货来源");
+		return -1;
+	}
+	if (!json_is_array(inputs) || n == 0 || n > MAX_INPUTS) {
+		ac_req_error_field(r, 400, "missing_field", "inputs",
+				   "a re-issue lists 1 to 100 inbound certificates it draws from",
+				   "再次开具须列出所用的进货合格证（1到100张）");
+		return -1;
+	}
+	job->in_serial = calloc(n, sizeof(*job->in_serial));
+	job->in_qty = calloc(n, sizeof(*job->in_qty));
+	job->in_unit = calloc(n, sizeof(*job->in_unit));
+	if (job->in_serial == NULL || job->in_qty == NULL || job->in_unit == NULL) {
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *in = json_array_get(inputs, i);
+		json_t *cert = json_object_get(in, "certificate");
+		json_t *qty = json_object_get(in, "quantity");
+		json_t *unit = json_object_get(in, "unit");
+		double q = json_number_value(qty);
+		int u = json_is_string(unit) ? ac_unit_from_name(json_string_value(unit)) : -1;
+
+		if (!json_is_integer(cert) || json_integer_value(cert) <= 0 ||
+		    !json_is_number(qty) || !(q > 0) || q > 1000000 ||
+		    fabs(q * 1000 - round(q * 1000)) > 1e-6 || u <= 0) {
+			ac_req_error_field(r, 400, "invalid_input", "inputs",
+					   "each input needs a certificate id, a quantity above 0 "
+					   "(at most 3 decimals) and a unit",
+					   "每个进货来源须填写合格证编号、数量（大于0）和单位");
+			return -1;
+		}
+		job->in_serial[i] = (uint64_t)json_integer_value(cert);
+		job->in_qty[i] = (int64_t)llround(q * 1000);
+		job->in_unit[i] = u;
+		for (size_t k = 0; k < i; k++) {
+			if (job->in_serial[k] == job->in_serial[i] && job->in_unit[k] == u) {
+				ac_req_error_field(r, 400, "duplicate_input", "inputs",
+						   "an inbound certificate is listed twice",
+						   "同一张进货合格证重复填写了");
+				return -1;
+			}
+		}
+	}
+	job->ninputs = (int)n;
+	return 0;
+}
+
+/* 409 naming the input that is short and by how much, from reissue()'s JSON. */
+static void respond_short(ac_req *r, const char *detail)
+{
+	json_t *d = json_loads(detail, 0, NULL);
+	long long input = json_integer_value(json_object_get(d, "input"));
+	int unit = (int)json_integer_value(json_object_get(d, "unit"));
+	long long short_milli = json_integer_value(json_object_get(d, "short_milli"));
+	long long received = json_integer_value(json_object_get(d, "received_milli"));
+	long long used = json_integer_value(json_object_get(d, "used_milli"));
+	char number[24];
+	char sq[32];
+	char rq[32];
+	char uq[32];
+	char en[256];
+	char zh[384];
+	json_t *j;
+
+	ac_cert_number((uint64_t)input, number);
+	ac_quantity_text(short_milli, sq, sizeof(sq));
+	ac_quantity_text(received, rq, sizeof(rq));
+	ac_quantity_text(used, uq, sizeof(uq));
+	snprintf(en, sizeof(en),
+		 "inbound certificate %s is short by %s %s (received %s, already used %s)", number,
+		 sq, ac_unit_name(unit), rq, uq);
+	snprintf(zh, sizeof(zh), "进货合格证 %s 剩余数量不足：还差 %s %s（收取 %s，已用 %s）",
+		 number, sq, ac_unit_name_zh(unit), rq, uq);
+	j = json_pack("{s:{s:s,s:s,s:s,s:s,s:O?}}", "error", "code", "insufficient_input",
+		      "message", en, "message_zh", zh, "request_id", r->id_str, "input", d);
+	json_decref(d);
+	ac_req_json(r, 409, j);
 }
 
 #define respond_field ac_req_error_field
@@ -85,9 +186,9 @@ static int utf8_valid(const char *s)
  */
 static int parse_issue(ac_req *r, issue_ctx *ctx, json_t *body)
 {
-	static const char *known[] = { "issuer", "product",	"quantity", "unit",
-				       "origin", "origin_code", "basis",    "contact",
-				       "labels", "printer",	"style",    NULL };
+	static const char *known[] = { "issuer",      "product", "quantity", "unit",   "origin",
+				       "origin_code", "basis",	 "contact",  "labels", "printer",
+				       "style",	      "inputs",	 NULL };
 	ac_app *app = r->app;
 	ac_cert *c = &ctx->job.cert;
 	const ac_product *product;
@@ -96,6 +197,7 @@ static int parse_issue(ac_req *r, issue_ctx *ctx, json_t *body)
 	double q;
 	int unit;
 	int basis;
+	int purchaser;
 
 	json_object_foreach(body, key, v)
 	{
@@ -116,13 +218,18 @@ static int parse_issue(ac_req *r, issue_ctx *ctx, json_t *body)
 			      "只能以自己的名义开具合格证");
 		return -1;
 	}
+	purchaser = strcmp(ctx->p.role, "purchaser") == 0;
 	v = json_object_get(body, "style");
-	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) != 1)) {
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) != (purchaser ? 2 : 1))) {
 		respond_field(r, 400, "invalid_style", "style",
-			      "style must be 1 (producer's promise) for a producer",
-			      "生产者只能开具承诺达标合格证（样式一）");
+			      purchaser ? "a purchaser re-issues with style 2"
+					: "style must be 1 (producer's promise) for a producer",
+			      purchaser ? "收购主体再次开具使用样式二"
+					: "生产者只能开具承诺达标合格证（样式一）");
 		return -1;
 	}
+	if (parse_inputs(r, ctx, json_object_get(body, "inputs"), purchaser) != 0)
+		return -1;
 	v = json_object_get(body, "product");
 	if (!json_is_string(v) || json_string_length(v) == 0) {
 		respond_field(r, 400, "missing_field", "product", "product is required",
@@ -245,7 +352,7 @@ static int parse_issue(ac_req *r, issue_ctx *ctx, json_t *body)
 		}
 		c->printer_id = strdup(json_string_value(v));
 	}
-	c->style = 1;
+	c->style = purchaser ? 2 : 1;
 	c->basis = basis;
 	c->unit = unit;
 	c->product_id = product->id;
@@ -300,6 +407,10 @@ static void on_issued(ac_issue_job *job)
 	ac_req *r = ctx->r;
 	ac_app *app = r->app;
 
+	if (job->err == AC_ESHORT) {
+		respond_short(r, job->errmsg);
+		goto out;
+	}
 	if (job->err != 0) {
 		respond_unavailable(r);
 		goto out;
@@ -384,9 +495,10 @@ static void issue_authed(ac_req *r, const ac_principal *p)
 	json_error_t jerr;
 	json_t *body;
 
-	if (strcmp(p->role, "producer") != 0) {
-		ac_req_error(r, 403, "forbidden", "only a producer may issue a certificate",
-			     "只有生产经营者可以开具合格证");
+	if (strcmp(p->role, "producer") != 0 && strcmp(p->role, "purchaser") != 0) {
+		ac_req_error(r, 403, "forbidden",
+			     "only a producer or a purchaser may issue a certificate",
+			     "只有生产经营者或收购主体可以开具合格证");
 		return;
 	}
 	if (strcmp(p->status, "active") != 0) {

@@ -225,6 +225,113 @@ out:
 	kick(is);
 }
 
+static const char reissue_sql[] =
+    "SELECT * FROM reissue($1::bigint, $2::int, $3::int, $4::smallint, $5::int, $6::bigint, "
+    "$7::smallint, $8, $9::bigint, $10, $11::timestamptz, $12::int, $13, $14, $15, $16, "
+    "$17::bigint[], $18::bigint[], $19::smallint[])";
+
+static void on_reissued(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	batch *b = data;
+	ac_issuer *is = b->is;
+	ac_issue_job *job = b->jobs[0];
+
+	is->inflight--;
+	if (err != 0 && strcmp(ac_db_sqlstate(res), "AC001") == 0) {
+		snprintf(job->errmsg, sizeof(job->errmsg), "%s", msg);
+		finish_job(job, AC_ESHORT);
+	} else if (err != 0) {
+		ac_log_error("issue", "could not store a re-issue: %s", msg);
+		finish_job(job, AC_EDB);
+	} else {
+		const char *pj = ac_db_get(res, 0, 1);
+
+		job->duplicate = ac_db_rows(res) == 0;
+		job->cert.print_job_id = pj ? strtoll(pj, NULL, 10) : 0;
+		if (pj != NULL) {
+			free(job->cert.print_state);
+			job->cert.print_state = strdup("queued");
+		}
+		finish_job(job, 0);
+	}
+	batch_free(b);
+	kick(is);
+}
+
+static int send_reissue(batch *b)
+{
+	ac_cert *c = &b->jobs[0]->cert;
+	ac_issue_job *job = b->jobs[0];
+	ac_buf nums[12];
+	ac_buf codes;
+	ac_buf in[3];
+	const char *v[19];
+	int r = 0;
+
+	for (int i = 0; i < 12; i++)
+		ac_buf_init(&nums[i]);
+	ac_buf_int(&nums[0], (long long)c->serial);
+	ac_buf_int(&nums[1], c->kid);
+	ac_buf_int(&nums[2], c->issuer_id);
+	ac_buf_int(&nums[3], c->basis);
+	ac_buf_int(&nums[4], c->product_id);
+	ac_buf_int(&nums[5], (long long)c->quantity_milli);
+	ac_buf_int(&nums[6], c->unit);
+	ac_buf_int(&nums[7], (long long)c->origin_code);
+	ac_buf_int(&nums[8], c->labels);
+	ac_buf_init(&codes);
+	for (int k = 0; k < c->labels; k++) {
+		if (k)
+			ac_buf_add(&codes, ",", 1);
+		ac_buf_puts(&codes, c->codes[k]);
+	}
+	for (int i = 0; i < 3; i++) {
+		ac_buf_init(&in[i]);
+		ac_buf_add(&in[i], "{", 1);
+	}
+	for (int i = 0; i < job->ninputs; i++) {
+		const char *sep = i ? "," : "";
+
+		ac_buf_puts(&in[0], sep);
+		ac_buf_int(&in[0], (long long)job->in_serial[i]);
+		ac_buf_puts(&in[1], sep);
+		ac_buf_int(&in[1], job->in_qty[i]);
+		ac_buf_puts(&in[2], sep);
+		ac_buf_int(&in[2], job->in_unit[i]);
+	}
+	for (int i = 0; i < 3; i++)
+		ac_buf_add(&in[i], "}", 1);
+	v[0] = nums[0].data;
+	v[1] = nums[1].data;
+	v[2] = nums[2].data;
+	v[3] = nums[3].data;
+	v[4] = nums[4].data;
+	v[5] = nums[5].data;
+	v[6] = nums[6].data;
+	v[7] = c->origin;
+	v[8] = nums[7].data;
+	v[9] = c->contact;
+	v[10] = c->issued_at;
+	v[11] = nums[8].data;
+	v[12] = codes.data;
+	v[13] = job->idempotency_key;
+	v[14] = c->request_fp;
+	v[15] = c->printer_id;
+	v[16] = in[0].data;
+	v[17] = in[1].data;
+	v[18] = in[2].data;
+	for (int i = 0; i < 9; i++)
+		r |= !ac_buf_ok(&nums[i]);
+	r |= !ac_buf_ok(&codes) || !ac_buf_ok(&in[0]) || !ac_buf_ok(&in[1]) || !ac_buf_ok(&in[2]);
+	r = r ? -ENOMEM : ac_db_query(b->is->db, reissue_sql, 19, v, NULL, on_reissued, b);
+	for (int i = 0; i < 12; i++)
+		ac_buf_free(&nums[i]);
+	ac_buf_free(&codes);
+	for (int i = 0; i < 3; i++)
+		ac_buf_free(&in[i]);
+	return r;
+}
+
 static void after_sign(uv_work_t *w, int status)
 {
 	batch *b = w->data;
@@ -239,6 +346,13 @@ static void after_sign(uv_work_t *w, int status)
 	if (status != 0) {
 		ac_log_error("issue", "could not sign %d certificates: %s", b->n,
 			     ac_strerror(status));
+		goto fail;
+	}
+	if (b->jobs[0]->ninputs > 0) {
+		r = send_reissue(b);
+		if (r == 0)
+			return;
+		ac_log_error("issue", "could not send a re-issue: %s", ac_strerror(r));
 		goto fail;
 	}
 	for (int k = 0; k < P_NUM; k++) {
@@ -325,6 +439,16 @@ static void start_batch(ac_issuer *is)
 	n = is->npending < is->batch_max ? is->npending : is->batch_max;
 	if ((uint64_t)n > avail)
 		n = (int)avail;
+	/* A re-issue goes alone; a bulk batch stops before the next re-issue. */
+	if (is->head->ninputs > 0) {
+		n = 1;
+	} else {
+		int k = 0;
+
+		for (ac_issue_job *j = is->head; j != NULL && k < n && j->ninputs == 0; j = j->next)
+			k++;
+		n = k;
+	}
 	b = calloc(1, sizeof(*b));
 	if (b == NULL || (b->jobs = calloc(n, sizeof(*b->jobs))) == NULL) {
 		free(b);

@@ -14,6 +14,7 @@
 #ifndef AC_ISSUE_H
 #define AC_ISSUE_H
 
+#include <stdint.h>
 #include <uv.h>
 
 #include "ac_cert.h"
@@ -30,6 +31,17 @@ struct ac_issue_job {
 	 */
 	ac_cert cert;
 	char *idempotency_key; /* or NULL; owned by the job */
+	/*
+	 * A re-issue (style 2) lists what it draws from inbound certificates:
+	 * serials, thousandths and units, ninputs long, owned by the job. Such a
+	 * job is stored alone, through the reissue() function that enforces mass
+	 * balance; a shortfall ends it with AC_ESHORT and the JSON in errmsg.
+	 */
+	int ninputs;
+	uint64_t *in_serial;
+	int64_t *in_qty;
+	int *in_unit;
+	char errmsg[512];
 	/* Out: 0, AC_EDB (not stored: tell the client to retry) or
 	 * AC_EEXISTS-like conflict signalled by duplicate = 1. */
 	int err;

@@ -268,6 +268,24 @@ static int route(ac_req *r)
 		ac_handle_revocation(r, idbuf);
 		return 0;
 	}
+	if (match_action(r->path, "/api/v1/certificates/", "/trace", idbuf, sizeof(idbuf))) {
+		if (!get)
+			goto method;
+		ac_handle_trace(r, idbuf);
+		return 0;
+	}
+	if (strcmp(r->path, "/api/v1/receipts") == 0) {
+		if (!post)
+			goto method;
+		ac_handle_receipts(r);
+		return 0;
+	}
+	if (strcmp(r->path, "/api/v1/stock") == 0) {
+		if (!get)
+			goto method;
+		ac_handle_stock(r);
+		return 0;
+	}
 	if (match_action(r->path, "/api/v1/certificates/", "/reprint", idbuf, sizeof(idbuf))) {
 		if (!post)
 			goto method;

@@ -1,0 +1,129 @@
+"""The supply chain (issue 4, first part): a purchaser collects item codes
+from two producers, mixes and splits them into new certificates (style 2)
+under mass balance enforced by the database even when re-issues race, and
+traces both ways."""
+import threading
+
+from harness import Service, Tap, http, psql
+
+
+def issue(svc, token, product, qty, labels, extra=None):
+    body = {"product": product, "quantity": qty, "unit": "kg", "origin": "福建省安溪县",
+            "origin_code": "350524103201", "basis": "quality_control", "labels": labels}
+    body.update(extra or {})
+    return http("POST", svc.url + "/api/v1/certificates", body, svc.auth(token))
+
+
+def main():
+    t = Tap()
+    svc = Service("chain", printers=False)
+    try:
+        run(t, svc)
+    finally:
+        svc.close()
+    t.done()
+
+
+def run(t, svc):
+    svc.setup_demo()
+    b_id = svc.cli("subject", "add", "household", "参内镇农户李四", "13900001111", "350524100000").stdout.strip()
+    prod_b = svc.cli("token", "create", b_id, "producer").stdout.strip()
+    p_id = svc.cli("subject", "add", "collector", "安溪县凤城农产品收购站", "13859005678", "350524103000").stdout.strip()
+    buyer = svc.cli("token", "create", p_id, "purchaser").stdout.strip()
+    staff = svc.cli("subject", "add", "staff", "安溪县农安中心", "0595-23231234", "350524000000").stdout.strip()
+    county = svc.cli("token", "create", staff, "county_regulator").stdout.strip()
+    svc.start()
+    url = svc.url
+
+    a1 = issue(svc, svc.token, "豇豆", 100, 2).json()
+    b1 = issue(svc, prod_b, "豇豆", 60, 1).json()
+    codes_a1 = [i["code"] for i in a1["items"]]
+    code_b1 = b1["items"][0]["code"]
+    p = codes_a1[0].rsplit("/", 1)[1]
+    forged = codes_a1[0].rsplit("/", 1)[0] + "/" + p[:50] + ("A" if p[50] != "A" else "B") + p[51:]
+
+    # Collect (收取): item by item, the valid ones in one transaction.
+    r = http("POST", url + "/api/v1/receipts", {"receipts": [
+        {"code": codes_a1[0], "quantity": 50, "unit": "kg"},
+        {"code": codes_a1[1], "quantity": 50, "unit": "kg"},
+        {"code": code_b1, "quantity": 60, "unit": "kg"},
+        {"code": forged, "quantity": 1, "unit": "kg"},
+        {"code": "not a code", "quantity": 1, "unit": "kg"}]}, svc.auth(buyer))
+    statuses = [x["status"] for x in r.json().get("results", [])]
+    t.eq((r.status, statuses), (200, ["recorded", "recorded", "recorded", "bad_signature", "malformed"]),
+         "receipts are reported item by item")
+    r = http("POST", url + "/api/v1/receipts", {"receipts": [{"code": codes_a1[0], "quantity": 50, "unit": "kg"}]},
+             svc.auth(buyer))
+    t.eq(r.json()["results"][0]["status"], "already_collected", "an item code is collected once")
+    r = http("POST", url + "/api/v1/receipts", {"receipts": [{"code": code_b1, "quantity": 1, "unit": "kg"}]},
+             svc.auth(prod_b))
+    t.eq(r.status, 403, "a producer does not collect")
+    stock = {x["certificate"]: x for x in http("GET", url + "/api/v1/stock", headers=svc.auth(buyer)).json()["items"]}
+    t.ok(stock.get(a1["id"], {}).get("received") == 100 and stock[a1["id"]]["left"] == 100 and
+         stock.get(b1["id"], {}).get("received") == 60, "the stock view lists what was received", stock)
+
+    # Mix (混装): 40 kg of A1 and 60 kg of B1 into one certificate.
+    r = issue(svc, buyer, "豇豆", 100, 2, {"inputs": [
+        {"certificate": a1["id"], "quantity": 40, "unit": "kg"},
+        {"certificate": b1["id"], "quantity": 60, "unit": "kg"}]})
+    mix = r.json()
+    t.ok(r.status == 201 and mix["style"] == 2 and "已按规定收取并保存" in mix["promise"],
+         "a purchaser re-issues a mixed batch with the style-2 promise", r.body)
+    s = http("GET", url + "/v/" + mix["items"][0]["code"].rsplit("/", 1)[1], headers={"Accept": "application/json"}).json()
+    t.eq((s["status"], s["certificate"]["style"]), ("valid", 2), "the re-issued code scans valid, style 2")
+
+    # Split (分装): the remaining 60 kg of A1 into two certificates.
+    r1 = issue(svc, buyer, "豇豆", 30, 1, {"inputs": [{"certificate": a1["id"], "quantity": 30, "unit": "kg"}]})
+    r2 = issue(svc, buyer, "豇豆", 30, 1, {"inputs": [{"certificate": a1["id"], "quantity": 30, "unit": "kg"}]})
+    t.ok(r1.status == 201 and r2.status == 201, "splitting into two certificates works")
+
+    # Over-draw: A1 is used up.
+    before = psql(svc.db, "SELECT count(*) FROM certificate")
+    r = issue(svc, buyer, "豇豆", 1, 1, {"inputs": [{"certificate": a1["id"], "quantity": 1, "unit": "kg"}]})
+    err = r.json().get("error", {})
+    t.ok(r.status == 409 and err.get("code") == "insufficient_input" and a1["number"] in err.get("message_zh", "")
+         and "还差 1 千克" in err.get("message_zh", ""), "an over-draw is refused, naming the input and the shortfall", r.body)
+    t.eq(psql(svc.db, "SELECT count(*) FROM certificate"), before, "the refused re-issue stored nothing")
+    r = issue(svc, buyer, "豇豆", 1, 1, {"inputs": [{"certificate": 999999, "quantity": 1, "unit": "kg"}]})
+    t.eq(r.status, 409, "drawing from a certificate never received is refused")
+    r = issue(svc, svc.token, "豇豆", 1, 1, {"inputs": [{"certificate": a1["id"], "quantity": 1, "unit": "kg"}]})
+    t.eq(r.status, 400, "a producer's certificate has no inputs")
+    r = issue(svc, buyer, "豇豆", 1, 1)
+    t.eq(r.status, 400, "a purchaser's certificate needs inputs")
+
+    # Racing re-issues: 10 concurrent draws of 2 kg from 10 kg.
+    a2 = issue(svc, svc.token, "豇豆", 10, 1).json()
+    http("POST", url + "/api/v1/receipts", {"receipts": [{"code": a2["items"][0]["code"], "quantity": 10, "unit": "kg"}]},
+         svc.auth(buyer))
+    results = []
+
+    def draw():
+        results.append(issue(svc, buyer, "豇豆", 2, 1, {"inputs": [{"certificate": a2["id"], "quantity": 2, "unit": "kg"}]}).status)
+    threads = [threading.Thread(target=draw) for _ in range(10)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    t.eq(sorted(results), [201] * 5 + [409] * 5, "10 racing 2 kg draws from 10 kg: exactly 5 succeed")
+    t.eq(psql(svc.db, f"SELECT sum(quantity_milli) FROM certificate_input WHERE input_serial = {a2['id']}"), "10000",
+         "the database never lets the draws exceed what was received")
+
+    # Trace both ways.
+    up = http("GET", url + f"/api/v1/certificates/{mix['id']}/trace?direction=upstream", headers=svc.auth(buyer)).json()
+    nodes = {n["certificate"]: n for n in up.get("nodes", [])}
+    t.ok(set(nodes) == {mix["id"], a1["id"], b1["id"]} and nodes[a1["id"]]["drawn"]["quantity"] == 40 and
+         nodes[b1["id"]]["issuer"]["name"] == "参内镇农户李四" and nodes[b1["id"]]["drawn"]["quantity"] == 60,
+         "upstream: both farms with their contributions", up)
+    down = http("GET", url + f"/api/v1/certificates/{a1['id']}/trace?direction=downstream", headers=svc.auth(county)).json()
+    made = {n["certificate"] for n in down.get("nodes", []) if n["depth"] == 1}
+    t.ok(made == {mix["id"], r1.json()["id"], r2.json()["id"]}, "downstream: every certificate made from A1", down)
+    root = [n for n in down.get("nodes", []) if n["depth"] == 0]
+    t.ok(root and int(p_id) in root[0]["collected_by"], "and who collected it")
+    r = http("GET", url + f"/api/v1/certificates/{mix['id']}/trace?direction=upstream", headers=svc.auth(prod_b))
+    t.eq(r.status, 403, "another producer may not trace the purchaser's certificate")
+    r = http("GET", url + f"/api/v1/certificates/{mix['id']}/trace?direction=sideways", headers=svc.auth(buyer))
+    t.eq(r.status, 400, "a bad direction: 400")
+
+
+if __name__ == "__main__":
+    main()
