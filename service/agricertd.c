@@ -274,6 +274,12 @@ static int route(ac_req *r)
 		ac_handle_trace(r, idbuf);
 		return 0;
 	}
+	if (match_action(r->path, "/api/v1/certificates/", "/epcis", idbuf, sizeof(idbuf))) {
+		if (!get)
+			goto method;
+		ac_handle_epcis(r, idbuf);
+		return 0;
+	}
 	if (strcmp(r->path, "/api/v1/receipts") == 0) {
 		if (!post)
 			goto method;

@@ -2,9 +2,11 @@
 from two producers, mixes and splits them into new certificates (style 2)
 under mass balance enforced by the database even when re-issues race, and
 traces both ways."""
+import json
+import os
 import threading
 
-from harness import Service, Tap, http, psql
+from harness import ROOT, Service, Tap, http, psql
 
 
 def issue(svc, token, product, qty, labels, extra=None):
@@ -123,6 +125,31 @@ def run(t, svc):
     t.eq(r.status, 403, "another producer may not trace the purchaser's certificate")
     r = http("GET", url + f"/api/v1/certificates/{mix['id']}/trace?direction=sideways", headers=svc.auth(buyer))
     t.eq(r.status, 400, "a bad direction: 400")
+
+    # EPCIS 2.0 export, validated against GS1's JSON schema.
+    r = http("GET", url + f"/api/v1/certificates/{mix['id']}/epcis", headers=svc.auth(county))
+    doc = r.json() if r.status == 200 else {}
+    events = doc.get("epcisBody", {}).get("eventList", [])
+    kinds = sorted((e["type"], e.get("bizStep")) for e in events)
+    t.ok(("TransformationEvent", "repackaging") in kinds and kinds.count(("ObjectEvent", "commissioning")) == 2
+         and ("ObjectEvent", "receiving") in kinds, "EPCIS: issuing, receiving and the transformation", kinds)
+    tr = [e for e in events if e["type"] == "TransformationEvent"]
+    t.ok(tr and sorted((q["epcClass"], q["quantity"], q["uom"]) for q in tr[0]["inputQuantityList"]) ==
+         sorted([(f"urn:agricert:lot:{a1['id']}", 40, "KGM"), (f"urn:agricert:lot:{b1['id']}", 60, "KGM")]),
+         "the transformation consumes 40 kg of A1 and 60 kg of B1 (UN/CEFACT KGM)", tr)
+    schema_path = os.path.join(ROOT, "../shared/epcis/EPCIS-JSON-Schema.json")
+    if not os.path.exists(schema_path):
+        schema_path = os.path.join(ROOT, "tests/data/epcis/EPCIS-JSON-Schema.json")
+    try:
+        import jsonschema
+        with open(schema_path) as f:
+            schema = json.load(f)
+        errors = [e.message for e in jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker()).iter_errors(doc)]
+        t.ok(not errors, "the EPCIS export validates against EPCIS-JSON-Schema.json", errors[:5])
+    except ImportError:
+        t.ok(False, "python3-jsonschema is needed to validate the EPCIS export")
+    r = http("GET", url + f"/api/v1/certificates/{mix['id']}/epcis", headers=svc.auth(prod_b))
+    t.eq(r.status, 403, "another producer may not export it")
 
 
 if __name__ == "__main__":
