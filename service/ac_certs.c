@@ -661,7 +661,9 @@ typedef struct revoke_ctx {
 	ac_principal p;
 	char id[24];
 	char *reason;
-	int fresh; /* this request revoked it */
+	int fresh;    /* this request revoked it */
+	int cascade;  /* also every certificate made from it */
+	int cascaded; /* downstream certificates revoked with it */
 } revoke_ctx;
 
 static void revoke_ctx_free(revoke_ctx *ctx)
@@ -706,7 +708,24 @@ static void on_revoked_row(void *data, const ac_db_result *res, int err, const c
 		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
 		goto out;
 	}
-	respond_cert(r, 200, &c);
+	{
+		ac_app *app = r->app;
+		ac_buf b;
+
+		ac_buf_init(&b);
+		ac_cert_write_json(&b, &c, app->cfg.public_url, AC_CERT_ITEMS);
+		if (ac_buf_ok(&b) && b.len > 0) {
+			b.len--; /* reopen the object */
+			ac_buf_puts(&b, ",\"cascaded\":");
+			ac_buf_int(&b, ctx->cascaded);
+			ac_buf_puts(&b, "}");
+		}
+		if (ac_buf_ok(&b))
+			ac_req_respond(r, 200, "application/json; charset=utf-8", b.data, b.len);
+		else
+			ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		ac_buf_free(&b);
+	}
 	ac_cert_clear(&c);
 out:
 	revoke_ctx_free(ctx);
@@ -727,9 +746,18 @@ static void on_revoked(void *data, const ac_db_result *res, int err, const char 
 			     "系统暂时无法连接数据库，请稍后重试");
 		goto fail;
 	}
-	ctx->fresh = ac_db_rows(res) == 1;
+	for (int k = 0; k < ac_db_rows(res); k++) {
+		if (strcmp(ac_db_get(res, k, 0), ctx->id) == 0)
+			ctx->fresh = 1;
+		else
+			ctx->cascaded++;
+	}
+	/* A cascade after a plain revocation still revokes what was made from it. */
+	if (ctx->cascade && ctx->cascaded > 0)
+		ctx->fresh = 1;
 	if (ctx->fresh)
-		ac_log_info("cert", "revoked certificate %s id=%s", ctx->id, r->id_str);
+		ac_log_info("cert", "revoked certificate %s and %d made from it id=%s", ctx->id,
+			    ctx->cascaded, r->id_str);
 	if (ac_db_query(app->db, AC_CERT_SELECT "WHERE c.serial = $1::bigint", 1, values, NULL,
 			on_revoked_row, ctx) == 0)
 		return;
@@ -767,10 +795,21 @@ static void on_revoke_check(void *data, const ac_db_result *res, int err, const 
 	values[0] = ctx->id;
 	values[1] = ctx->reason;
 	ac_perm_actor(&ctx->p, actor, sizeof(actor));
-	if (ac_db_query_as(app->db, actor,
-			   "UPDATE certificate SET revoked_at = now(), revoke_reason = $2 "
-			   "WHERE serial = $1::bigint AND revoked_at IS NULL RETURNING serial",
-			   2, values, NULL, on_revoked, ctx) == 0)
+	/* With cascade, every certificate made from it (any depth) goes too. */
+	if (ac_db_query_as(
+		app->db, actor,
+		ctx->cascade
+		    ? "WITH RECURSIVE down(serial, depth) AS (SELECT $1::bigint, 0 UNION "
+		      "SELECT ci.serial, down.depth + 1 FROM certificate_input ci JOIN down "
+		      "ON ci.input_serial = down.serial WHERE down.depth < 64) UPDATE "
+		      "certificate c SET revoked_at = now(), revoke_reason = CASE WHEN "
+		      "c.serial = $1::bigint THEN $2 ELSE $2 || '（上游合格证 ' || "
+		      "lpad($1::bigint::text, 12, '0') || ' 已撤销）' END FROM down WHERE c.serial "
+		      "= "
+		      "down.serial AND c.revoked_at IS NULL RETURNING c.serial"
+		    : "UPDATE certificate SET revoked_at = now(), revoke_reason = $2 "
+		      "WHERE serial = $1::bigint AND revoked_at IS NULL RETURNING serial",
+		2, values, NULL, on_revoked, ctx) == 0)
 		return;
 	ac_req_unavailable(r);
 fail:
@@ -801,6 +840,7 @@ static void revoke_authed(ac_req *r, const ac_principal *p)
 			      "撤销合格证必须填写原因");
 		return;
 	}
+	ctx->cascade = json_is_true(json_object_get(body, "cascade"));
 	ctx->reason = strdup(json_string_value(reason));
 	json_decref(body);
 	if (ctx->reason == NULL) {

@@ -642,3 +642,92 @@ void ac_handle_epcis(ac_req *r, const char *id)
 	r->handler_free = free;
 	ac_auth(r, epcis_authed);
 }
+
+/*
+ * GET /api/v1/certificates/{id}/recall (staff): every certificate made from
+ * this one at any depth, itself included, with its item codes and the
+ * purchasers who collected them and how to reach them, so that they can be
+ * told. PostgreSQL builds the report.
+ */
+static const char recall_sql[] =
+    "WITH RECURSIVE down(serial, depth) AS (SELECT $1::bigint, 0 UNION SELECT ci.serial, "
+    "down.depth + 1 FROM certificate_input ci JOIN down ON ci.input_serial = down.serial WHERE "
+    "down.depth < 64), d AS (SELECT serial, min(depth) AS depth FROM down GROUP BY serial) "
+    "SELECT count(*), json_build_object('certificate', $1::bigint, 'affected', "
+    "coalesce(json_agg(json_build_object('certificate', c.serial, 'number', lpad(c.serial::text, "
+    "12, '0'), 'depth', d.depth, 'product', p.name, 'issuer', json_build_object('id', s.id, "
+    "'name', s.name, 'contact', s.contact), 'revoked', c.revoked_at IS NOT NULL, 'items', "
+    "(SELECT json_agg($2 || x ORDER BY o) FROM unnest(c.item_codes) WITH ORDINALITY AS i(x, "
+    "o)), 'holders', coalesce((SELECT json_agg(json_build_object('purchaser', ps.id, 'name', "
+    "ps.name, 'contact', ps.contact, 'item', r.item, 'received_at', r.received_at) ORDER BY "
+    "r.item) FROM receipt r JOIN subject ps ON ps.id = r.purchaser_id WHERE r.serial = "
+    "c.serial), '[]'::json)) ORDER BY d.depth, c.serial), '[]'::json)) FROM d JOIN "
+    "certificate c ON c.serial = d.serial JOIN subject s ON s.id = c.issuer_id JOIN product p "
+    "ON p.id = c.product_id";
+
+static void on_recall(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	epcis_ctx *ctx = data;
+	ac_req *r = ctx->r;
+
+	if (err != 0) {
+		ac_log_error("chain", "could not build recall %s: %s id=%s", ctx->id, msg,
+			     r->id_str);
+		ac_req_unavailable(r);
+	} else if (ac_db_rows(res) != 1 || atoi(ac_db_get(res, 0, 0)) == 0) {
+		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
+	} else {
+		ac_req_respond(r, 200, "application/json; charset=utf-8", ac_db_get(res, 0, 1),
+			       ac_db_getlen(res, 0, 1));
+	}
+	free(ctx);
+	ac_req_unref(r);
+}
+
+static void recall_authed(ac_req *r, const ac_principal *p)
+{
+	ac_app *app = r->app;
+	epcis_ctx *ctx = r->handler_data;
+	char prefix[512];
+	const char *values[2];
+	int n;
+
+	if (!ac_perm_is_staff(p)) {
+		ac_req_error(r, 403, "forbidden", "recall reports are for staff",
+			     "召回清单仅供监管人员查看");
+		return;
+	}
+	r->handler_data = NULL;
+	r->handler_free = NULL;
+	n = ac_code_url(app->cfg.public_url, "A", prefix, sizeof(prefix));
+	if (n > 0)
+		prefix[n - 1] = '\0';
+	values[0] = ctx->id;
+	values[1] = prefix;
+	ac_req_ref(r);
+	if (n <= 0 || ac_db_query(app->db, recall_sql, 2, values, NULL, on_recall, ctx) != 0) {
+		free(ctx);
+		ac_req_unavailable(r);
+		ac_req_unref(r);
+	}
+}
+
+void ac_handle_recall(ac_req *r, const char *id)
+{
+	epcis_ctx *ctx;
+
+	if (strlen(id) == 0 || strlen(id) > 15 || strspn(id, "0123456789") != strlen(id)) {
+		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
+		return;
+	}
+	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL) {
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		return;
+	}
+	ctx->r = r;
+	snprintf(ctx->id, sizeof(ctx->id), "%s", id);
+	r->handler_data = ctx;
+	r->handler_free = free;
+	ac_auth(r, recall_authed);
+}

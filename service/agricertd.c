@@ -280,6 +280,12 @@ static int route(ac_req *r)
 		ac_handle_epcis(r, idbuf);
 		return 0;
 	}
+	if (match_action(r->path, "/api/v1/certificates/", "/recall", idbuf, sizeof(idbuf))) {
+		if (!get)
+			goto method;
+		ac_handle_recall(r, idbuf);
+		return 0;
+	}
 	if (strcmp(r->path, "/api/v1/receipts") == 0) {
 		if (!post)
 			goto method;

@@ -151,6 +151,26 @@ def run(t, svc):
     r = http("GET", url + f"/api/v1/certificates/{mix['id']}/epcis", headers=svc.auth(prod_b))
     t.eq(r.status, 403, "another producer may not export it")
 
+    # A failed batch upstream: revoke with cascade, then the recall list.
+    r = http("POST", url + f"/api/v1/certificates/{a1['id']}/revocation",
+             {"reason": "快检不合格（毒死蜱）", "cascade": True}, svc.auth(county))
+    t.ok(r.status == 200 and r.json().get("cascaded") == 3, "revoking A1 with cascade revokes the 3 made from it", r.body)
+    s = http("GET", url + "/v/" + mix["items"][0]["code"].rsplit("/", 1)[1], headers={"Accept": "application/json"}).json()
+    t.ok(s["status"] == "revoked" and "上游合格证" in s["certificate"]["revoke_reason"],
+         "the mixed certificate scans as revoked, naming the upstream cause", s)
+    t.eq(psql(svc.db, f"SELECT revoked_at IS NULL FROM certificate WHERE serial = {b1['id']}"), "t",
+         "B1, an input of the mix but not made from A1, stays valid")
+    r = http("GET", url + f"/api/v1/certificates/{a1['id']}/recall", headers=svc.auth(county))
+    rec = r.json() if r.status == 200 else {}
+    affected = {x["certificate"]: x for x in rec.get("affected", [])}
+    t.ok(set(affected) == {a1["id"], mix["id"], r1.json()["id"], r2.json()["id"]} and
+         all(x["revoked"] for x in affected.values()), "the recall lists A1 and everything made from it", rec)
+    t.ok(len(affected.get(a1["id"], {}).get("holders", [])) == 2 and
+         affected[a1["id"]]["holders"][0]["name"] == "安溪县凤城农产品收购站" and
+         len(affected[mix["id"]]["items"]) == 2, "with the purchasers holding its items and every item code", rec)
+    r = http("GET", url + f"/api/v1/certificates/{a1['id']}/recall", headers=svc.auth(svc.token))
+    t.eq(r.status, 403, "the recall list is for staff")
+
 
 if __name__ == "__main__":
     main()
