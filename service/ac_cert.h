@@ -35,6 +35,7 @@ typedef struct ac_cert {
 	char *printer_id;
 	char *print_state;
 	char *request_fp;
+	int64_t test_id; /* the rapid test a test-based basis rests on, or 0 */
 } ac_cert;
 
 /* Frees the members, not c itself. */

@@ -188,7 +188,7 @@ static int parse_issue(ac_req *r, issue_ctx *ctx, json_t *body)
 {
 	static const char *known[] = { "issuer",      "product", "quantity", "unit",   "origin",
 				       "origin_code", "basis",	 "contact",  "labels", "printer",
-				       "style",	      "inputs",	 NULL };
+				       "style",	      "inputs",	 "test",     NULL };
 	ac_app *app = r->app;
 	ac_cert *c = &ctx->job.cert;
 	const ac_product *product;
@@ -303,6 +303,23 @@ static int parse_issue(ac_req *r, issue_ctx *ctx, json_t *body)
 			      "请选择承诺依据：质量安全控制符合要求、自行检测合格或委托检测合格");
 		return -1;
 	}
+	v = json_object_get(body, "test");
+	if (basis != AC_BASIS_QUALITY_CONTROL) {
+		if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+			respond_field(r, 400, "missing_field", "test",
+				      "a test-based basis needs the id of the passing rapid test",
+				      "承诺依据为检测合格时，请填写检测记录编号");
+			return -1;
+		}
+		c->test_id = json_integer_value(v);
+	} else if (v != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+			respond_field(r, 400, "invalid_test", "test",
+				      "test must be a rapid test id", "检测记录编号格式错误");
+			return -1;
+		}
+		c->test_id = json_integer_value(v);
+	}
 	v = json_object_get(body, "contact");
 	if (v != NULL && (!json_is_string(v) || json_string_length(v) > 40 ||
 			  !utf8_valid(json_string_value(v)))) {
@@ -407,6 +424,18 @@ static void on_issued(ac_issue_job *job)
 	ac_req *r = ctx->r;
 	ac_app *app = r->app;
 
+	if (job->err == 0 && job->refused == AC_REFUSED_BLOCKED) {
+		ac_req_error(r, 403, "blocked_by_failed_test",
+			     "a failed rapid test blocks this product until a passing retest",
+			     "该产品快检不合格，复检合格前不能开具合格证（不合格不采收、不上市）");
+		goto out;
+	}
+	if (job->err == 0 && job->refused == AC_REFUSED_UNTESTED) {
+		ac_req_error_field(r, 422, "test_not_passing", "test",
+				   "the test named is not a passing test of yours for this product",
+				   "所填检测记录不是本主体本产品的合格检测，请核对编号");
+		goto out;
+	}
 	if (job->err == AC_ESHORT) {
 		respond_short(r, job->errmsg);
 		goto out;

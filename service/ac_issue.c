@@ -147,22 +147,34 @@ static void sign_batch(uv_work_t *w)
 	}
 }
 
+/*
+ * One statement per batch. Rows whose producer is blocked by a failed rapid
+ * test, or whose test-based basis names no passing test of theirs, are not
+ * stored; every input row comes back with what happened to it.
+ */
 static const char insert_sql[] =
     "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], "
     "$4::smallint[], $5::smallint[], $6::int[], $7::bigint[], $8::smallint[], $9::text[], "
     "$10::bigint[], $11::text[], $12::int[], $13::text[], $14::text[], $15::text[], "
-    "$16::text[]) AS t(serial, kid, issuer_id, style, basis, product_id, quantity_milli, "
-    "unit, origin, origin_code, contact, labels, codes, idem, printer_id, fp)), "
+    "$16::text[], $17::bigint[]) AS t(serial, kid, issuer_id, style, basis, product_id, "
+    "quantity_milli, unit, origin, origin_code, contact, labels, codes, idem, printer_id, fp, "
+    "test_id)), "
+    "ok AS (SELECT i.*, NOT EXISTS (SELECT 1 FROM rapid_block b WHERE b.subject_id = "
+    "i.issuer_id AND b.product_id = i.product_id) AS unblocked, (i.basis = 0 OR EXISTS "
+    "(SELECT 1 FROM rapid_test t WHERE t.id = i.test_id AND t.subject_id = i.issuer_id AND "
+    "t.product_id = i.product_id AND t.result = 'pass')) AS tested FROM input i), "
     "ins AS (INSERT INTO certificate (serial, kid, issuer_id, style, basis, product_id, "
     "quantity_milli, unit, origin, origin_code, contact, labels, item_codes, "
-    "idempotency_key, request_fp, issued_at) "
+    "idempotency_key, request_fp, test_id, issued_at) "
     "SELECT serial, kid, issuer_id, style, basis, product_id, quantity_milli, unit, origin, "
-    "origin_code, contact, labels, string_to_array(codes, ','), idem, fp, $17::timestamptz "
-    "FROM input ON CONFLICT (issuer_id, idempotency_key) DO NOTHING RETURNING serial), "
+    "origin_code, contact, labels, string_to_array(codes, ','), idem, fp, test_id, "
+    "$18::timestamptz FROM ok WHERE unblocked AND tested "
+    "ON CONFLICT (issuer_id, idempotency_key) DO NOTHING RETURNING serial), "
     "pj AS (INSERT INTO print_job (serial, printer_id) SELECT i.serial, i.printer_id "
     "FROM input i JOIN ins USING (serial) WHERE i.printer_id IS NOT NULL "
     "RETURNING id, serial) "
-    "SELECT ins.serial, pj.id FROM ins LEFT JOIN pj USING (serial)";
+    "SELECT ok.serial, pj.id, ins.serial IS NOT NULL, ok.unblocked, ok.tested FROM ok "
+    "LEFT JOIN ins USING (serial) LEFT JOIN pj USING (serial)";
 
 enum {
 	P_SERIAL,
@@ -181,6 +193,7 @@ enum {
 	P_IDEM,
 	P_PRINTER,
 	P_FP,
+	P_TEST,
 	P_NUM
 };
 
@@ -207,6 +220,13 @@ static void on_inserted(void *data, const ac_db_result *res, int err, const char
 		if (i >= (uint64_t)b->n)
 			continue;
 		job = b->jobs[i];
+		if (ac_db_get(res, k, 2)[0] != 't') {
+			if (ac_db_get(res, k, 3)[0] != 't')
+				job->refused = AC_REFUSED_BLOCKED;
+			else if (ac_db_get(res, k, 4)[0] != 't')
+				job->refused = AC_REFUSED_UNTESTED;
+			continue;
+		}
 		job->stored = 1;
 		job->cert.print_job_id = pj ? strtoll(pj, NULL, 10) : 0;
 		if (pj != NULL) {
@@ -217,7 +237,7 @@ static void on_inserted(void *data, const ac_db_result *res, int err, const char
 	for (int i = 0; i < b->n; i++) {
 		ac_issue_job *job = b->jobs[i];
 
-		job->duplicate = !job->stored;
+		job->duplicate = !job->stored && !job->refused;
 		finish_job(job, 0);
 	}
 out:
@@ -401,6 +421,11 @@ static void after_sign(uv_work_t *w, int status)
 		ac_buf_pg_elem(&p[P_PRINTER], c->printer_id);
 		ac_buf_puts(&p[P_FP], sep);
 		ac_buf_pg_elem(&p[P_FP], c->request_fp);
+		ac_buf_puts(&p[P_TEST], sep);
+		if (c->test_id > 0)
+			ac_buf_int(&p[P_TEST], c->test_id);
+		else
+			ac_buf_puts(&p[P_TEST], "NULL");
 	}
 	r = 0;
 	for (int k = 0; k < P_NUM; k++) {

@@ -22,6 +22,11 @@
 #include "ac_keys.h"
 
 typedef struct ac_issuer ac_issuer;
+
+enum {
+	AC_REFUSED_BLOCKED = 1, /* a failed rapid test blocks this producer and product */
+	AC_REFUSED_UNTESTED,	/* the basis is a test, but cert.test_id is no passing test */
+};
 typedef struct ac_issue_job ac_issue_job;
 
 struct ac_issue_job {
@@ -47,6 +52,7 @@ struct ac_issue_job {
 	int err;
 	int duplicate; /* the idempotency key was taken meanwhile: nothing new stored */
 	int stored;    /* the issuer's */
+	int refused;   /* AC_REFUSED_*: the database would not store it */
 	void (*done)(ac_issue_job *job);
 	void *data;
 	ac_issue_job *next; /* the issuer's */

@@ -31,14 +31,14 @@ def main():
         svc.start()
         r = http("POST", svc.url + "/api/v1/certificates",
                  {"product": "豇豆", "quantity": 12.5, "unit": "kg", "origin": "福建省安溪县凤城镇",
-                  "origin_code": "350524103201", "basis": "self_test", "labels": 1}, svc.auth())
+                  "origin_code": "350524103201", "basis": "quality_control", "labels": 1}, svc.auth())
         t.eq(r.status, 201, "issued a certificate to scan")
         code = r.json()["items"][0]["code"]
         page = svc.url + "/v/" + code.rsplit("/", 1)[1]
         with tempfile.TemporaryDirectory() as profile:
             dom = chromium(profile, "--dump-dom", page)
             t.ok('data-status="valid"' in dom and "真实有效" in dom, "Chromium renders the verdict 真实有效", dom[:400])
-            for text in ("豇豆", "12.5 千克", "福建省安溪县凤城镇", "自行检测合格", "138****1234", "第 1 件，共 1 件"):
+            for text in ("豇豆", "12.5 千克", "福建省安溪县凤城镇", "质量安全控制符合要求", "138****1234", "第 1 件，共 1 件"):
                 t.ok(text in dom, f"the page shows {text}")
             shot = os.path.join(svc.tmp, "scan-valid.png")
             chromium(profile, f"--screenshot={shot}", page)

@@ -110,6 +110,33 @@ def run(t, svc):
     t.eq(psql(svc.db, f"SELECT sum(quantity_milli) FROM certificate_input WHERE input_serial = {a2['id']}"), "10000",
          "the database never lets the draws exceed what was received")
 
+    # Rapid tests: 不合格不采收、不上市.
+    test = {"subject": int(b_id), "product": "豇豆", "method": "colloidal_gold", "items": "毒死蜱、克百威",
+            "result": "fail", "station": "参内镇农产品快检室", "tester": "王检测员"}
+    r = http("POST", url + "/api/v1/rapid-tests", test, svc.auth(county))
+    failed = r.json().get("id")
+    t.ok(r.status == 201 and r.json()["blocked"] is True, "a failed cowpea test is recorded", r.body)
+    r = issue(svc, prod_b, "豇豆", 5, 1)
+    t.ok(r.status == 403 and r.json()["error"]["code"] == "blocked_by_failed_test" and "复检合格前" in r.json()["error"]["message_zh"],
+         "the producer can no longer issue for cowpeas, told why", r.body)
+    t.eq(issue(svc, prod_b, "韭菜", 5, 1).status, 201, "other products are not blocked")
+    r = http("POST", url + "/api/v1/rapid-tests", test, svc.auth(svc.token))
+    t.eq(r.status, 403, "a producer cannot record tests")
+    fc_staff = svc.cli("subject", "add", "staff", "凤城镇农安办", "0595-23201234", "350524103000").stdout.strip()
+    fc = svc.cli("token", "create", fc_staff, "township_regulator").stdout.strip()
+    r = http("POST", url + "/api/v1/rapid-tests", dict(test, result="pass"), svc.auth(fc))
+    t.ok(r.status == 403 and r.json()["error"]["code"] == "outside_jurisdiction",
+         "another township's regulator cannot record it", r.body)
+    r = http("POST", url + "/api/v1/rapid-tests", dict(test, result="pass"), svc.auth(county))
+    passed = r.json().get("id")
+    t.ok(r.status == 201 and r.json()["blocked"] is False, "a passing retest is recorded", r.body)
+    r = issue(svc, prod_b, "豇豆", 5, 1, {"basis": "self_test", "test": passed})
+    t.ok(r.status == 201 and r.json()["basis"] == "self_test", "after the retest it issues again, resting on the test", r.body)
+    r = issue(svc, prod_b, "豇豆", 5, 1, {"basis": "self_test", "test": failed})
+    t.ok(r.status == 422 and r.json()["error"]["code"] == "test_not_passing", "a failed test is no basis", r.body)
+    r = issue(svc, prod_b, "豇豆", 5, 1, {"basis": "commissioned_test"})
+    t.eq(r.status, 400, "a test-based basis needs a test id")
+
     # Trace both ways.
     up = http("GET", url + f"/api/v1/certificates/{mix['id']}/trace?direction=upstream", headers=svc.auth(buyer)).json()
     nodes = {n["certificate"]: n for n in up.get("nodes", [])}
