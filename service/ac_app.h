@@ -89,6 +89,7 @@ void ac_handle_trace(ac_req *r, const char *id);
 void ac_handle_epcis(ac_req *r, const char *id);
 void ac_handle_recall(ac_req *r, const char *id);
 void ac_handle_rapid_test(ac_req *r);
+void ac_handle_stats(ac_req *r);
 void ac_handle_trust_bundle(ac_req *r);
 void ac_handle_trust_key(ac_req *r);
 void ac_trust_forget(void);

@@ -35,6 +35,7 @@ static int usage(void)
 		"  key activate|retire|revoke KID   change a key's status\n"
 		"  import products|regions FILE.csv import a catalogue (all rows or none)\n"
 		"  import subjects FILE.csv         import registry subjects (all rows or none)\n"
+		"  import quotas YEAR FILE.csv      rapid-test quotas per township\n"
 		"  export subjects|regions|products write CSV to standard output\n"
 		"  subject add KIND NAME CONTACT REGION_CODE   register a subject; prints its id\n"
 		"  token create SUBJECT_ID ROLE     create an access token; prints it once\n"
@@ -190,6 +191,82 @@ static const char *default_unit(const char *category)
 	return "kg";
 }
 
+/*
+ * Rapid-test quotas of one year: seq,unit,total,pesticide_colloidal_gold,
+ * pesticide_enzyme_inhibition,veterinary (the Anxi annex 4 layout), townships
+ * by name; the county's own line (县级) is skipped. All rows or none.
+ */
+static int import_quotas(const char *year, const char *path)
+{
+	ac_dbsync *db = NULL;
+	char line[1024];
+	char err[512];
+	int lineno = 0;
+	int rows = 0;
+	int bad = 0;
+	FILE *f;
+
+	if (atoi(year) < 2000 || atoi(year) > 2100)
+		return usage();
+	f = fopen(path, "r");
+	if (f == NULL) {
+		fprintf(stderr, "agricert: could not open file \"%s\": %s\n", path,
+			strerror(errno));
+		return 1;
+	}
+	if (open_db(&db) != 0 ||
+	    ac_dbsync_exec(db, "BEGIN", 0, NULL, NULL, err, sizeof(err)) != 0) {
+		bad = 1;
+		goto out;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *fld[8];
+		const char *v[6];
+		ac_db_result *res = NULL;
+		int n;
+
+		lineno++;
+		n = split_csv(line, fld, 8);
+		if (lineno == 1 || n < 6 || strcmp(fld[1], "县级") == 0)
+			continue;
+		v[0] = fld[1];
+		v[1] = year;
+		v[2] = fld[2];
+		v[3] = fld[3];
+		v[4] = fld[4];
+		v[5] = fld[5];
+		if (ac_dbsync_exec(
+			db,
+			"INSERT INTO rapid_test_quota (region_code, year, total, "
+			"colloidal_gold, enzyme_inhibition, veterinary) SELECT code, $2::int, "
+			"$3::int, $4::int, $5::int, $6::int FROM region WHERE name = $1 AND "
+			"level = 4 ON CONFLICT (region_code, year) DO UPDATE SET total = "
+			"EXCLUDED.total, colloidal_gold = EXCLUDED.colloidal_gold, "
+			"enzyme_inhibition = EXCLUDED.enzyme_inhibition, veterinary = "
+			"EXCLUDED.veterinary RETURNING region_code",
+			6, v, &res, err, sizeof(err)) != 0 ||
+		    ac_db_rows(res) != 1) {
+			fprintf(stderr, "line %d: rejected: %s\n", lineno,
+				err[0] ? err : "no township of that name");
+			bad++;
+			err[0] = '\0';
+			ac_db_result_free(res);
+			ac_dbsync_exec(db, "ROLLBACK", 0, NULL, NULL, err, sizeof(err));
+			break;
+		}
+		ac_db_result_free(res);
+		rows++;
+	}
+	if (bad == 0 && ac_dbsync_exec(db, "COMMIT", 0, NULL, NULL, err, sizeof(err)) == 0)
+		printf("imported %d quotas for %s\n", rows, year);
+	else if (bad != 0)
+		fprintf(stderr, "agricert: nothing imported\n");
+out:
+	fclose(f);
+	ac_dbsync_close(db);
+	return bad ? 1 : 0;
+}
+
 static int cmd_import(int argc, char **argv)
 {
 	int products;
@@ -204,6 +281,8 @@ static int cmd_import(int argc, char **argv)
 
 	if (argc == 2 && strcmp(argv[0], "subjects") == 0)
 		return ac_cli_import_subjects(cfg.db, argv[1]);
+	if (argc == 3 && strcmp(argv[0], "quotas") == 0)
+		return import_quotas(argv[1], argv[2]);
 	if (argc != 2 || (strcmp(argv[0], "products") != 0 && strcmp(argv[0], "regions") != 0))
 		return usage();
 	products = strcmp(argv[0], "products") == 0;

@@ -286,6 +286,12 @@ static int route(ac_req *r)
 		ac_handle_recall(r, idbuf);
 		return 0;
 	}
+	if (strcmp(r->path, "/api/v1/stats/townships") == 0) {
+		if (!get)
+			goto method;
+		ac_handle_stats(r);
+		return 0;
+	}
 	if (strcmp(r->path, "/api/v1/rapid-tests") == 0) {
 		if (!post)
 			goto method;

@@ -5,6 +5,7 @@ traces both ways."""
 import json
 import os
 import threading
+import time
 
 from harness import ROOT, Service, Tap, http, psql
 
@@ -177,6 +178,22 @@ def run(t, svc):
         t.ok(False, "python3-jsonschema is needed to validate the EPCIS export")
     r = http("GET", url + f"/api/v1/certificates/{mix['id']}/epcis", headers=svc.auth(prod_b))
     t.eq(r.status, 403, "another producer may not export it")
+
+    # Township statistics, as county offices report them.
+    year = time.strftime("%Y", time.gmtime(time.time() + 8 * 3600))
+    svc.cli("import", "quotas", year, os.path.join(ROOT, "deploy/data/anxi-rapid-test-quota-2023.csv"))
+    r = http("GET", url + "/api/v1/stats/townships", headers=svc.auth(county))
+    rows = {x["name"]: x for x in r.json().get("townships", [])} if r.status == 200 else {}
+    canei = rows.get("参内镇", {})
+    fengcheng = rows.get("凤城镇", {})
+    t.ok(len(rows) == 24 and canei.get("certificates") == int(psql(svc.db, "SELECT count(*) FROM certificate WHERE issuer_id = " + b_id)) and
+         canei.get("rapid_tests") == 2 and canei.get("rapid_test_quota") == 460 and canei.get("household_certificates") == canei.get("certificates"),
+         "per township: certificates, household certificates, rapid tests against the quota", canei)
+    t.ok(fengcheng.get("producers_under_20") >= 1 and r.json()["totals"]["certificates"] ==
+         int(psql(svc.db, "SELECT count(*) FROM certificate")), "the totals add up", r.json().get("totals"))
+    r = http("GET", url + "/api/v1/stats/townships?format=csv", headers=svc.auth(county))
+    t.ok(r.status == 200 and r.text.startswith("乡镇代码,乡镇,") and "参内镇" in r.text, "the same as CSV", r.text[:200])
+    t.eq(http("GET", url + "/api/v1/stats/townships", headers=svc.auth(buyer)).status, 403, "statistics are for regulators")
 
     # A failed batch upstream: revoke with cascade, then the recall list.
     r = http("POST", url + f"/api/v1/certificates/{a1['id']}/revocation",
