@@ -70,6 +70,25 @@ typedef struct ac_principal {
  */
 typedef void (*ac_auth_cb)(ac_req *r, const ac_principal *p);
 void ac_auth(ac_req *r, ac_auth_cb cb);
+/*
+ * What every handler on /api/v1/certificates/{id}/... starts from: the
+ * handler's own context begins with one.
+ */
+typedef struct ac_id_ctx {
+	ac_req *r;
+	ac_principal p; /* filled in by the handler's auth callback */
+	char id[24];	/* the serial, digits only */
+} ac_id_ctx;
+
+/*
+ * Answers 404 unless id is a certificate serial; otherwise allocates size
+ * zeroed bytes (a struct whose first member is an ac_id_ctx), sets r and id,
+ * makes it r->handler_data (freed with release if the request ends before
+ * the handler takes it) and authenticates, calling cb on success.
+ */
+void ac_start_on_certificate(ac_req *r, const char *id, size_t size, void (*release)(void *),
+			     ac_auth_cb cb);
+
 /* Drops the token cache (at exit). */
 void ac_auth_forget(void);
 /* Drops cached principals of one subject (after a status or grade change;

@@ -177,3 +177,24 @@ void ac_auth(ac_req *r, ac_auth_cb cb)
 		ac_req_unref(r);
 	}
 }
+
+void ac_start_on_certificate(ac_req *r, const char *id, size_t size, void (*release)(void *),
+			     ac_auth_cb cb)
+{
+	ac_id_ctx *ctx;
+
+	if (strlen(id) == 0 || strlen(id) > 15 || strspn(id, "0123456789") != strlen(id)) {
+		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
+		return;
+	}
+	ctx = calloc(1, size);
+	if (ctx == NULL) {
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		return;
+	}
+	ctx->r = r;
+	snprintf(ctx->id, sizeof(ctx->id), "%s", id);
+	r->handler_data = ctx;
+	r->handler_free = release;
+	ac_auth(r, cb);
+}

@@ -599,9 +599,7 @@ void ac_handle_issue(ac_req *r)
 /* GET /api/v1/certificates/{id} */
 
 typedef struct get_ctx {
-	ac_req *r;
-	ac_principal p;
-	char id[24];
+	ac_id_ctx base;
 } get_ctx;
 
 static int may_see(const ac_principal *p, int issuer_id)
@@ -614,7 +612,7 @@ static int may_see(const ac_principal *p, int issuer_id)
 static void on_cert_row(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	get_ctx *g = data;
-	ac_req *r = g->r;
+	ac_req *r = g->base.r;
 	ac_cert c;
 
 	if (err != 0) {
@@ -627,7 +625,7 @@ static void on_cert_row(void *data, const ac_db_result *res, int err, const char
 		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
 		goto out;
 	}
-	if (!may_see(&g->p, atoi(ac_db_get(res, 0, 2)))) {
+	if (!may_see(&g->base.p, atoi(ac_db_get(res, 0, 2)))) {
 		ac_req_error(r, 403, "forbidden", "this certificate is not yours",
 			     "这不是您开具的合格证，无权查看");
 		goto out;
@@ -651,8 +649,8 @@ static void get_authed(ac_req *r, const ac_principal *p)
 
 	r->handler_data = NULL;
 	r->handler_free = NULL;
-	g->p = *p;
-	values[0] = g->id;
+	g->base.p = *p;
+	values[0] = g->base.id;
 	ac_req_ref(r);
 	if (ac_db_query(app->db, AC_CERT_SELECT "WHERE c.serial = $1::bigint", 1, values, NULL,
 			on_cert_row, g) != 0) {
@@ -665,30 +663,13 @@ static void get_authed(ac_req *r, const ac_principal *p)
 
 void ac_handle_certificate_get(ac_req *r, const char *id)
 {
-	get_ctx *g;
-
-	if (strlen(id) == 0 || strlen(id) > 15 || strspn(id, "0123456789") != strlen(id)) {
-		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
-		return;
-	}
-	g = calloc(1, sizeof(*g));
-	if (g == NULL) {
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
-		return;
-	}
-	g->r = r;
-	snprintf(g->id, sizeof(g->id), "%s", id);
-	r->handler_data = g;
-	r->handler_free = free;
-	ac_auth(r, get_authed);
+	ac_start_on_certificate(r, id, sizeof(get_ctx), free, get_authed);
 }
 
 /* POST /api/v1/certificates/{id}/revocation {"reason": "..."} */
 
 typedef struct revoke_ctx {
-	ac_req *r;
-	ac_principal p;
-	char id[24];
+	ac_id_ctx base;
 	char *reason;
 	int fresh;    /* this request revoked it */
 	int cascade;  /* also every certificate made from it */
@@ -714,11 +695,11 @@ static int may_revoke(const ac_principal *p)
 static void on_revoked_row(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	revoke_ctx *ctx = data;
-	ac_req *r = ctx->r;
+	ac_req *r = ctx->base.r;
 	ac_cert c;
 
 	if (err != 0) {
-		ac_log_error("cert", "could not read certificate %s: %s id=%s", ctx->id, msg,
+		ac_log_error("cert", "could not read certificate %s: %s id=%s", ctx->base.id, msg,
 			     r->id_str);
 		ac_req_error(r, 503, "unavailable", "the database is unavailable, try again",
 			     "系统暂时无法连接数据库，请稍后重试");
@@ -764,19 +745,19 @@ out:
 static void on_revoked(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	revoke_ctx *ctx = data;
-	ac_req *r = ctx->r;
+	ac_req *r = ctx->base.r;
 	ac_app *app = r->app;
-	const char *values[1] = { ctx->id };
+	const char *values[1] = { ctx->base.id };
 
 	if (err != 0) {
-		ac_log_error("cert", "could not revoke certificate %s: %s id=%s", ctx->id, msg,
+		ac_log_error("cert", "could not revoke certificate %s: %s id=%s", ctx->base.id, msg,
 			     r->id_str);
 		ac_req_error(r, 503, "unavailable", "the database is unavailable, try again",
 			     "系统暂时无法连接数据库，请稍后重试");
 		goto fail;
 	}
 	for (int k = 0; k < ac_db_rows(res); k++) {
-		if (strcmp(ac_db_get(res, k, 0), ctx->id) == 0)
+		if (strcmp(ac_db_get(res, k, 0), ctx->base.id) == 0)
 			ctx->fresh = 1;
 		else
 			ctx->cascaded++;
@@ -785,8 +766,8 @@ static void on_revoked(void *data, const ac_db_result *res, int err, const char 
 	if (ctx->cascade && ctx->cascaded > 0)
 		ctx->fresh = 1;
 	if (ctx->fresh)
-		ac_log_info("cert", "revoked certificate %s and %d made from it id=%s", ctx->id,
-			    ctx->cascaded, r->id_str);
+		ac_log_info("cert", "revoked certificate %s and %d made from it id=%s",
+			    ctx->base.id, ctx->cascaded, r->id_str);
 	if (ac_db_query(app->db, AC_CERT_SELECT "WHERE c.serial = $1::bigint", 1, values, NULL,
 			on_revoked_row, ctx) == 0)
 		return;
@@ -800,13 +781,13 @@ fail:
 static void on_revoke_check(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	revoke_ctx *ctx = data;
-	ac_req *r = ctx->r;
+	ac_req *r = ctx->base.r;
 	ac_app *app = r->app;
 	const char *values[2];
 	char actor[128];
 
 	if (err != 0) {
-		ac_log_error("cert", "could not read certificate %s: %s id=%s", ctx->id, msg,
+		ac_log_error("cert", "could not read certificate %s: %s id=%s", ctx->base.id, msg,
 			     r->id_str);
 		ac_req_unavailable(r);
 		goto fail;
@@ -815,15 +796,15 @@ static void on_revoke_check(void *data, const ac_db_result *res, int err, const 
 		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
 		goto fail;
 	}
-	if (!ac_perm_covers(&ctx->p, strtoll(ac_db_get(res, 0, 0), NULL, 10))) {
+	if (!ac_perm_covers(&ctx->base.p, strtoll(ac_db_get(res, 0, 0), NULL, 10))) {
 		ac_req_error(r, 403, "outside_jurisdiction",
 			     "the certificate's issuer is outside your jurisdiction",
 			     "该合格证的开具主体不在您的辖区内，无权撤销");
 		goto fail;
 	}
-	values[0] = ctx->id;
+	values[0] = ctx->base.id;
 	values[1] = ctx->reason;
-	ac_perm_actor(&ctx->p, actor, sizeof(actor));
+	ac_perm_actor(&ctx->base.p, actor, sizeof(actor));
 	/* With cascade, every certificate made from it (any depth) goes too. */
 	if (ac_db_query_as(
 		app->db, actor,
@@ -876,10 +857,10 @@ static void revoke_authed(ac_req *r, const ac_principal *p)
 		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
 		return;
 	}
-	ctx->p = *p;
+	ctx->base.p = *p;
 	r->handler_data = NULL;
 	r->handler_free = NULL;
-	values[0] = ctx->id;
+	values[0] = ctx->base.id;
 	ac_req_ref(r);
 	if (ac_db_query(app->db,
 			"SELECT s.region_code FROM certificate c JOIN subject s ON s.id = "
@@ -893,22 +874,7 @@ static void revoke_authed(ac_req *r, const ac_principal *p)
 
 void ac_handle_revocation(ac_req *r, const char *id)
 {
-	revoke_ctx *ctx;
-
-	if (strlen(id) == 0 || strlen(id) > 15 || strspn(id, "0123456789") != strlen(id)) {
-		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
-		return;
-	}
-	ctx = calloc(1, sizeof(*ctx));
-	if (ctx == NULL) {
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
-		return;
-	}
-	ctx->r = r;
-	snprintf(ctx->id, sizeof(ctx->id), "%s", id);
-	r->handler_data = ctx;
-	r->handler_free = revoke_ctx_release;
-	ac_auth(r, revoke_authed);
+	ac_start_on_certificate(r, id, sizeof(revoke_ctx), revoke_ctx_release, revoke_authed);
 }
 
 /*
@@ -917,9 +883,7 @@ void ac_handle_revocation(ac_req *r, const char *id)
  */
 
 typedef struct reprint_ctx {
-	ac_req *r;
-	ac_principal p;
-	char id[24];
+	ac_id_ctx base;
 	char printer[72];
 	ac_cert cert;
 } reprint_ctx;
@@ -933,12 +897,12 @@ static void reprint_ctx_free(reprint_ctx *ctx)
 static void on_reprint_job(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	reprint_ctx *ctx = data;
-	ac_req *r = ctx->r;
+	ac_req *r = ctx->base.r;
 	ac_app *app = r->app;
 	json_t *j;
 
 	if (err != 0 || ac_db_rows(res) != 1) {
-		ac_log_error("print", "could not record reprint of %s: %s id=%s", ctx->id,
+		ac_log_error("print", "could not record reprint of %s: %s id=%s", ctx->base.id,
 			     msg ? msg : "no row", r->id_str);
 		ac_req_unavailable(r);
 		goto out;
@@ -948,7 +912,7 @@ static void on_reprint_job(void *data, const ac_db_result *res, int err, const c
 	ctx->cert.printer_id = strdup(ctx->printer);
 	ac_printq_submit(app->printq, &ctx->cert);
 	ac_log_info("print", "reprint %s of certificate %s as job %s id=%s", ac_db_get(res, 0, 1),
-		    ctx->id, ac_db_get(res, 0, 0), r->id_str);
+		    ctx->base.id, ac_db_get(res, 0, 0), r->id_str);
 	j = json_pack("{s:I,s:{s:I,s:s,s:s,s:b},s:I}", "certificate", (json_int_t)ctx->cert.serial,
 		      "print_job", "id", (json_int_t)ctx->cert.print_job_id, "printer",
 		      ctx->printer, "state", "queued", "reprint", 1, "reprints",
@@ -962,7 +926,7 @@ out:
 static void on_reprint_cert(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	reprint_ctx *ctx = data;
-	ac_req *r = ctx->r;
+	ac_req *r = ctx->base.r;
 	ac_app *app = r->app;
 	const char *values[2];
 	char actor[128];
@@ -979,7 +943,7 @@ static void on_reprint_cert(void *data, const ac_db_result *res, int err, const 
 		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
 		goto fail;
 	}
-	if (ctx->cert.issuer_id != ctx->p.subject_id) {
+	if (ctx->cert.issuer_id != ctx->base.p.subject_id) {
 		ac_req_error(r, 403, "forbidden", "only the issuer may reprint its labels",
 			     "只能补打自己开具的合格证");
 		goto fail;
@@ -989,9 +953,9 @@ static void on_reprint_cert(void *data, const ac_db_result *res, int err, const 
 			     "该合格证已被撤销，不能补打");
 		goto fail;
 	}
-	values[0] = ctx->id;
+	values[0] = ctx->base.id;
 	values[1] = ctx->printer;
-	ac_perm_actor(&ctx->p, actor, sizeof(actor));
+	ac_perm_actor(&ctx->base.p, actor, sizeof(actor));
 	if (ac_db_query_as(app->db, actor,
 			   "WITH j AS (INSERT INTO print_job (serial, printer_id, reprint) VALUES "
 			   "($1::bigint, $2, true) RETURNING id) SELECT j.id, (SELECT count(*) + 1 "
@@ -1037,10 +1001,10 @@ static void reprint_authed(ac_req *r, const ac_principal *p)
 	}
 	snprintf(ctx->printer, sizeof(ctx->printer), "%s", json_string_value(printer));
 	json_decref(body);
-	ctx->p = *p;
+	ctx->base.p = *p;
 	r->handler_data = NULL;
 	r->handler_free = NULL;
-	values[0] = ctx->id;
+	values[0] = ctx->base.id;
 	ac_req_ref(r);
 	if (ac_db_query(app->db, AC_CERT_SELECT "WHERE c.serial = $1::bigint", 1, values, NULL,
 			on_reprint_cert, ctx) != 0) {
@@ -1057,20 +1021,5 @@ static void reprint_release(void *ctx)
 
 void ac_handle_reprint(ac_req *r, const char *id)
 {
-	reprint_ctx *ctx;
-
-	if (strlen(id) == 0 || strlen(id) > 15 || strspn(id, "0123456789") != strlen(id)) {
-		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
-		return;
-	}
-	ctx = calloc(1, sizeof(*ctx));
-	if (ctx == NULL) {
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
-		return;
-	}
-	ctx->r = r;
-	snprintf(ctx->id, sizeof(ctx->id), "%s", id);
-	r->handler_data = ctx;
-	r->handler_free = reprint_release;
-	ac_auth(r, reprint_authed);
+	ac_start_on_certificate(r, id, sizeof(reprint_ctx), reprint_release, reprint_authed);
 }

@@ -346,21 +346,19 @@ void ac_handle_stock(ac_req *r)
 /* GET /api/v1/certificates/{id}/trace?direction=upstream|downstream */
 
 typedef struct trace_ctx {
-	ac_req *r;
-	ac_principal p;
-	char id[24];
+	ac_id_ctx base;
 	int down;
 } trace_ctx;
 
 static void on_trace(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	trace_ctx *ctx = data;
-	ac_req *r = ctx->r;
+	ac_req *r = ctx->base.r;
 	int rows = ac_db_rows(res);
 	ac_buf b;
 
 	if (err != 0) {
-		ac_log_error("chain", "could not trace %s: %s id=%s", ctx->id, msg, r->id_str);
+		ac_log_error("chain", "could not trace %s: %s id=%s", ctx->base.id, msg, r->id_str);
 		ac_req_unavailable(r);
 		goto out;
 	}
@@ -369,14 +367,15 @@ static void on_trace(void *data, const ac_db_result *res, int err, const char *m
 		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
 		goto out;
 	}
-	if (!ac_perm_is_staff(&ctx->p) && atoi(ac_db_get(res, 0, 5)) != ctx->p.subject_id) {
+	if (!ac_perm_is_staff(&ctx->base.p) &&
+	    atoi(ac_db_get(res, 0, 5)) != ctx->base.p.subject_id) {
 		ac_req_error(r, 403, "forbidden", "only its issuer and staff may trace it",
 			     "只有开具方和监管人员可以追溯这张合格证");
 		goto out;
 	}
 	ac_buf_init(&b);
 	ac_buf_puts(&b, "{\"certificate\":");
-	ac_buf_puts(&b, ctx->id);
+	ac_buf_puts(&b, ctx->base.id);
 	ac_buf_puts(&b,
 		    ctx->down ? ",\"direction\":\"downstream\"" : ",\"direction\":\"upstream\"");
 	ac_buf_puts(&b, ",\"nodes\":[");
@@ -466,11 +465,14 @@ static void trace_authed(ac_req *r, const ac_principal *p)
 	ac_app *app = r->app;
 	trace_ctx *ctx = r->handler_data;
 	const char *values[1];
+	char dir[16];
+	const char *d = ac_req_query_param(r, "direction", dir, sizeof(dir));
 
 	r->handler_data = NULL;
 	r->handler_free = NULL;
-	ctx->p = *p;
-	values[0] = ctx->id;
+	ctx->base.p = *p;
+	ctx->down = d != NULL && strcmp(d, "downstream") == 0;
+	values[0] = ctx->base.id;
 	ac_req_ref(r);
 	if (ac_db_query(app->db, ctx->down ? trace_down_sql : trace_up_sql, 1, values, NULL,
 			on_trace, ctx) != 0) {
@@ -484,29 +486,14 @@ void ac_handle_trace(ac_req *r, const char *id)
 {
 	char dir[16];
 	const char *d = ac_req_query_param(r, "direction", dir, sizeof(dir));
-	trace_ctx *ctx;
 
-	if (strlen(id) == 0 || strlen(id) > 15 || strspn(id, "0123456789") != strlen(id)) {
-		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
-		return;
-	}
 	if (d == NULL || (strcmp(d, "upstream") != 0 && strcmp(d, "downstream") != 0)) {
 		ac_req_error_field(r, 400, "invalid_direction", "direction",
 				   "direction must be upstream or downstream",
 				   "请选择向上游（来源）或向下游（去向）追溯");
 		return;
 	}
-	ctx = calloc(1, sizeof(*ctx));
-	if (ctx == NULL) {
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
-		return;
-	}
-	ctx->r = r;
-	ctx->down = strcmp(d, "downstream") == 0;
-	snprintf(ctx->id, sizeof(ctx->id), "%s", id);
-	r->handler_data = ctx;
-	r->handler_free = free;
-	ac_auth(r, trace_authed);
+	ac_start_on_certificate(r, id, sizeof(trace_ctx), free, trace_authed);
 }
 
 /*
@@ -572,22 +559,22 @@ static const char epcis_sql[] =
     "coalesce((SELECT json_agg(ev.e ORDER BY ev.at) FROM ev), '[]'::json)))";
 
 typedef struct epcis_ctx {
-	ac_req *r;
-	ac_principal p;
-	char id[24];
+	ac_id_ctx base;
 } epcis_ctx;
 
 static void on_epcis(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	epcis_ctx *ctx = data;
-	ac_req *r = ctx->r;
+	ac_req *r = ctx->base.r;
 
 	if (err != 0) {
-		ac_log_error("chain", "could not export %s: %s id=%s", ctx->id, msg, r->id_str);
+		ac_log_error("chain", "could not export %s: %s id=%s", ctx->base.id, msg,
+			     r->id_str);
 		ac_req_unavailable(r);
 	} else if (ac_db_rows(res) != 1 || ac_db_get(res, 0, 0) == NULL) {
 		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
-	} else if (!ac_perm_is_staff(&ctx->p) && atoi(ac_db_get(res, 0, 0)) != ctx->p.subject_id) {
+	} else if (!ac_perm_is_staff(&ctx->base.p) &&
+		   atoi(ac_db_get(res, 0, 0)) != ctx->base.p.subject_id) {
 		ac_req_error(r, 403, "forbidden", "only its issuer and staff may export it",
 			     "只有开具方和监管人员可以导出");
 	} else {
@@ -608,12 +595,12 @@ static void epcis_authed(ac_req *r, const ac_principal *p)
 
 	r->handler_data = NULL;
 	r->handler_free = NULL;
-	ctx->p = *p;
+	ctx->base.p = *p;
 	/* The item URL prefix, exactly as ac_code_url writes it. */
 	n = ac_code_url(app->cfg.public_url, "A", prefix, sizeof(prefix));
 	if (n > 0)
 		prefix[n - 1] = '\0';
-	values[0] = ctx->id;
+	values[0] = ctx->base.id;
 	values[1] = prefix;
 	ac_req_ref(r);
 	if (n <= 0 || ac_db_query(app->db, epcis_sql, 2, values, NULL, on_epcis, ctx) != 0) {
@@ -625,22 +612,7 @@ static void epcis_authed(ac_req *r, const ac_principal *p)
 
 void ac_handle_epcis(ac_req *r, const char *id)
 {
-	epcis_ctx *ctx;
-
-	if (strlen(id) == 0 || strlen(id) > 15 || strspn(id, "0123456789") != strlen(id)) {
-		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
-		return;
-	}
-	ctx = calloc(1, sizeof(*ctx));
-	if (ctx == NULL) {
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
-		return;
-	}
-	ctx->r = r;
-	snprintf(ctx->id, sizeof(ctx->id), "%s", id);
-	r->handler_data = ctx;
-	r->handler_free = free;
-	ac_auth(r, epcis_authed);
+	ac_start_on_certificate(r, id, sizeof(epcis_ctx), free, epcis_authed);
 }
 
 /*
@@ -668,10 +640,10 @@ static const char recall_sql[] =
 static void on_recall(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	epcis_ctx *ctx = data;
-	ac_req *r = ctx->r;
+	ac_req *r = ctx->base.r;
 
 	if (err != 0) {
-		ac_log_error("chain", "could not build recall %s: %s id=%s", ctx->id, msg,
+		ac_log_error("chain", "could not build recall %s: %s id=%s", ctx->base.id, msg,
 			     r->id_str);
 		ac_req_unavailable(r);
 	} else if (ac_db_rows(res) != 1 || atoi(ac_db_get(res, 0, 0)) == 0) {
@@ -702,7 +674,7 @@ static void recall_authed(ac_req *r, const ac_principal *p)
 	n = ac_code_url(app->cfg.public_url, "A", prefix, sizeof(prefix));
 	if (n > 0)
 		prefix[n - 1] = '\0';
-	values[0] = ctx->id;
+	values[0] = ctx->base.id;
 	values[1] = prefix;
 	ac_req_ref(r);
 	if (n <= 0 || ac_db_query(app->db, recall_sql, 2, values, NULL, on_recall, ctx) != 0) {
@@ -714,20 +686,5 @@ static void recall_authed(ac_req *r, const ac_principal *p)
 
 void ac_handle_recall(ac_req *r, const char *id)
 {
-	epcis_ctx *ctx;
-
-	if (strlen(id) == 0 || strlen(id) > 15 || strspn(id, "0123456789") != strlen(id)) {
-		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
-		return;
-	}
-	ctx = calloc(1, sizeof(*ctx));
-	if (ctx == NULL) {
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
-		return;
-	}
-	ctx->r = r;
-	snprintf(ctx->id, sizeof(ctx->id), "%s", id);
-	r->handler_data = ctx;
-	r->handler_free = free;
-	ac_auth(r, recall_authed);
+	ac_start_on_certificate(r, id, sizeof(epcis_ctx), free, recall_authed);
 }
