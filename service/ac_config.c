@@ -68,10 +68,44 @@ static int add_printer(ac_config *cfg, const char *id, const char *value)
 	return 0;
 }
 
-static int set_key(ac_config *cfg, const char *key, const char *value)
+/* Refuses a retention below the legal minimum with a message saying so. */
+static int set_retention(ac_config *cfg, const char *value, char *why, size_t whysz)
+{
+	char *end;
+	long v;
+
+	/* Out of range (ERANGE) saturates, and is then too small or too large. */
+	v = strtol(value, &end, 10);
+	if (end == value || *end != '\0') {
+		snprintf(why, whysz,
+			 "retention_months is \"%s\": expected a number of months, at least %d "
+			 "(收取的合格证至少保存%d个月)",
+			 value, AC_RETENTION_MIN_MONTHS, AC_RETENTION_MIN_MONTHS);
+		return AC_ECONFIG;
+	}
+	if (v < AC_RETENTION_MIN_MONTHS) {
+		snprintf(why, whysz,
+			 "retention_months is %s: the law requires keeping collected "
+			 "certificates at least %d months (收取的合格证至少保存%d个月)",
+			 value, AC_RETENTION_MIN_MONTHS, AC_RETENTION_MIN_MONTHS);
+		return AC_ECONFIG;
+	}
+	if (v > AC_RETENTION_MAX_MONTHS) {
+		snprintf(why, whysz,
+			 "retention_months is %s: at most %d months (保存期限最长%d个月)", value,
+			 AC_RETENTION_MAX_MONTHS, AC_RETENTION_MAX_MONTHS);
+		return AC_ECONFIG;
+	}
+	cfg->retention_months = (int)v;
+	return 0;
+}
+
+/* Returns 0 or AC_ECONFIG; why may then say what is wrong (else it is ""). */
+static int set_key(ac_config *cfg, const char *key, const char *value, char *why, size_t whysz)
 {
 	int v;
 
+	why[0] = '\0';
 	if (strcmp(key, "db") == 0)
 		set_str(&cfg->db, value);
 	else if (strcmp(key, "db_owner") == 0)
@@ -109,6 +143,8 @@ static int set_key(ac_config *cfg, const char *key, const char *value)
 		return parse_int(value, 1, 10000, &cfg->max_labels);
 	else if (strcmp(key, "print_timeout") == 0)
 		return parse_int(value, 5, 3600, &cfg->print_timeout);
+	else if (strcmp(key, "retention_months") == 0)
+		return set_retention(cfg, value, why, whysz);
 	else if (strncmp(key, "printer.", 8) == 0)
 		return add_printer(cfg, key + 8, value);
 	else
@@ -131,6 +167,7 @@ static char *trim(char *s)
 static int load_file(ac_config *cfg, const char *path, char *err, size_t errsz)
 {
 	char line[1024];
+	char why[256];
 	FILE *f;
 	int lineno = 0;
 	int r = 0;
@@ -158,9 +195,12 @@ static int load_file(ac_config *cfg, const char *path, char *err, size_t errsz)
 			break;
 		}
 		*eq = '\0';
-		if (set_key(cfg, trim(s), trim(eq + 1)) != 0) {
-			snprintf(err, errsz, "%s:%d: invalid setting \"%s\"", path, lineno,
-				 trim(s));
+		if (set_key(cfg, trim(s), trim(eq + 1), why, sizeof(why)) != 0) {
+			if (why[0] != '\0')
+				snprintf(err, errsz, "%s:%d: %s", path, lineno, why);
+			else
+				snprintf(err, errsz, "%s:%d: invalid setting \"%s\"", path, lineno,
+					 trim(s));
 			r = AC_ECONFIG;
 			break;
 		}
@@ -175,13 +215,21 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 		const char *env;
 		const char *key;
 	} envs[] = {
-		{ "AGRICERT_DB", "db" },	   { "AGRICERT_DB_OWNER", "db_owner" },
-		{ "AGRICERT_LISTEN", "listen" },   { "AGRICERT_PUBLIC_URL", "public_url" },
-		{ "AGRICERT_KEYS", "keys" },	   { "AGRICERT_CUPS_SERVER", "cups_server" },
-		{ "AGRICERT_FONT", "font" },	   { "AGRICERT_WEB", "web" },
-		{ "AGRICERT_SQL", "sql" },	   { "AGRICERT_SIGNING_KEY", "signing_key" },
-		{ "AGRICERT_DB_POOL", "db_pool" }, { "AGRICERT_REGION", "region" },
+		{ "AGRICERT_DB", "db" },
+		{ "AGRICERT_DB_OWNER", "db_owner" },
+		{ "AGRICERT_LISTEN", "listen" },
+		{ "AGRICERT_PUBLIC_URL", "public_url" },
+		{ "AGRICERT_KEYS", "keys" },
+		{ "AGRICERT_CUPS_SERVER", "cups_server" },
+		{ "AGRICERT_FONT", "font" },
+		{ "AGRICERT_WEB", "web" },
+		{ "AGRICERT_SQL", "sql" },
+		{ "AGRICERT_SIGNING_KEY", "signing_key" },
+		{ "AGRICERT_DB_POOL", "db_pool" },
+		{ "AGRICERT_REGION", "region" },
+		{ "AGRICERT_RETENTION_MONTHS", "retention_months" },
 	};
+	char why[256];
 	int r;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -200,6 +248,7 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 	cfg->max_body = 65536;
 	cfg->max_labels = 500;
 	cfg->print_timeout = 120;
+	cfg->retention_months = AC_RETENTION_DEFAULT_MONTHS;
 
 	if (path == NULL)
 		path = getenv("AGRICERT_CONFIG");
@@ -208,16 +257,22 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 		path = "var/agricert.conf";
 	if (path != NULL && *path != '\0') {
 		r = load_file(cfg, path, err, errsz);
-		if (r != 0)
+		if (r != 0) {
+			ac_config_free(cfg);
 			return r;
+		}
 	}
 	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
 		const char *v = getenv(envs[i].env);
 
 		if (v == NULL || *v == '\0')
 			continue;
-		if (set_key(cfg, envs[i].key, v) != 0) {
-			snprintf(err, errsz, "invalid %s \"%s\"", envs[i].env, v);
+		if (set_key(cfg, envs[i].key, v, why, sizeof(why)) != 0) {
+			if (why[0] != '\0')
+				snprintf(err, errsz, "%s (from %s)", why, envs[i].env);
+			else
+				snprintf(err, errsz, "invalid %s \"%s\"", envs[i].env, v);
+			ac_config_free(cfg);
 			return AC_ECONFIG;
 		}
 	}

@@ -5,7 +5,7 @@
  *
  *   file key      environment           default
  *   db            AGRICERT_DB           dbname=agricert (the service's role)
- *   db_owner      AGRICERT_DB_OWNER     = db (the schema owner: migrations only)
+ *   db_owner      AGRICERT_DB_OWNER     = db (the schema owner: migrations, purge)
  *   listen        AGRICERT_LISTEN       127.0.0.1:8080
  *   public_url    AGRICERT_PUBLIC_URL   http://127.0.0.1:8080
  *   keys          AGRICERT_KEYS         var/keys
@@ -20,6 +20,7 @@
  *   max_labels    -                     500 labels per certificate
  *   print_timeout -                     120 seconds before a job is cancelled
  *   region        AGRICERT_REGION       100000 (the division the trust bundle covers)
+ *   retention_months AGRICERT_RETENTION_MONTHS 24 (receipts kept; 6 to 1200)
  *   printer.ID    -                     "QUEUE [SIZE]" e.g. "demo-kiosk 60x40@203"
  *
  * The file is -c FILE, else $AGRICERT_CONFIG, else var/agricert.conf when it
@@ -32,6 +33,16 @@
 #include <stddef.h>
 
 #define AC_CONFIG_MAX_PRINTERS 64
+
+/*
+ * Collected records (receipts) are kept at least retention_months. The law
+ * requires purchasers to keep collected certificates at least 6 months, so a
+ * smaller value is refused at start (sql/0011_retention.sql holds the same
+ * floor in the database); more than 100 years is taken for a typo.
+ */
+#define AC_RETENTION_MIN_MONTHS	    6
+#define AC_RETENTION_MAX_MONTHS	    1200
+#define AC_RETENTION_DEFAULT_MONTHS 24
 
 typedef struct ac_printer_conf {
 	char *id;    /* as clients name it: "demo-kiosk" */
@@ -57,12 +68,14 @@ typedef struct ac_config {
 	int max_labels;
 	int print_timeout;
 	char *region;
+	int retention_months;
 	ac_printer_conf printers[AC_CONFIG_MAX_PRINTERS];
 	int nprinters;
 } ac_config;
 
 /* Loads defaults, then the file at path (NULL: AGRICERT_CONFIG or none), then
- * the environment. Returns 0, or AC_ECONFIG with a message in err. */
+ * the environment. Returns 0, or AC_ECONFIG with a message in err (cfg then
+ * holds nothing to free). */
 int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz);
 void ac_config_free(ac_config *cfg);
 
