@@ -15,6 +15,7 @@
 
 typedef struct ac_issuer ac_issuer;
 typedef struct ac_printq ac_printq;
+typedef struct ac_scanlog ac_scanlog;
 
 typedef struct ac_product {
 	int id;
@@ -33,6 +34,7 @@ typedef struct ac_app {
 	ac_keyring *bundle_keys; /* <keys>/bundle: signs trust bundles; may be NULL */
 	ac_issuer *issuer;
 	ac_printq *printq;
+	ac_scanlog *scanlog;
 	ac_product *products;
 	int nproducts;
 	int catalog_loaded;
@@ -95,6 +97,17 @@ void ac_auth_forget(void);
  * other instances notice within the cache's 30 s). */
 void ac_auth_forget_subject(int subject_id);
 
+/*
+ * Reads an item code as scanned (the label's URL or its payload) and checks
+ * its signature against the key ring: returns NULL when it is genuine, with
+ * c decoded and payload set to the canonical text, or else the verdict
+ * ("malformed", "unknown_key", "bad_signature", "key_revoked"). Verifies on
+ * the calling thread: for a handful of codes per request, not for scans.
+ */
+struct ac_code;
+const char *ac_scan_check_code(const ac_app *app, const char *text, size_t len, struct ac_code *c,
+			       char *payload, size_t payloadsz);
+
 /* Route handlers (service/ac_*.c). */
 void ac_handle_issue(ac_req *r);
 void ac_handle_certificate_get(ac_req *r, const char *id);
@@ -108,6 +121,10 @@ void ac_handle_trace(ac_req *r, const char *id);
 void ac_handle_epcis(ac_req *r, const char *id);
 void ac_handle_recall(ac_req *r, const char *id);
 void ac_handle_rapid_test(ac_req *r);
+void ac_handle_test_revocation(ac_req *r, const char *id);
+void ac_handle_inspections(ac_req *r);
+void ac_handle_unlicensed(ac_req *r);
+void ac_handle_clone_suspicions(ac_req *r);
 void ac_handle_stats(ac_req *r);
 void ac_handle_trust_bundle(ac_req *r);
 void ac_handle_trust_key(ac_req *r);

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ac_cert.h"
 #include "ac_code.h"
@@ -191,4 +192,14 @@ void ac_cert_write_json(ac_buf *b, const ac_cert *c, const char *public_url, int
 		}
 	}
 	ac_buf_puts(b, "}");
+}
+
+int ac_valid_date(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = s ? strptime(s, "%Y-%m-%d", &tm) : NULL;
+	return end != NULL && *end == '\0' && strlen(s) == 10;
 }

@@ -59,7 +59,9 @@ void ac_cert_clear(ac_cert *c);
 	"JOIN product p ON p.id = c.product_id "                                                   \
 	"LEFT JOIN LATERAL (SELECT id, printer_id, state FROM print_job "                          \
 	"WHERE serial = c.serial ORDER BY id DESC LIMIT 1) pj ON true "
-#define AC_CERT_SELECT AC_CERT_SELECT_HEAD "array_to_string(c.item_codes, ',')" AC_CERT_SELECT_TAIL
+/* How many columns that is: a query may add its own after them. */
+#define AC_CERT_COLUMNS 22
+#define AC_CERT_SELECT	AC_CERT_SELECT_HEAD "array_to_string(c.item_codes, ',')" AC_CERT_SELECT_TAIL
 
 int ac_cert_from_row(const ac_db_result *res, int row, ac_cert *c);
 
@@ -80,5 +82,8 @@ void ac_quantity_text(int64_t milli, char *out, size_t outsz);
 
 /* Masks the middle of a phone number: 13812345678 -> 138****5678. */
 void ac_mask_contact(const char *in, char *out, size_t outsz);
+
+/* Whether s is a date written YYYY-MM-DD. */
+int ac_valid_date(const char *s);
 
 #endif

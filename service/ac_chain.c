@@ -182,13 +182,12 @@ static void receipts_authed(ac_req *r, const ac_principal *p)
 		json_t *code = json_object_get(item, "code");
 		json_t *qty = json_object_get(item, "quantity");
 		json_t *unit = json_object_get(item, "unit");
-		const ac_keyring_entry *key;
 		ac_code c;
 		double q = json_number_value(qty);
+		const char *bad;
 
 		e->unit = json_is_string(unit) ? ac_unit_from_name(json_string_value(unit)) : -1;
-		if (!json_is_string(code) || json_string_length(code) >= sizeof(e->code) ||
-		    ac_code_decode(json_string_value(code), json_string_length(code), &c) != 0) {
+		if (!json_is_string(code)) {
 			e->status = "malformed";
 			continue;
 		}
@@ -196,23 +195,15 @@ static void receipts_authed(ac_req *r, const ac_principal *p)
 			e->status = "invalid_quantity";
 			continue;
 		}
-		key = ac_keyring_find(app->keys, c.f.kid);
-		if (key == NULL) {
-			e->status = "unknown_key";
-			continue;
-		}
-		if (ac_code_verify(&c, key->key) != 0) {
-			e->status = "bad_signature";
-			continue;
-		}
-		if (key->status == AC_KEY_REVOKED) {
-			e->status = "key_revoked";
+		bad = ac_scan_check_code(app, json_string_value(code), json_string_length(code), &c,
+					 e->payload, sizeof(e->payload));
+		if (bad != NULL) {
+			e->status = bad;
 			continue;
 		}
 		e->serial = c.f.serial;
 		e->item = c.f.item;
 		e->qty = (int64_t)(q * 1000 + 0.5);
-		ac_base32_encode(c.raw, c.raw_len, e->payload, sizeof(e->payload));
 		e->status = "pending";
 		ac_buf_puts(&arr[0], valid ? "," : "");
 		ac_buf_int(&arr[0], (long long)e->serial);

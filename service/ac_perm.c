@@ -35,6 +35,24 @@ int ac_perm_covers(const ac_principal *p, int64_t region)
 	return 0;
 }
 
+void ac_perm_range(const ac_principal *p, char lo[24], char hi[24])
+{
+	long long scale = role_is(p, "county_regulator")     ? 1000000
+			  : role_is(p, "township_regulator") ? 1000
+							     : 0;
+
+	if (role_is(p, "admin") || role_is(p, "inspector")) {
+		snprintf(lo, 24, "0");
+		snprintf(hi, 24, "999999999999");
+	} else if (scale == 0) {
+		snprintf(lo, 24, "1");
+		snprintf(hi, 24, "0");
+	} else {
+		snprintf(lo, 24, "%lld", (long long)p->region_code / scale * scale);
+		snprintf(hi, 24, "%lld", (long long)p->region_code / scale * scale + scale - 1);
+	}
+}
+
 void ac_perm_actor(const ac_principal *p, char *out, size_t outsz)
 {
 	snprintf(out, outsz, "%d:%s%s%s", p->subject_id, p->role, p->kiosk_id[0] ? "@" : "",

@@ -27,6 +27,14 @@ int ac_perm_is_admin(const ac_principal *p);
  */
 int ac_perm_covers(const ac_principal *p, int64_t region);
 
+/*
+ * The regions whose records p may act on, as an inclusive range of 12-digit
+ * codes written as text for a query: everything for admin and inspectors
+ * (who check markets anywhere), the county or the township for regulators,
+ * nothing (lo > hi) for anybody else.
+ */
+void ac_perm_range(const ac_principal *p, char lo[24], char hi[24]);
+
 /* "<subject id>:<role>" for the audit log, into out. */
 void ac_perm_actor(const ac_principal *p, char *out, size_t outsz);
 

@@ -3,6 +3,11 @@
  * signature first (offline truth), then the database (issued, not revoked),
  * and answers a Chinese page for a browser or JSON for Accept:
  * application/json. The page shows what the label shows and no more.
+ *
+ * Every scan is logged (ac_scanlog.h): when, the verdict, the client
+ * address, and where an inspector's app says so, the market (?market=ID)
+ * and the signed-in scanner (a bearer token is optional here). A code that
+ * looks copied (sql/0010_inspections.sql) is flagged on the answer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +21,7 @@
 #include "ac_code.h"
 #include "ac_error.h"
 #include "ac_log.h"
+#include "ac_scanlog.h"
 
 typedef struct verdict {
 	const char *status;
@@ -53,8 +59,18 @@ typedef struct scan_ctx {
 	ac_code code;
 	const ac_keyring_entry *key;
 	int verified;
+	int market_id;
+	int subject_id;
+	int scans;	 /* genuine scans of this item code logged so far */
+	char *suspicion; /* why the code looks copied, or NULL */
 	char payload[256];
 } scan_ctx;
+
+static void scan_ctx_free(scan_ctx *ctx)
+{
+	free(ctx->suspicion);
+	free(ctx);
+}
 
 static const char page_head[] =
     "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
@@ -81,7 +97,8 @@ static void row(ac_buf *b, const char *label, const char *value)
 	ac_buf_puts(b, "</td></tr>");
 }
 
-static void respond_page(ac_req *r, const verdict *v, const ac_cert *c, int item)
+static void respond_page(ac_req *r, const verdict *v, const ac_cert *c, int item,
+			 const char *suspicion)
 {
 	const char *cls = strcmp(v->status, "valid") == 0	  ? "ok"
 			  : strcmp(v->status, "unconfirmed") == 0 ? "warn"
@@ -93,6 +110,14 @@ static void respond_page(ac_req *r, const verdict *v, const ac_cert *c, int item
 	ac_buf_printf(&b, "<div class=\"verdict %s\" data-status=\"%s\">%s%s", cls, v->status,
 		      strcmp(cls, "ok") == 0 ? "✔ " : "✘ ", v->zh);
 	ac_buf_printf(&b, "<div class=\"sub\">%s</div></div>", v->en);
+	if (suspicion != NULL) {
+		ac_buf_puts(&b, "<div class=\"verdict warn clone\" data-clone=\"1\" "
+				"style=\"margin-top:12px;font-size:20px\">⚠ 此码疑似被复制使用"
+				"<div class=\"sub\">");
+		ac_buf_html(&b, suspicion);
+		ac_buf_puts(&b, "。请核对包装与实物，如有疑问请联系当地农业农村部门。"
+				"<br>This code may have been copied.</div></div>");
+	}
 	if (c != NULL) {
 		char number[24];
 		char qty[64];
@@ -136,14 +161,23 @@ static void respond_page(ac_req *r, const verdict *v, const ac_cert *c, int item
 	ac_buf_free(&b);
 }
 
-static void respond(ac_req *r, const char *status, const ac_cert *c, int item)
+static void respond(scan_ctx *ctx, const char *status, const ac_cert *c)
 {
+	ac_req *r = ctx->r;
 	ac_app *app = r->app;
 	const verdict *v = find_verdict(status);
+	int item = ctx->code.f.item;
+	ac_scan_event ev = { .serial = ctx->code.f.serial,
+			     .item = item,
+			     .verdict = v->status,
+			     .market_id = ctx->market_id,
+			     .subject_id = ctx->subject_id,
+			     .peer = r->peer };
 	ac_buf b;
 
+	ac_scanlog_add(app->scanlog, &ev);
 	if (!ac_req_wants_json(r)) {
-		respond_page(r, v, c, item);
+		respond_page(r, v, c, item, ctx->suspicion);
 		return;
 	}
 	ac_buf_init(&b);
@@ -160,6 +194,12 @@ static void respond(ac_req *r, const char *status, const ac_cert *c, int item)
 		ac_cert_write_json(&b, c, app->cfg.public_url, AC_CERT_PUBLIC);
 		ac_buf_puts(&b, ",\"item\":");
 		ac_buf_int(&b, item);
+		ac_buf_puts(&b, ",\"scans\":");
+		ac_buf_int(&b, ctx->scans);
+		ac_buf_puts(&b, ctx->suspicion ? ",\"clone_suspected\":true,\"clone_reason\":"
+					       : ",\"clone_suspected\":false");
+		if (ctx->suspicion)
+			ac_buf_json_str(&b, ctx->suspicion);
 	}
 	ac_buf_puts(&b, "}");
 	if (ac_buf_ok(&b))
@@ -178,29 +218,33 @@ static void on_scan_row(void *data, const ac_db_result *res, int err, const char
 
 	if (err != 0) {
 		ac_log_error("scan", "could not look up certificate: %s id=%s", msg, r->id_str);
-		respond(r, "unconfirmed", NULL, item);
+		respond(ctx, "unconfirmed", NULL);
 		goto out;
 	}
 	if (ac_db_rows(res) != 1) {
-		respond(r, "unknown_certificate", NULL, item);
+		respond(ctx, "unknown_certificate", NULL);
 		goto out;
 	}
+	/* After the certificate's columns: scans so far, and any suspicion. */
+	ctx->scans = atoi(ac_db_get(res, 0, AC_CERT_COLUMNS));
+	if (ac_db_get(res, 0, AC_CERT_COLUMNS + 1) != NULL)
+		ctx->suspicion = strdup(ac_db_get(res, 0, AC_CERT_COLUMNS + 1));
 	if (ac_cert_from_row(res, 0, &c) != 0) {
 		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
 		goto out;
 	}
 	/* The query returned only this item's code, in c.codes[0]. */
-	if (item > c.labels)
-		respond(r, "unknown_item", NULL, item);
-	else if (c.codes[0] == NULL || strcasecmp(c.codes[0], ctx->payload) != 0)
-		respond(r, "not_issued", NULL, item);
-	else if (c.revoked_at != NULL)
-		respond(r, "revoked", &c, item);
-	else
-		respond(r, "valid", &c, item);
+	if (item > c.labels || c.codes[0] == NULL || strcasecmp(c.codes[0], ctx->payload) != 0) {
+		/* What is said of a genuine code is not said of this one. */
+		free(ctx->suspicion);
+		ctx->suspicion = NULL;
+		respond(ctx, item > c.labels ? "unknown_item" : "not_issued", NULL);
+	} else {
+		respond(ctx, c.revoked_at != NULL ? "revoked" : "valid", &c);
+	}
 	ac_cert_clear(&c);
 out:
-	free(ctx);
+	scan_ctx_free(ctx);
 	ac_req_unref(r);
 }
 
@@ -222,11 +266,11 @@ static void after_verify(uv_work_t *w, int status)
 	char item[8];
 
 	if (status != 0 || !ctx->verified) {
-		respond(r, "bad_signature", NULL, 0);
+		respond(ctx, "bad_signature", NULL);
 		goto fail;
 	}
 	if (ctx->key->status == AC_KEY_REVOKED) {
-		respond(r, "key_revoked", NULL, 0);
+		respond(ctx, "key_revoked", NULL);
 		goto fail;
 	}
 	if (r->gone)
@@ -237,23 +281,28 @@ static void after_verify(uv_work_t *w, int status)
 	values[1] = item;
 	/* The reference taken for the work now belongs to the query. */
 	if (ac_db_query(app->db,
-			AC_CERT_SELECT_HEAD "c.item_codes[$2::int]" AC_CERT_SELECT_TAIL
-					    "WHERE c.serial = $1::bigint",
+			"SELECT x.*, coalesce((SELECT scans FROM item_scan WHERE serial = "
+			"$1::bigint AND item = $2::int), 0), (SELECT string_agg(detail, '；' "
+			"ORDER BY reason) FROM clone_suspicion WHERE serial = $1::bigint AND item "
+			"= $2::int) FROM (" AC_CERT_SELECT_HEAD
+			"c.item_codes[$2::int]" AC_CERT_SELECT_TAIL
+			"WHERE c.serial = $1::bigint) x",
 			2, values, NULL, on_scan_row, ctx) != 0) {
-		respond(r, "unconfirmed", NULL, ctx->code.f.item);
+		respond(ctx, "unconfirmed", NULL);
 		goto fail;
 	}
 	return;
 fail:
-	free(ctx);
+	scan_ctx_free(ctx);
 	ac_req_unref(r);
 }
 
-void ac_handle_scan(ac_req *r, const char *payload)
+static void scan(ac_req *r, const char *payload, int subject_id)
 {
 	ac_app *app = r->app;
 	const ac_keyring_entry *key;
 	scan_ctx *ctx;
+	char market[16];
 	int rc;
 
 	ctx = calloc(1, sizeof(*ctx));
@@ -262,18 +311,22 @@ void ac_handle_scan(ac_req *r, const char *payload)
 		return;
 	}
 	ctx->r = r;
+	ctx->subject_id = subject_id;
+	if (ac_req_query_param(r, "market", market, sizeof(market)) != NULL)
+		ctx->market_id = atoi(market) > 0 ? atoi(market) : 0;
 	rc = strlen(payload) < sizeof(ctx->payload)
 		 ? ac_code_decode(payload, strlen(payload), &ctx->code)
 		 : AC_EMALFORMED;
 	if (rc != 0) {
-		respond(r, "malformed", NULL, 0);
+		memset(&ctx->code, 0, sizeof(ctx->code));
+		respond(ctx, "malformed", NULL);
 		goto fail;
 	}
 	/* Keep the canonical payload text (upper case, no URL around it). */
 	rc = ac_base32_encode(ctx->code.raw, ctx->code.raw_len, ctx->payload, sizeof(ctx->payload));
 	key = ac_keyring_find(app->keys, ctx->code.f.kid);
 	if (rc < 0 || key == NULL) {
-		respond(r, "unknown_key", NULL, 0);
+		respond(ctx, "unknown_key", NULL);
 		goto fail;
 	}
 	/* Verifying costs more than everything else here: do it in the pool. */
@@ -288,5 +341,50 @@ void ac_handle_scan(ac_req *r, const char *payload)
 	}
 	return;
 fail:
-	free(ctx);
+	scan_ctx_free(ctx);
+}
+
+const char *ac_scan_check_code(const ac_app *app, const char *text, size_t len, ac_code *c,
+			       char *payload, size_t payloadsz)
+{
+	const ac_keyring_entry *key;
+
+	if (len >= 256 || ac_code_decode(text, len, c) != 0)
+		return "malformed";
+	key = ac_keyring_find(app->keys, c->f.kid);
+	if (key == NULL)
+		return "unknown_key";
+	if (ac_code_verify(c, key->key) != 0)
+		return "bad_signature";
+	if (key->status == AC_KEY_REVOKED)
+		return "key_revoked";
+	if (ac_base32_encode(c->raw, c->raw_len, payload, payloadsz) < 0)
+		return "malformed";
+	return NULL;
+}
+
+static void scan_authed(ac_req *r, const ac_principal *p)
+{
+	scan(r, r->handler_data, p->subject_id);
+}
+
+static void free_payload(void *p)
+{
+	free(p);
+}
+
+void ac_handle_scan(ac_req *r, const char *payload)
+{
+	if (r->authorization == NULL) {
+		scan(r, payload, 0);
+		return;
+	}
+	/* A signed-in scanner (an inspector's app) is logged by name. */
+	r->handler_data = strdup(payload);
+	if (r->handler_data == NULL) {
+		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		return;
+	}
+	r->handler_free = free_payload;
+	ac_auth(r, scan_authed);
 }

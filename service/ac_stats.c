@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "ac_app.h"
+#include "ac_cert.h"
 #include "ac_error.h"
 #include "ac_log.h"
 #include "ac_perm.h"
@@ -77,16 +78,6 @@ static void on_stats(void *data, const ac_db_result *res, int err, const char *m
 	ac_req_unref(r);
 }
 
-static int valid_date(const char *s)
-{
-	struct tm tm;
-	const char *end;
-
-	memset(&tm, 0, sizeof(tm));
-	end = s ? strptime(s, "%Y-%m-%d", &tm) : NULL;
-	return end != NULL && *end == '\0' && strlen(s) == 10;
-}
-
 static void stats_authed(ac_req *r, const ac_principal *p)
 {
 	ac_app *app = r->app;
@@ -106,24 +97,14 @@ static void stats_authed(ac_req *r, const ac_principal *p)
 		snprintf(from, sizeof(from), "%04d-01-01", tm.tm_year + 1900);
 	if (ac_req_query_param(r, "to", to, sizeof(to)) == NULL)
 		snprintf(to, sizeof(to), "%04d-01-01", tm.tm_year + 1901);
-	if (!valid_date(from) || !valid_date(to) || strcmp(from, to) >= 0 ||
+	if (!ac_valid_date(from) || !ac_valid_date(to) || strcmp(from, to) >= 0 ||
 	    atoi(to) - atoi(from) > 3) {
 		ac_req_error(r, 400, "invalid_period",
 			     "from and to are dates YYYY-MM-DD, from before to, at most 3 years",
 			     "统计时段格式错误（YYYY-MM-DD，最长3年）");
 		return;
 	}
-	if (strcmp(p->role, "admin") == 0) {
-		snprintf(lo, sizeof(lo), "0");
-		snprintf(hi, sizeof(hi), "999999999999");
-	} else if (strcmp(p->role, "county_regulator") == 0) {
-		snprintf(lo, sizeof(lo), "%lld", (long long)(p->region_code / 1000000 * 1000000));
-		snprintf(hi, sizeof(hi), "%lld",
-			 (long long)(p->region_code / 1000000 * 1000000 + 999999));
-	} else {
-		snprintf(lo, sizeof(lo), "%lld", (long long)(p->region_code / 1000 * 1000));
-		snprintf(hi, sizeof(hi), "%lld", (long long)(p->region_code / 1000 * 1000 + 999));
-	}
+	ac_perm_range(p, lo, hi);
 	ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL) {
 		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");

@@ -17,6 +17,7 @@
 #include "ac_log.h"
 #include "ac_print.h"
 #include "ac_registry.h"
+#include "ac_scanlog.h"
 #include "ac_sign.h"
 #include "ac_trust.h"
 
@@ -207,113 +208,87 @@ static int match_action(const char *path, const char *prefix, const char *suffix
 	return 1;
 }
 
+/* Paths without an id: one handler per path and method. */
+typedef struct route_entry {
+	const char *path;
+	const char *method; /* GET also answers HEAD */
+	void (*handle)(ac_req *r);
+} route_entry;
+
+static const route_entry routes[] = {
+	{ "/healthz", "GET", handle_health },
+	{ "/api/v1/sessions", "POST", ac_handle_login },
+	{ "/api/v1/sessions/current", "DELETE", ac_handle_logout },
+	{ "/api/v1/trust-bundle", "GET", ac_handle_trust_bundle },
+	{ "/api/v1/trust-bundle/key", "GET", ac_handle_trust_key },
+	{ "/api/v1/keys", "GET", handle_keys },
+	{ "/api/v1/certificates", "POST", ac_handle_issue },
+	{ "/api/v1/stats/townships", "GET", ac_handle_stats },
+	{ "/api/v1/rapid-tests", "POST", ac_handle_rapid_test },
+	{ "/api/v1/receipts", "POST", ac_handle_receipts },
+	{ "/api/v1/stock", "GET", ac_handle_stock },
+	{ "/api/v1/inspections", "POST", ac_handle_inspections },
+	{ "/api/v1/inspections", "GET", ac_handle_inspections },
+	{ "/api/v1/unlicensed-reports", "POST", ac_handle_unlicensed },
+	{ "/api/v1/unlicensed-reports", "GET", ac_handle_unlicensed },
+	{ "/api/v1/clone-suspicions", "GET", ac_handle_clone_suspicions },
+};
+
+/* Paths PREFIX <id> SUFFIX. */
+typedef struct id_route_entry {
+	const char *prefix;
+	const char *suffix;
+	const char *method;
+	void (*handle)(ac_req *r, const char *id);
+} id_route_entry;
+
+static const id_route_entry id_routes[] = {
+	{ "/api/v1/certificates/", "/revocation", "POST", ac_handle_revocation },
+	{ "/api/v1/certificates/", "/trace", "GET", ac_handle_trace },
+	{ "/api/v1/certificates/", "/epcis", "GET", ac_handle_epcis },
+	{ "/api/v1/certificates/", "/recall", "GET", ac_handle_recall },
+	{ "/api/v1/certificates/", "/reprint", "POST", ac_handle_reprint },
+	{ "/api/v1/rapid-tests/", "/revocation", "POST", ac_handle_test_revocation },
+};
+
+static int method_is(const ac_req *r, const char *method)
+{
+	return strcmp(r->method, method) == 0 ||
+	       (strcmp(method, "GET") == 0 && strcmp(r->method, "HEAD") == 0);
+}
+
 static int route(ac_req *r)
 {
 	char idbuf[24];
-	int get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
-	int post = strcmp(r->method, "POST") == 0;
+	int get = method_is(r, "GET");
+	int known = 0;
 	const char *id;
 
-	if (strcmp(r->path, "/healthz") == 0) {
-		if (!get)
-			goto method;
-		handle_health(r);
-		return 0;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (strcmp(r->path, routes[i].path) != 0)
+			continue;
+		known = 1;
+		if (method_is(r, routes[i].method)) {
+			routes[i].handle(r);
+			return 0;
+		}
 	}
+	for (size_t i = 0; !known && i < sizeof(id_routes) / sizeof(id_routes[0]); i++) {
+		if (!match_action(r->path, id_routes[i].prefix, id_routes[i].suffix, idbuf,
+				  sizeof(idbuf)))
+			continue;
+		known = 1;
+		if (method_is(r, id_routes[i].method)) {
+			id_routes[i].handle(r, idbuf);
+			return 0;
+		}
+	}
+	if (known)
+		goto method;
 	if (strncmp(r->path, "/v/", 3) == 0 || strncmp(r->path, "/V/", 3) == 0) {
 		if (!get)
 			goto method;
 		ac_handle_scan(r, r->path + 3);
-		return 0;
-	}
-	if (strcmp(r->path, "/api/v1/sessions") == 0) {
-		if (!post)
-			goto method;
-		ac_handle_login(r);
-		return 0;
-	}
-	if (strcmp(r->path, "/api/v1/sessions/current") == 0) {
-		if (strcmp(r->method, "DELETE") != 0)
-			goto method;
-		ac_handle_logout(r);
-		return 0;
-	}
-	if (strcmp(r->path, "/api/v1/trust-bundle") == 0) {
-		if (!get)
-			goto method;
-		ac_handle_trust_bundle(r);
-		return 0;
-	}
-	if (strcmp(r->path, "/api/v1/trust-bundle/key") == 0) {
-		if (!get)
-			goto method;
-		ac_handle_trust_key(r);
-		return 0;
-	}
-	if (strcmp(r->path, "/api/v1/keys") == 0) {
-		if (!get)
-			goto method;
-		handle_keys(r);
-		return 0;
-	}
-	if (strcmp(r->path, "/api/v1/certificates") == 0) {
-		if (!post)
-			goto method;
-		ac_handle_issue(r);
-		return 0;
-	}
-	if (match_action(r->path, "/api/v1/certificates/", "/revocation", idbuf, sizeof(idbuf))) {
-		if (!post)
-			goto method;
-		ac_handle_revocation(r, idbuf);
-		return 0;
-	}
-	if (match_action(r->path, "/api/v1/certificates/", "/trace", idbuf, sizeof(idbuf))) {
-		if (!get)
-			goto method;
-		ac_handle_trace(r, idbuf);
-		return 0;
-	}
-	if (match_action(r->path, "/api/v1/certificates/", "/epcis", idbuf, sizeof(idbuf))) {
-		if (!get)
-			goto method;
-		ac_handle_epcis(r, idbuf);
-		return 0;
-	}
-	if (match_action(r->path, "/api/v1/certificates/", "/recall", idbuf, sizeof(idbuf))) {
-		if (!get)
-			goto method;
-		ac_handle_recall(r, idbuf);
-		return 0;
-	}
-	if (strcmp(r->path, "/api/v1/stats/townships") == 0) {
-		if (!get)
-			goto method;
-		ac_handle_stats(r);
-		return 0;
-	}
-	if (strcmp(r->path, "/api/v1/rapid-tests") == 0) {
-		if (!post)
-			goto method;
-		ac_handle_rapid_test(r);
-		return 0;
-	}
-	if (strcmp(r->path, "/api/v1/receipts") == 0) {
-		if (!post)
-			goto method;
-		ac_handle_receipts(r);
-		return 0;
-	}
-	if (strcmp(r->path, "/api/v1/stock") == 0) {
-		if (!get)
-			goto method;
-		ac_handle_stock(r);
-		return 0;
-	}
-	if (match_action(r->path, "/api/v1/certificates/", "/reprint", idbuf, sizeof(idbuf))) {
-		if (!post)
-			goto method;
-		ac_handle_reprint(r, idbuf);
 		return 0;
 	}
 	if (match_id(r->path, "/api/v1/certificates/", &id)) {
@@ -361,6 +336,8 @@ static void finish_stop(ac_app *app)
 	uv_close((uv_handle_t *)&app->sigterm, on_closed);
 	uv_close((uv_handle_t *)&app->sigint, on_closed);
 	uv_close((uv_handle_t *)&app->sighup, on_closed);
+	ac_scanlog_free(app->scanlog);
+	app->scanlog = NULL;
 	ac_db_close(app->db, on_db_closed, app);
 	app->db = NULL;
 }
@@ -369,8 +346,8 @@ static void on_stop_poll(uv_timer_t *t)
 {
 	ac_app *app = t->data;
 	uint64_t waited = uv_now(app->loop) - (uint64_t)app->stopping;
-	int busy =
-	    ac_http_active(app->http) + ac_issuer_busy(app->issuer) + ac_printq_busy(app->printq);
+	int busy = ac_http_active(app->http) + ac_issuer_busy(app->issuer) +
+		   ac_printq_busy(app->printq) + ac_scanlog_busy(app->scanlog);
 
 	if (busy > 0 && waited < STOP_DEADLINE_MS)
 		return;
@@ -390,6 +367,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	ac_log_info("main", "signal %d: no longer accepting, finishing what is in flight", signum);
 	app->stopping = (int)uv_now(app->loop) | 1;
 	ac_http_stop_accepting(app->http);
+	ac_scanlog_flush(app->scanlog);
 	uv_timer_stop(&app->catalog_timer);
 	uv_timer_start(&app->stop_timer, on_stop_poll, 0, STOP_POLL_MS);
 }
@@ -498,6 +476,8 @@ int main(int argc, char **argv)
 		r = ac_issuer_new(app.loop, app.db, app.keys, app.cfg.batch_max, &app.issuer);
 	if (r == 0)
 		r = ac_printq_new(&app, &app.printq);
+	if (r == 0)
+		r = ac_scanlog_new(app.loop, app.db, &app.scanlog);
 	if (r != 0) {
 		ac_log_error("main", "could not start: %s", ac_strerror(r));
 		return 1;

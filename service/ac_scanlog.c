@@ -1,0 +1,248 @@
+/*
+ * The scan log, written in batches: see ac_scanlog.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "ac_buf.h"
+#include "ac_error.h"
+#include "ac_log.h"
+#include "ac_scanlog.h"
+
+typedef struct entry {
+	int64_t at_us; /* microseconds since the epoch */
+	uint64_t serial;
+	int item;
+	const char *verdict;
+	int market_id;
+	int subject_id;
+	int64_t inspection_id;
+	char peer[48];
+} entry;
+
+struct ac_scanlog {
+	uv_loop_t *loop;
+	ac_db *db;
+	uv_timer_t timer;
+	entry *pending;
+	int npending;
+	int cap;
+	int writing; /* rows in the statement in flight */
+	int64_t dropped;
+	int closing;
+	int freed; /* ac_scanlog_free was called: free once idle */
+	int timer_closed;
+};
+
+static void maybe_free(ac_scanlog *log)
+{
+	if (!log->freed || !log->timer_closed || log->writing)
+		return;
+	if (log->npending > 0)
+		ac_log_warn("scanlog", "%d scans were not logged at exit", log->npending);
+	free(log->pending);
+	free(log);
+}
+
+static const char record_sql[] =
+    "SELECT record_scans($1::timestamptz[], $2::bigint[], $3::int[], $4::text[], $5::int[], "
+    "$6::int[], $7::text[], $8::bigint[], $9::int, $10::float8)";
+
+static void start_write(ac_scanlog *log);
+
+static void on_timer(uv_timer_t *t)
+{
+	start_write(t->data);
+}
+
+int ac_scanlog_new(uv_loop_t *loop, ac_db *db, ac_scanlog **out)
+{
+	ac_scanlog *log = calloc(1, sizeof(*log));
+
+	if (log == NULL)
+		return -ENOMEM;
+	log->loop = loop;
+	log->db = db;
+	uv_timer_init(loop, &log->timer);
+	log->timer.data = log;
+	*out = log;
+	return 0;
+}
+
+void ac_scanlog_add(ac_scanlog *log, const ac_scan_event *ev)
+{
+	struct timeval tv;
+	entry *e;
+
+	if (log == NULL || log->freed)
+		return;
+	if (log->npending >= AC_SCANLOG_MAX) {
+		if (log->dropped++ % 10000 == 0)
+			ac_log_warn("scanlog", "scan log backlog full: %lld scans not logged",
+				    (long long)log->dropped);
+		return;
+	}
+	if (log->npending == log->cap) {
+		int cap = log->cap ? log->cap * 2 : AC_SCANLOG_BATCH;
+		entry *p = realloc(log->pending, (size_t)cap * sizeof(*p));
+
+		if (p == NULL) {
+			log->dropped++;
+			return;
+		}
+		log->pending = p;
+		log->cap = cap;
+	}
+	gettimeofday(&tv, NULL);
+	e = &log->pending[log->npending++];
+	e->at_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	e->serial = ev->serial;
+	e->item = ev->item;
+	e->verdict = ev->verdict;
+	e->market_id = ev->market_id;
+	e->subject_id = ev->subject_id;
+	e->inspection_id = ev->inspection_id;
+	snprintf(e->peer, sizeof(e->peer), "%s", ev->peer ? ev->peer : "-");
+	if (log->writing)
+		return; /* the write in flight starts the next one */
+	if (log->npending >= AC_SCANLOG_BATCH || log->closing)
+		start_write(log);
+	else if (!uv_is_active((uv_handle_t *)&log->timer))
+		uv_timer_start(&log->timer, on_timer, AC_SCANLOG_DELAY_MS, 0);
+}
+
+static void on_written(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	ac_scanlog *log = data;
+	int n = log->writing;
+
+	(void)res;
+	log->writing = 0;
+	if (log->freed) {
+		maybe_free(log);
+		return;
+	}
+	if (err != 0) {
+		/* Keep the rows (they are still at the front) and try again later;
+		 * when stopping there is no later. */
+		ac_log_error("scanlog", "could not write %d scans: %s", n, msg);
+		if (log->closing)
+			log->npending = 0;
+		else if (!uv_is_active((uv_handle_t *)&log->timer))
+			uv_timer_start(&log->timer, on_timer, 1000, 0);
+		return;
+	}
+	memmove(log->pending, log->pending + n, (size_t)(log->npending - n) * sizeof(entry));
+	log->npending -= n;
+	if (log->npending >= AC_SCANLOG_BATCH || (log->npending > 0 && log->closing))
+		start_write(log);
+	else if (log->npending > 0 && !uv_is_active((uv_handle_t *)&log->timer))
+		uv_timer_start(&log->timer, on_timer, AC_SCANLOG_DELAY_MS, 0);
+}
+
+static void put_int(ac_buf *b, int first, long long v, int null_if_zero)
+{
+	if (!first)
+		ac_buf_add(b, ",", 1);
+	if (null_if_zero && v == 0)
+		ac_buf_puts(b, "NULL");
+	else
+		ac_buf_int(b, v);
+}
+
+static void start_write(ac_scanlog *log)
+{
+	ac_buf arr[8];
+	const char *values[10];
+	char limit[16], kmh[16];
+	int n = log->npending < AC_SCANLOG_BATCH ? log->npending : AC_SCANLOG_BATCH;
+
+	if (log->freed)
+		return;
+	uv_timer_stop(&log->timer);
+	if (log->writing || n == 0)
+		return;
+	for (int k = 0; k < 8; k++) {
+		ac_buf_init(&arr[k]);
+		ac_buf_add(&arr[k], "{", 1);
+	}
+	for (int i = 0; i < n; i++) {
+		const entry *e = &log->pending[i];
+		time_t secs = (time_t)(e->at_us / 1000000);
+		struct tm tm;
+		char when[48];
+
+		gmtime_r(&secs, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		if (i)
+			ac_buf_add(&arr[0], ",", 1);
+		ac_buf_printf(&arr[0], "\"%s.%06d+00\"", when, (int)(e->at_us % 1000000));
+		put_int(&arr[1], i == 0, (long long)e->serial, 1);
+		put_int(&arr[2], i == 0, e->item, 1);
+		if (i)
+			ac_buf_add(&arr[3], ",", 1);
+		ac_buf_pg_elem(&arr[3], e->verdict);
+		put_int(&arr[4], i == 0, e->market_id, 1);
+		put_int(&arr[5], i == 0, e->subject_id, 1);
+		if (i)
+			ac_buf_add(&arr[6], ",", 1);
+		ac_buf_pg_elem(&arr[6], strcmp(e->peer, "-") == 0 ? NULL : e->peer);
+		put_int(&arr[7], i == 0, (long long)e->inspection_id, 1);
+	}
+	for (int k = 0; k < 8; k++) {
+		ac_buf_add(&arr[k], "}", 1);
+		values[k] = arr[k].data;
+	}
+	snprintf(limit, sizeof(limit), "%d", AC_CLONE_SCAN_LIMIT);
+	snprintf(kmh, sizeof(kmh), "%d", AC_CLONE_MAX_KMH);
+	values[8] = limit;
+	values[9] = kmh;
+	log->writing = n;
+	for (int k = 0; k < 8; k++) {
+		if (!ac_buf_ok(&arr[k]))
+			log->writing = 0;
+	}
+	if (log->writing == 0) {
+		ac_log_error("scanlog", "out of memory writing %d scans", n);
+	} else if (ac_db_query(log->db, record_sql, 10, values, NULL, on_written, log) != 0) {
+		log->writing = 0;
+		if (!log->closing)
+			uv_timer_start(&log->timer, on_timer, 1000, 0);
+	}
+	for (int k = 0; k < 8; k++)
+		ac_buf_free(&arr[k]);
+}
+
+void ac_scanlog_flush(ac_scanlog *log)
+{
+	if (log == NULL)
+		return;
+	log->closing = 1;
+	start_write(log);
+}
+
+int ac_scanlog_busy(const ac_scanlog *log)
+{
+	return log == NULL ? 0 : log->npending;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	ac_scanlog *log = h->data;
+
+	log->timer_closed = 1;
+	maybe_free(log);
+}
+
+void ac_scanlog_free(ac_scanlog *log)
+{
+	if (log == NULL)
+		return;
+	log->closing = 1;
+	log->freed = 1;
+	uv_close((uv_handle_t *)&log->timer, on_timer_closed);
+}
