@@ -1,0 +1,169 @@
+"""A day at a county (issue 4, "done when"), against a running agricertd and
+PostgreSQL: producers in three townships issue certificates; one fails a
+cowpea rapid test and is blocked; a purchaser collects from two producers,
+mixes and splits into three certificates, and one over-draw is refused; the
+failed batch is revoked in one call; an inspector checks a market stall and
+finds the one revoked item; a regulator traces both ways and gets the recall
+list; the township statistics add up; the EPCIS export validates."""
+import json
+import os
+import time
+
+from harness import ROOT, Service, Tap, http, psql
+
+FENGCHENG, CANEI, HUTOU = "350524103000", "350524100000", "350524105000"
+
+
+def main():
+    t = Tap()
+    svc = Service("countyday", printers=False)
+    try:
+        run(t, svc)
+    finally:
+        svc.close()
+    t.done()
+
+
+def run(t, svc):
+    svc.setup_demo()
+    cli = svc.cli
+
+    def subject(kind, name, phone, region, role):
+        sid = cli("subject", "add", kind, name, phone, region).stdout.strip()
+        return int(sid), cli("token", "create", sid, role).stdout.strip()
+
+    # Who takes part: the demo family farm in 凤城镇 is producer A.
+    a_id, farm_a = svc.producer, svc.token
+    b_id, farm_b = subject("household", "参内镇农户李四", "13900001111", "350524100201", "producer")
+    c_id, farm_c = subject("cooperative", "湖头镇绿源蔬菜专业合作社", "13805952222", "350524105201", "producer")
+    p_id, buyer = subject("collector", "安溪县凤城农产品收购站", "13859005678", FENGCHENG, "purchaser")
+    _, county = subject("staff", "安溪县农业农村局", "0595-23231234", "350524000000", "county_regulator")
+    _, hutou = subject("staff", "湖头镇农产品质量安全监管站", "0595-23401234", "350524105000", "township_regulator")
+    i_id, inspector = subject("staff", "凤城农贸市场协管员", "0595-23205678", FENGCHENG, "inspector")
+    year = time.strftime("%Y", time.gmtime(time.time() + 8 * 3600))
+    cli("import", "quotas", year, os.path.join(ROOT, "deploy/data/anxi-rapid-test-quota-2023.csv"))
+    svc.start()
+    url = svc.url
+    issued = {FENGCHENG: [], CANEI: [], HUTOU: []}  # certificates the script issued, by township
+
+    def issue(token, township, product, qty, labels, inputs=None, origin="350524103201"):
+        body = {"product": product, "quantity": qty, "unit": "kg", "origin": "福建省安溪县",
+                "origin_code": origin, "basis": "quality_control", "labels": labels}
+        if inputs:
+            body["inputs"] = [{"certificate": c, "quantity": q, "unit": "kg"} for c, q in inputs]
+        r = http("POST", url + "/api/v1/certificates", body, svc.auth(token))
+        if r.status == 201:
+            issued[township].append(r.json())
+        return r
+
+    def post(path, body, token):
+        return http("POST", url + path, body, svc.auth(token))
+
+    def get(path, token):
+        return http("GET", url + path, headers=svc.auth(token))
+
+    # Morning: producers in three townships issue.
+    a1 = issue(farm_a, FENGCHENG, "豇豆", 100, 2).json()
+    b1 = issue(farm_b, CANEI, "豇豆", 60, 1, origin="350524100201").json()
+    c1 = issue(farm_c, HUTOU, "豇豆", 80, 2, origin="350524105201").json()
+    c2 = issue(farm_c, HUTOU, "韭菜", 30, 1, origin="350524105201").json()
+    t.ok(all(x.get("id") for x in (a1, b1, c1, c2)), "producers in 凤城镇, 参内镇 and 湖头镇 issue certificates")
+
+    # The purchaser collects what it bought from A and C.
+    r = post("/api/v1/receipts", {"receipts": [
+        {"code": a1["items"][0]["code"], "quantity": 50, "unit": "kg"},
+        {"code": a1["items"][1]["code"], "quantity": 50, "unit": "kg"},
+        {"code": c1["items"][0]["code"], "quantity": 40, "unit": "kg"},
+        {"code": c1["items"][1]["code"], "quantity": 40, "unit": "kg"}]}, buyer)
+    t.eq([x["status"] for x in r.json()["results"]], ["recorded"] * 4, "the purchaser collects from two producers")
+
+    # The township station tests C's cowpeas: they fail.
+    r = post("/api/v1/rapid-tests", {"subject": c_id, "product": "豇豆", "method": "enzyme_inhibition",
+                                     "items": "有机磷和氨基甲酸酯类农药（抑制率 68%）", "result": "fail",
+                                     "station": "湖头镇农产品快检室", "tester": "苏检测员",
+                                     "batch": "2号地块 今晨采收"}, hutou)
+    test = r.json()
+    t.ok(r.status == 201 and test["blocked"] and test["batch_certificates"] == 1, "C's cowpeas fail a rapid test", r.body)
+    r = issue(farm_c, HUTOU, "豇豆", 20, 1, origin="350524105201")
+    t.ok(r.status == 403 and r.json()["error"]["code"] == "blocked_by_failed_test", "C is blocked from issuing for cowpeas", r.body)
+    t.eq(issue(farm_c, HUTOU, "韭菜", 10, 1, origin="350524105201").status, 201, "C still issues for its leeks")
+
+    # The purchaser mixes and splits: three certificates; an over-draw is refused.
+    mix = issue(buyer, FENGCHENG, "豇豆", 100, 2, [(a1["id"], 60), (c1["id"], 40)]).json()
+    s1 = issue(buyer, FENGCHENG, "豇豆", 30, 1, [(a1["id"], 30)]).json()
+    s2 = issue(buyer, FENGCHENG, "豇豆", 10, 1, [(a1["id"], 10)]).json()
+    t.ok(mix.get("style") == 2 and s1.get("style") == 2 and s2.get("style") == 2,
+         "mixing A and C into one certificate and splitting A into two", [mix, s1, s2])
+    r = issue(buyer, FENGCHENG, "豇豆", 50, 1, [(c1["id"], 50)])
+    t.ok(r.status == 409 and r.json()["error"]["code"] == "insufficient_input" and "还差 10 千克" in r.json()["error"]["message_zh"],
+         "drawing 50 kg from the 40 kg of C left is refused, saying by how much", r.body)
+    stock = {x["certificate"]: x for x in get("/api/v1/stock", buyer).json()["items"]}
+    t.ok(stock[a1["id"]]["left"] == 0 and stock[c1["id"]]["left"] == 40, "the stock shows what is left", stock)
+
+    # The regulator revokes the failed batch in one call, and what was made from it.
+    r = post(test["revocation"], {}, hutou)
+    t.ok(r.status == 200 and r.json()["revoked"] == [c1["id"]] and r.json()["cascaded"] == 1,
+         "one call revokes C's cowpea certificate and the mix made from it", r.body)
+
+    # An inspector checks the purchaser's stall at the market and finds the revoked item.
+    m = post("/api/v1/markets", {"name": "安溪县凤城农贸市场", "region_code": FENGCHENG, "kind": "farmers_market"},
+             county).json()["id"]
+    r = post("/api/v1/inspections", {"market": m, "seller": "凤城农产品收购站 3 号档口", "codes": [
+        mix["items"][0]["code"], s1["items"][0]["code"], s2["items"][0]["code"]]}, inspector)
+    res = r.json()
+    t.ok(r.status == 201 and [x["status"] for x in res["results"]] == ["revoked", "valid", "valid"] and res["problems"] == 1,
+         "the inspector scans three labels and finds the one revoked item", r.body)
+    page = http("GET", url + "/v/" + mix["items"][1]["code"].rsplit("/", 1)[1], headers={"Accept": "text/html"}).text
+    t.ok("已被撤销" in page and "快检不合格" in page, "the scan page tells a shopper why")
+    t.eq(post("/api/v1/unlicensed-reports", {"market": m, "product": "豇豆", "seller": "流动摊贩"}, inspector).status, 201,
+         "a stall with no certificate is reported")
+
+    # The regulator traces both ways and gets the recall list.
+    up = get(f"/api/v1/certificates/{mix['id']}/trace?direction=upstream", county).json()
+    farms = {n["certificate"]: n for n in up["nodes"] if n["depth"] == 1}
+    t.ok(set(farms) == {a1["id"], c1["id"]} and farms[c1["id"]]["issuer"]["name"] == "湖头镇绿源蔬菜专业合作社"
+         and farms[c1["id"]]["drawn"]["quantity"] == 40 and farms[a1["id"]]["drawn"]["quantity"] == 60
+         and farms[c1["id"]]["origin_code"] == "350524105201", "upstream: the two farms, their villages and shares", up)
+    down = get(f"/api/v1/certificates/{c1['id']}/trace?direction=downstream", county).json()
+    t.ok({n["certificate"] for n in down["nodes"]} == {c1["id"], mix["id"]} and
+         p_id in [n for n in down["nodes"] if n["depth"] == 0][0]["collected_by"],
+         "downstream: the mix made from C and who collected C", down)
+    rec = get(f"/api/v1/certificates/{c1['id']}/recall", county).json()
+    affected = {x["certificate"]: x for x in rec["affected"]}
+    t.ok(set(affected) == {c1["id"], mix["id"]} and affected[c1["id"]]["holders"][0]["name"] == "安溪县凤城农产品收购站"
+         and len(affected[mix["id"]]["items"]) == 2, "the recall list: certificates, item codes, holders", rec)
+
+    # The township statistics add up to what happened today.
+    st = get("/api/v1/stats/townships", county).json()
+    rows = {x["code"]: x for x in st["townships"]}
+    for code, name in ((FENGCHENG, "凤城镇"), (CANEI, "参内镇"), (HUTOU, "湖头镇")):
+        want_c = len(issued[code])
+        want_i = sum(x["labels"] for x in issued[code])
+        t.ok(rows[code]["certificates"] == want_c and rows[code]["item_codes"] == want_i,
+             f"{name}: {want_c} certificates, {want_i} item codes", rows[code])
+    t.ok(rows[CANEI]["household_certificates"] == 1 and rows[HUTOU]["rapid_tests"] == 1 and
+         rows[HUTOU]["rapid_test_quota"] > 0, "household certificates and rapid tests against the quota", rows[HUTOU])
+    t.ok(st["totals"]["certificates"] == sum(len(v) for v in issued.values()) ==
+         sum(x["certificates"] for x in st["townships"]), "the county totals are the sum of the townships", st["totals"])
+    csv = http("GET", url + "/api/v1/stats/townships?format=csv", headers=svc.auth(county)).text
+    line = [x for x in csv.splitlines() if x.startswith(HUTOU)]
+    t.ok(line and line[0].split(",")[3] == str(len(issued[HUTOU])), "the CSV says the same", line)
+
+    # The EPCIS export of the mix validates against GS1's schema.
+    doc = get(f"/api/v1/certificates/{mix['id']}/epcis", county).json()
+    schema_path = os.path.join(ROOT, "tests/data/epcis/EPCIS-JSON-Schema.json")
+    import jsonschema
+    with open(schema_path) as f:
+        schema = json.load(f)
+    errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(doc)]
+    t.ok(not errors and len(doc["epcisBody"]["eventList"]) >= 4, "the EPCIS 2.0 export validates", errors[:3])
+    logged = "SELECT count(*) FROM scan_log WHERE market_id = %d AND subject_id = %d" % (m, i_id)
+    for _ in range(50):
+        if psql(svc.db, logged) == "3":
+            break
+        time.sleep(0.1)
+    t.eq(psql(svc.db, logged), "3", "the inspector's scans are in the scan log")
+
+
+if __name__ == "__main__":
+    main()
