@@ -456,7 +456,7 @@ static void report_authed(ac_req *r, const ac_principal *p)
 	ac_app *app = r->app;
 	const ac_product *product;
 	const char *values[10];
-	char market[24], seller_id[24], product_id[16], qty[32], unit[8], reporter[16];
+	char market[24], seller_id[24], product_id[16], qty[32], unit[16], reporter[16];
 	char lo[24], hi[24], actor[128];
 	const char *seller, *notes;
 	json_t *body;
