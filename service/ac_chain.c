@@ -369,6 +369,11 @@ static void on_trace(void *data, const ac_db_result *res, int err, const char *m
 	ac_buf_puts(&b, ctx->base.id);
 	ac_buf_puts(&b,
 		    ctx->down ? ",\"direction\":\"downstream\"" : ",\"direction\":\"upstream\"");
+	/* A mixed chain reaches a certificate by several paths: UNION keeps one row
+	 * per edge and depth, and the answer says when it had to stop. */
+	ac_buf_puts(&b, rows > TRACE_ROWS ? ",\"truncated\":true" : ",\"truncated\":false");
+	if (rows > TRACE_ROWS)
+		rows = TRACE_ROWS;
 	ac_buf_puts(&b, ",\"nodes\":[");
 	/* depth, via, serial, drawn qty, drawn unit, issuer id, issuer name, issuer kind,
 	 * origin, origin_code, product, quantity, unit, style, labels, collected_by, revoked */
@@ -437,17 +442,17 @@ out:
 	"c.labels, (SELECT string_agg(DISTINCT r.purchaser_id::text, ',') FROM receipt r "         \
 	"WHERE r.serial = t.serial), c.revoked_at IS NOT NULL FROM t JOIN certificate c ON "       \
 	"c.serial = t.serial JOIN subject s ON s.id = c.issuer_id JOIN product p ON p.id = "       \
-	"c.product_id ORDER BY t.depth, t.serial LIMIT 100000"
+	"c.product_id ORDER BY t.depth, t.serial LIMIT 100001"
 
 static const char trace_up_sql[] =
     "WITH RECURSIVE t(serial, depth, via, qty, unit) AS (SELECT $1::bigint, 0, NULL::bigint, "
-    "NULL::bigint, NULL::smallint UNION ALL SELECT ci.input_serial, t.depth + 1, ci.serial, "
+    "NULL::bigint, NULL::smallint UNION SELECT ci.input_serial, t.depth + 1, ci.serial, "
     "ci.quantity_milli, ci.unit FROM certificate_input ci JOIN t ON ci.serial = t.serial "
     "WHERE t.depth < 64) " TRACE_SELECT;
 
 static const char trace_down_sql[] =
     "WITH RECURSIVE t(serial, depth, via, qty, unit) AS (SELECT $1::bigint, 0, NULL::bigint, "
-    "NULL::bigint, NULL::smallint UNION ALL SELECT ci.serial, t.depth + 1, ci.input_serial, "
+    "NULL::bigint, NULL::smallint UNION SELECT ci.serial, t.depth + 1, ci.input_serial, "
     "ci.quantity_milli, ci.unit FROM certificate_input ci JOIN t ON ci.input_serial = "
     "t.serial WHERE t.depth < 64) " TRACE_SELECT;
 
