@@ -50,9 +50,10 @@ static const char stats_sql[] =
     "'rapid_tests', coalesce(sum(rapid_tests), 0))), "
     "'乡镇代码,乡镇,生产主体数,开具合格证数,赋码数,农户开具数,年开具不足20批的主体数,快检数,"
     "快检任务数' || "
+    /* concat_ws skips NULLs: a township with no quota still gets its column. */
     "E'\\n' || coalesce(string_agg(concat_ws(',', lpad(code::text, 12, '0'), name, producers, "
     "certificates, item_codes, household_certificates, producers_under_20, rapid_tests, "
-    "rapid_test_quota), E'\\n' ORDER BY code), '') || E'\\n' FROM rows";
+    "coalesce(rapid_test_quota::text, '')), E'\\n' ORDER BY code), '') || E'\\n' FROM rows";
 
 typedef struct stats_ctx {
 	ac_req *r;

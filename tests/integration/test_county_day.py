@@ -148,6 +148,8 @@ def run(t, svc):
     csv = http("GET", url + "/api/v1/stats/townships?format=csv", headers=svc.auth(county)).text
     line = [x for x in csv.splitlines() if x.startswith(HUTOU)]
     t.ok(line and line[0].split(",")[3] == str(len(issued[HUTOU])), "the CSV says the same", line)
+    t.ok(all(len(x.split(",")) == 9 for x in csv.splitlines()), "every CSV row has all 9 columns, quota or not",
+         [x for x in csv.splitlines() if len(x.split(",")) != 9][:3])
 
     # The EPCIS export of the mix validates against GS1's schema.
     doc = get(f"/api/v1/certificates/{mix['id']}/epcis", county).json()
