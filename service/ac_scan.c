@@ -209,27 +209,48 @@ static void respond(scan_ctx *ctx, const char *status, const ac_cert *c)
 	ac_buf_free(&b);
 }
 
-static void on_scan_row(void *data, const ac_db_result *res, int err, const char *msg)
+/*
+ * Looking up: scans that pass the signature check meanwhile wait here and go
+ * to PostgreSQL together, one statement per batch (like the issuer's group
+ * commit), at most LOOKUPS_IN_FLIGHT batches at once. A lone scan goes at
+ * once; under load the batches grow and PostgreSQL's per-statement cost is
+ * shared. Loop thread only.
+ */
+#define LOOKUP_BATCH	  256
+#define LOOKUPS_IN_FLIGHT 2
+
+typedef struct lookup_batch {
+	ac_app *app;
+	scan_ctx *v[LOOKUP_BATCH];
+	int n;
+} lookup_batch;
+
+static scan_ctx **waiting;
+static int nwaiting, capwaiting, in_flight;
+
+static const char lookup_sql[] =
+    "SELECT x.*, coalesce((SELECT scans FROM item_scan i WHERE i.serial = q.serial AND i.item "
+    "= q.item), 0), (SELECT string_agg(detail, '；' ORDER BY reason) FROM clone_suspicion cs "
+    "WHERE cs.serial = q.serial AND cs.item = q.item), q.n FROM unnest($1::bigint[], "
+    "$2::int[]) WITH ORDINALITY AS q(serial, item, n) CROSS JOIN LATERAL (" AC_CERT_SELECT_HEAD
+    "c.item_codes[q.item]" AC_CERT_SELECT_TAIL "WHERE c.serial = q.serial) x";
+
+/* Answers one scan from its row (row < 0: no such certificate). */
+static void finish(scan_ctx *ctx, const ac_db_result *res, int row)
 {
-	scan_ctx *ctx = data;
 	ac_req *r = ctx->r;
 	int item = ctx->code.f.item;
 	ac_cert c;
 
-	if (err != 0) {
-		ac_log_error("scan", "could not look up certificate: %s id=%s", msg, r->id_str);
-		respond(ctx, "unconfirmed", NULL);
-		goto out;
-	}
-	if (ac_db_rows(res) != 1) {
+	if (row < 0) {
 		respond(ctx, "unknown_certificate", NULL);
 		goto out;
 	}
 	/* After the certificate's columns: scans so far, and any suspicion. */
-	ctx->scans = atoi(ac_db_get(res, 0, AC_CERT_COLUMNS));
-	if (ac_db_get(res, 0, AC_CERT_COLUMNS + 1) != NULL)
-		ctx->suspicion = strdup(ac_db_get(res, 0, AC_CERT_COLUMNS + 1));
-	if (ac_cert_from_row(res, 0, &c) != 0) {
+	ctx->scans = atoi(ac_db_get(res, row, AC_CERT_COLUMNS));
+	if (ac_db_get(res, row, AC_CERT_COLUMNS + 1) != NULL)
+		ctx->suspicion = strdup(ac_db_get(res, row, AC_CERT_COLUMNS + 1));
+	if (ac_cert_from_row(res, row, &c) != 0) {
 		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
 		goto out;
 	}
@@ -248,6 +269,107 @@ out:
 	ac_req_unref(r);
 }
 
+static void send_lookups(ac_app *app);
+
+static void on_lookups(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	lookup_batch *b = data;
+	int found[LOOKUP_BATCH] = { 0 };
+
+	in_flight--;
+	if (err != 0) {
+		ac_log_error("scan", "could not look up %d certificates: %s", b->n, msg);
+		for (int i = 0; i < b->n; i++) {
+			ac_req *r = b->v[i]->r;
+
+			respond(b->v[i], "unconfirmed", NULL);
+			scan_ctx_free(b->v[i]);
+			ac_req_unref(r);
+		}
+		goto out;
+	}
+	for (int k = 0; k < ac_db_rows(res); k++) {
+		int n = atoi(ac_db_get(res, k, AC_CERT_COLUMNS + 2));
+
+		if (n >= 1 && n <= b->n && !found[n - 1]) {
+			found[n - 1] = 1;
+			finish(b->v[n - 1], res, k);
+		}
+	}
+	for (int i = 0; i < b->n; i++) {
+		if (!found[i])
+			finish(b->v[i], res, -1);
+	}
+out:
+	send_lookups(b->app);
+	free(b);
+}
+
+static void send_lookups(ac_app *app)
+{
+	lookup_batch *b;
+	ac_buf serials, items;
+	const char *values[2];
+
+	while (nwaiting > 0 && in_flight < LOOKUPS_IN_FLIGHT) {
+		b = calloc(1, sizeof(*b));
+		if (b == NULL)
+			return; /* the next batch to come back tries again */
+		b->app = app;
+		ac_buf_init(&serials);
+		ac_buf_init(&items);
+		ac_buf_add(&serials, "{", 1);
+		ac_buf_add(&items, "{", 1);
+		while (b->n < LOOKUP_BATCH && b->n < nwaiting) {
+			scan_ctx *ctx = waiting[b->n];
+
+			b->v[b->n] = ctx;
+			ac_buf_printf(&serials, "%s%llu", b->n ? "," : "",
+				      (unsigned long long)ctx->code.f.serial);
+			ac_buf_printf(&items, "%s%u", b->n ? "," : "", (unsigned)ctx->code.f.item);
+			b->n++;
+		}
+		memmove(waiting, waiting + b->n, (size_t)(nwaiting - b->n) * sizeof(*waiting));
+		nwaiting -= b->n;
+		ac_buf_add(&serials, "}", 1);
+		ac_buf_add(&items, "}", 1);
+		values[0] = serials.data;
+		values[1] = items.data;
+		if (ac_buf_ok(&serials) && ac_buf_ok(&items) &&
+		    ac_db_query(app->db, lookup_sql, 2, values, NULL, on_lookups, b) == 0) {
+			in_flight++;
+		} else {
+			for (int i = 0; i < b->n; i++) {
+				ac_req *r = b->v[i]->r;
+
+				respond(b->v[i], "unconfirmed", NULL);
+				scan_ctx_free(b->v[i]);
+				ac_req_unref(r);
+			}
+			free(b);
+		}
+		ac_buf_free(&serials);
+		ac_buf_free(&items);
+	}
+}
+
+/* Queues ctx (holding a reference on its request) for the next lookup. */
+static int look_up(ac_app *app, scan_ctx *ctx)
+{
+	if (nwaiting == capwaiting) {
+		int cap = capwaiting ? capwaiting * 2 : LOOKUP_BATCH;
+		scan_ctx **p = realloc(waiting, (size_t)cap * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		waiting = p;
+		capwaiting = cap;
+	}
+	waiting[nwaiting++] = ctx;
+	send_lookups(app);
+	return 0;
+}
+
 /* Thread pool: touches only its own context. */
 static void verify_work(uv_work_t *w)
 {
@@ -261,9 +383,6 @@ static void after_verify(uv_work_t *w, int status)
 	scan_ctx *ctx = w->data;
 	ac_req *r = ctx->r;
 	ac_app *app = r->app;
-	const char *values[2];
-	char serial[24];
-	char item[8];
 
 	if (status != 0 || !ctx->verified) {
 		respond(ctx, "bad_signature", NULL);
@@ -275,19 +394,8 @@ static void after_verify(uv_work_t *w, int status)
 	}
 	if (r->gone)
 		goto fail;
-	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)ctx->code.f.serial);
-	snprintf(item, sizeof(item), "%u", (unsigned)ctx->code.f.item);
-	values[0] = serial;
-	values[1] = item;
-	/* The reference taken for the work now belongs to the query. */
-	if (ac_db_query(app->db,
-			"SELECT x.*, coalesce((SELECT scans FROM item_scan WHERE serial = "
-			"$1::bigint AND item = $2::int), 0), (SELECT string_agg(detail, '；' "
-			"ORDER BY reason) FROM clone_suspicion WHERE serial = $1::bigint AND item "
-			"= $2::int) FROM (" AC_CERT_SELECT_HEAD
-			"c.item_codes[$2::int]" AC_CERT_SELECT_TAIL
-			"WHERE c.serial = $1::bigint) x",
-			2, values, NULL, on_scan_row, ctx) != 0) {
+	/* The reference taken for the work now belongs to the lookup. */
+	if (look_up(app, ctx) != 0) {
 		respond(ctx, "unconfirmed", NULL);
 		goto fail;
 	}
