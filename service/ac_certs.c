@@ -455,7 +455,7 @@ static void on_issued(ac_issue_job *job)
 		     (unsigned long long)job->cert.serial, job->cert.labels, job->cert.issuer_id,
 		     r->id_str);
 	if (job->cert.print_job_id != 0)
-		ac_printq_submit(app->printq, &job->cert);
+		ac_printq_submit(app->printq, &job->cert, r->start_ns);
 	respond_cert(r, 201, &job->cert);
 out:
 	issue_ctx_free(ctx);
@@ -910,7 +910,7 @@ static void on_reprint_job(void *data, const ac_db_result *res, int err, const c
 	ctx->cert.print_job_id = strtoll(ac_db_get(res, 0, 0), NULL, 10);
 	free(ctx->cert.printer_id);
 	ctx->cert.printer_id = strdup(ctx->printer);
-	ac_printq_submit(app->printq, &ctx->cert);
+	ac_printq_submit(app->printq, &ctx->cert, r->start_ns);
 	ac_log_info("print", "reprint %s of certificate %s as job %s id=%s", ac_db_get(res, 0, 1),
 		    ctx->base.id, ac_db_get(res, 0, 0), r->id_str);
 	j = json_pack("{s:I,s:{s:I,s:s,s:s,s:b},s:I}", "certificate", (json_int_t)ctx->cert.serial,

@@ -31,6 +31,7 @@ typedef struct print_work {
 	ac_cups_error cerr;
 	int cups_job_id;
 	uint64_t t0;
+	uint64_t since; /* the request */
 } print_work;
 
 static void work_free(print_work *w)
@@ -85,9 +86,10 @@ static void after_submit(uv_work_t *req, int status)
 	snprintf(cups_id, sizeof(cups_id), "%d", w->cups_job_id);
 	values[0] = id;
 	if (w->err == 0) {
-		ac_log_info("print", "job %lld at CUPS as %s/%d after %.1f ms",
+		ac_log_info("print",
+			    "job %lld at CUPS as %s/%d after %.1f ms (%.1f ms since the request)",
 			    (long long)w->job_id, w->queue, w->cups_job_id,
-			    (ac_now_ns() - w->t0) / 1e6);
+			    (ac_now_ns() - w->t0) / 1e6, (ac_now_ns() - w->since) / 1e6);
 		values[1] = cups_id;
 		values[2] = "pending";
 		values[3] = NULL;
@@ -111,7 +113,7 @@ static void after_submit(uv_work_t *req, int status)
 	}
 }
 
-void ac_printq_submit(ac_printq *pq, const ac_cert *c)
+void ac_printq_submit(ac_printq *pq, const ac_cert *c, uint64_t since_ns)
 {
 	const ac_config *cfg = &pq->app->cfg;
 	const ac_printer_conf *pc = ac_config_printer(cfg, c->printer_id);
@@ -130,6 +132,7 @@ void ac_printq_submit(ac_printq *pq, const ac_cert *c)
 	w->pq = pq;
 	w->job_id = c->print_job_id;
 	w->t0 = ac_now_ns();
+	w->since = since_ns ? since_ns : w->t0;
 	if (ac_label_size_parse(pc->size, &w->size) != 0) {
 		w->size.width_mm = 60;
 		w->size.height_mm = 40;

@@ -12,8 +12,12 @@
 
 int ac_printq_new(ac_app *app, ac_printq **out);
 
-/* Prints c (its print_job_id and printer_id set); copies what it needs. */
-void ac_printq_submit(ac_printq *pq, const ac_cert *c);
+/*
+ * Prints c (its print_job_id and printer_id set); copies what it needs.
+ * since_ns (ac_now_ns() when the request arrived, or 0) lets the log say how
+ * long the job took from the request to CUPS (tests/bench/print reads it).
+ */
+void ac_printq_submit(ac_printq *pq, const ac_cert *c, uint64_t since_ns);
 
 /* Work items under way. */
 int ac_printq_busy(const ac_printq *pq);

@@ -106,7 +106,7 @@ static void on_queued_jobs(void *data, const ac_db_result *res, int err, const c
 			continue;
 		ac_log_info("print", "resubmitting print job %lld left queued",
 			    (long long)c.print_job_id);
-		ac_printq_submit(app->printq, &c);
+		ac_printq_submit(app->printq, &c, 0);
 		ac_cert_clear(&c);
 	}
 }
