@@ -390,6 +390,11 @@ static void list(ac_req *r, const ac_principal *p, const char *sql)
 	}
 }
 
+/* The market lists: period, the caller's area and an optional market. */
+#define MARKET_LIST_WHERE(col)                                                                     \
+	"WHERE " PERIOD(col) "AND m.region_code BETWEEN $3::bigint AND $4::bigint AND ($5::int "   \
+			     "IS NULL OR m.id = $5::int) "
+
 #define PERIOD(col)                                                                                \
 	col " >= coalesce($1::date, current_date - 30) AND " col                                   \
 	    " < coalesce($2::date, current_date + 1) "
@@ -403,27 +408,8 @@ static const char inspections_list_sql[] =
     "coalesce(json_agg(json_build_object('certificate', l.serial, 'item', l.item, 'status', "
     "l.verdict) ORDER BY l.id), '[]') FROM scan_log l WHERE l.inspection_id = i.id AND "
     "l.verdict <> 'valid') AS findings FROM inspection i JOIN market m ON m.id = i.market_id "
-    "JOIN subject s ON s.id = i.inspector_id WHERE " PERIOD(
-	"i.inspected_at") "AND m.region_code BETWEEN $3::bigint AND $4::bigint AND ($5::int IS "
-			  "NULL OR m.id = "
-			  "$5::int) ORDER BY i.id DESC LIMIT 500) x";
-
-static void inspections_get_authed(ac_req *r, const ac_principal *p)
-{
-	if (!ac_perm_is_staff(p)) {
-		not_staff(r);
-		return;
-	}
-	list(r, p, inspections_list_sql);
-}
-
-void ac_handle_inspections(ac_req *r)
-{
-	if (strcmp(r->method, "POST") == 0)
-		ac_auth(r, inspection_authed);
-	else
-		ac_auth(r, inspections_get_authed);
-}
+    "JOIN subject s ON s.id = i.inspector_id " MARKET_LIST_WHERE(
+	"i.inspected_at") "ORDER BY i.id DESC LIMIT 500) x";
 
 /* POST /api/v1/unlicensed-reports */
 
@@ -534,27 +520,7 @@ static const char reports_list_sql[] =
     "to_char(u.reported_at AT TIME ZONE 'Asia/Shanghai', "
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"+08:00\"') AS reported_at FROM unlicensed_report u JOIN "
     "market m ON m.id = u.market_id JOIN product p ON p.id = u.product_id JOIN subject s ON "
-    "s.id = u.reported_by WHERE " PERIOD(
-	"u.reported_at") "AND m.region_code BETWEEN $3::bigint AND $4::bigint AND ($5::int IS NULL "
-			 "OR m.id = "
-			 "$5::int) ORDER BY u.id DESC LIMIT 500) x";
-
-static void reports_get_authed(ac_req *r, const ac_principal *p)
-{
-	if (!ac_perm_is_staff(p)) {
-		not_staff(r);
-		return;
-	}
-	list(r, p, reports_list_sql);
-}
-
-void ac_handle_unlicensed(ac_req *r)
-{
-	if (strcmp(r->method, "POST") == 0)
-		ac_auth(r, report_authed);
-	else
-		ac_auth(r, reports_get_authed);
-}
+    "s.id = u.reported_by " MARKET_LIST_WHERE("u.reported_at") "ORDER BY u.id DESC LIMIT 500) x";
 
 /* GET /api/v1/clone-suspicions: regulators, by the issuer's region. */
 
@@ -575,17 +541,35 @@ static const char suspicions_sql[] =
 			 "cs.item AND "
 			 "l.market_id = $5::int)) ORDER BY cs.flagged_at DESC LIMIT 500) x";
 
-static void suspicions_authed(ac_req *r, const ac_principal *p)
+/* The three lists: staff read checks and reports, regulators suspicions. */
+static void list_authed(ac_req *r, const ac_principal *p)
 {
-	if (!ac_perm_is_regulator(p)) {
-		ac_req_error(r, 403, "forbidden", "clone suspicions are for regulators",
-			     "疑似复制的追溯码仅供监管人员查看");
-		return;
+	if (strcmp(r->path, "/api/v1/clone-suspicions") == 0) {
+		if (!ac_perm_is_regulator(p))
+			ac_req_error(r, 403, "forbidden", "clone suspicions are for regulators",
+				     "疑似复制的追溯码仅供监管人员查看");
+		else
+			list(r, p, suspicions_sql);
+	} else if (!ac_perm_is_staff(p)) {
+		not_staff(r);
+	} else {
+		list(r, p,
+		     strcmp(r->path, "/api/v1/inspections") == 0 ? inspections_list_sql
+								 : reports_list_sql);
 	}
-	list(r, p, suspicions_sql);
+}
+
+void ac_handle_inspections(ac_req *r)
+{
+	ac_auth(r, strcmp(r->method, "POST") == 0 ? inspection_authed : list_authed);
+}
+
+void ac_handle_unlicensed(ac_req *r)
+{
+	ac_auth(r, strcmp(r->method, "POST") == 0 ? report_authed : list_authed);
 }
 
 void ac_handle_clone_suspicions(ac_req *r)
 {
-	ac_auth(r, suspicions_authed);
+	ac_auth(r, list_authed);
 }
