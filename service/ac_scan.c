@@ -100,15 +100,17 @@ static void row(ac_buf *b, const char *label, const char *value)
 static void respond_page(ac_req *r, const verdict *v, const ac_cert *c, int item,
 			 const char *suspicion)
 {
-	const char *cls = strcmp(v->status, "valid") == 0	  ? "ok"
-			  : strcmp(v->status, "unconfirmed") == 0 ? "warn"
-								  : "bad";
+	/* A genuine code that looks copied is not shown in reassuring green. */
+	const char *cls = strcmp(v->status, "valid") == 0 && suspicion == NULL ? "ok"
+			  : strcmp(v->status, "valid") == 0 || strcmp(v->status, "unconfirmed") == 0
+			      ? "warn"
+			      : "bad";
 	ac_buf b;
 
 	ac_buf_init(&b);
 	ac_buf_puts(&b, page_head);
 	ac_buf_printf(&b, "<div class=\"verdict %s\" data-status=\"%s\">%s%s", cls, v->status,
-		      strcmp(cls, "ok") == 0 ? "✔ " : "✘ ", v->zh);
+		      strcmp(v->status, "valid") == 0 ? "✔ " : "✘ ", v->zh);
 	ac_buf_printf(&b, "<div class=\"sub\">%s</div></div>", v->en);
 	if (suspicion != NULL) {
 		ac_buf_puts(&b, "<div class=\"verdict warn clone\" data-clone=\"1\" "
