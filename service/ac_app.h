@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "ac_code.h"
 #include "ac_config.h"
 #include "ac_db.h"
 #include "ac_http.h"
@@ -98,15 +99,28 @@ void ac_auth_forget(void);
 void ac_auth_forget_subject(int subject_id);
 
 /*
- * Reads an item code as scanned (the label's URL or its payload) and checks
- * its signature against the key ring: returns NULL when it is genuine, with
- * c decoded and payload set to the canonical text, or else the verdict
- * ("malformed", "unknown_key", "bad_signature", "key_revoked"). Verifies on
- * the calling thread: for a handful of codes per request, not for scans.
+ * Checking the codes a request lists (receipts, market checks): each entry's
+ * text is a code as scanned (the label's URL or its payload). Entries whose
+ * status is already set (refused for another reason) are skipped; the others
+ * get status NULL when the signature is genuine, with code decoded and
+ * payload set to the canonical text, or else the verdict ("malformed",
+ * "unknown_key", "bad_signature", "key_revoked").
  */
-struct ac_code;
-const char *ac_scan_check_code(const ac_app *app, const char *text, size_t len, struct ac_code *c,
-			       char *payload, size_t payloadsz);
+typedef struct ac_scanned_code {
+	char text[256];
+	const char *status;
+	ac_code code;
+	char payload[AC_CODE_TEXT_SIZE];
+} ac_scanned_code;
+
+/*
+ * Checks v[0..n) in the thread pool (Ed25519/SM2 verification does not belong
+ * on the loop), then calls done(data, ok) on the loop; ok is 0 when the work
+ * could not run. Holds a reference on r meanwhile. Returns -1 (done is not
+ * called) when the work cannot be queued.
+ */
+int ac_scan_check_codes(ac_req *r, ac_scanned_code *v, int n, void (*done)(void *data, int ok),
+			void *data);
 
 /* Route handlers (service/ac_*.c). */
 void ac_handle_issue(ac_req *r);

@@ -157,6 +157,27 @@ void ac_buf_pg_elem(ac_buf *b, const char *s)
 	ac_buf_add(b, "\"", 1);
 }
 
+static void pg_sep(ac_buf *b)
+{
+	if (b->len > 0 && b->data != NULL && b->data[b->len - 1] != '{')
+		ac_buf_add(b, ",", 1);
+}
+
+void ac_buf_pg_next(ac_buf *b, const char *s)
+{
+	pg_sep(b);
+	ac_buf_pg_elem(b, s);
+}
+
+void ac_buf_pg_next_int(ac_buf *b, long long v, int zero_is_null)
+{
+	pg_sep(b);
+	if (zero_is_null && v == 0)
+		ac_buf_puts(b, "NULL");
+	else
+		ac_buf_int(b, v);
+}
+
 int ac_buf_ok(const ac_buf *b)
 {
 	return !b->failed && b->data != NULL;

@@ -27,6 +27,13 @@ void ac_buf_html(ac_buf *b, const char *s);
 void ac_buf_json_str(ac_buf *b, const char *s);
 /* Appends s as a double-quoted element of a PostgreSQL array literal, or NULL. */
 void ac_buf_pg_elem(ac_buf *b, const char *s);
+/*
+ * Elements of a PostgreSQL array literal that b builds, opened with "{": each
+ * appends the comma that separates it from the one before (none after the
+ * "{"). ac_buf_pg_next_int writes NULL for 0 when zero_is_null.
+ */
+void ac_buf_pg_next(ac_buf *b, const char *s);
+void ac_buf_pg_next_int(ac_buf *b, long long v, int zero_is_null);
 int ac_buf_ok(const ac_buf *b);
 
 #endif

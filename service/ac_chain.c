@@ -27,11 +27,9 @@
 /* POST /api/v1/receipts */
 
 typedef struct receipt_entry {
-	char code[256];
 	const char *status; /* set before the database when the code itself fails */
 	uint64_t serial;
 	int item;
-	char payload[AC_CODE_TEXT_SIZE];
 	int64_t qty;
 	int unit;
 } receipt_entry;
@@ -40,12 +38,14 @@ typedef struct receipts_ctx {
 	ac_req *r;
 	ac_principal p;
 	receipt_entry *e;
+	ac_scanned_code *checks; /* index by index with e */
 	int n;
 } receipts_ctx;
 
 static void receipts_free(receipts_ctx *ctx)
 {
 	free(ctx->e);
+	free(ctx->checks);
 	free(ctx);
 }
 
@@ -130,18 +130,75 @@ static const char receipts_sql[] =
     "SELECT ch.idx, ch.known, ch.revoked, ch.issued, ins.serial IS NOT NULL FROM checked ch "
     "LEFT JOIN ins ON ins.serial = ch.serial AND ins.item = ch.item ORDER BY ch.idx";
 
-static void receipts_authed(ac_req *r, const ac_principal *p)
+/* On the loop again, the signatures checked: the rest is the database's. */
+static void receipts_checked(void *data, int ok)
 {
+	receipts_ctx *ctx = data;
+	ac_req *r = ctx->r;
 	ac_app *app = r->app;
-	receipts_ctx *ctx;
 	ac_buf arr[6];
 	const char *values[7];
 	char purchaser[16];
 	char actor[128];
+	int valid = 0;
+
+	if (!ok) {
+		ac_req_error(r, 500, "internal", "could not check the codes",
+			     "系统繁忙，请稍后重试");
+		receipts_free(ctx);
+		return;
+	}
+	for (int k = 0; k < 6; k++) {
+		ac_buf_init(&arr[k]);
+		ac_buf_add(&arr[k], "{", 1);
+	}
+	for (int i = 0; i < ctx->n; i++) {
+		receipt_entry *e = &ctx->e[i];
+		const ac_scanned_code *c = &ctx->checks[i];
+
+		if (c->status != NULL) {
+			e->status = c->status;
+			continue;
+		}
+		e->status = "pending";
+		e->serial = c->code.f.serial;
+		e->item = c->code.f.item;
+		ac_buf_pg_next_int(&arr[0], (long long)e->serial, 0);
+		ac_buf_pg_next_int(&arr[1], e->item, 0);
+		ac_buf_pg_next(&arr[2], c->payload);
+		ac_buf_pg_next_int(&arr[3], e->qty, 0);
+		ac_buf_pg_next_int(&arr[4], e->unit, 0);
+		ac_buf_pg_next_int(&arr[5], i, 0);
+		valid++;
+	}
+	if (valid == 0) {
+		respond_receipts(ctx);
+		receipts_free(ctx);
+		goto out;
+	}
+	snprintf(purchaser, sizeof(purchaser), "%d", ctx->p.subject_id);
+	values[0] = purchaser;
+	for (int k = 0; k < 6; k++) {
+		ac_buf_add(&arr[k], "}", 1);
+		values[k + 1] = arr[k].data;
+	}
+	ac_perm_actor(&ctx->p, actor, sizeof(actor));
+	ac_req_ref(r);
+	if (ac_db_query_as(app->db, actor, receipts_sql, 7, values, NULL, on_receipts, ctx) != 0) {
+		receipts_free(ctx);
+		ac_req_unavailable(r);
+		ac_req_unref(r);
+	}
+out:
+	for (int k = 0; k < 6; k++)
+		ac_buf_free(&arr[k]);
+}
+
+static void receipts_authed(ac_req *r, const ac_principal *p)
+{
+	receipts_ctx *ctx;
 	json_t *body;
 	json_t *list;
-	int valid = 0;
-	int rc;
 
 	if (strcmp(p->role, "purchaser") != 0) {
 		ac_req_error(r, 403, "forbidden", "only a purchaser collects certificates",
@@ -161,10 +218,13 @@ static void receipts_authed(ac_req *r, const ac_principal *p)
 		return;
 	}
 	ctx = calloc(1, sizeof(*ctx));
-	if (ctx != NULL)
+	if (ctx != NULL) {
 		ctx->e = calloc(json_array_size(list), sizeof(*ctx->e));
-	if (ctx == NULL || ctx->e == NULL) {
-		free(ctx);
+		ctx->checks = calloc(json_array_size(list), sizeof(*ctx->checks));
+	}
+	if (ctx == NULL || ctx->e == NULL || ctx->checks == NULL) {
+		if (ctx != NULL)
+			receipts_free(ctx);
 		json_decref(body);
 		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
 		return;
@@ -172,76 +232,30 @@ static void receipts_authed(ac_req *r, const ac_principal *p)
 	ctx->r = r;
 	ctx->p = *p;
 	ctx->n = (int)json_array_size(list);
-	for (int k = 0; k < 6; k++) {
-		ac_buf_init(&arr[k]);
-		ac_buf_add(&arr[k], "{", 1);
-	}
 	for (int i = 0; i < ctx->n; i++) {
 		receipt_entry *e = &ctx->e[i];
+		ac_scanned_code *c = &ctx->checks[i];
 		json_t *item = json_array_get(list, i);
 		json_t *code = json_object_get(item, "code");
-		json_t *qty = json_object_get(item, "quantity");
 		json_t *unit = json_object_get(item, "unit");
-		ac_code c;
-		double q = json_number_value(qty);
-		const char *bad;
+		double q = json_number_value(json_object_get(item, "quantity"));
 
 		e->unit = json_is_string(unit) ? ac_unit_from_name(json_string_value(unit)) : -1;
-		if (!json_is_string(code)) {
-			e->status = "malformed";
-			continue;
+		if (!json_is_string(code) || json_string_length(code) >= sizeof(c->text)) {
+			c->status = "malformed";
+		} else if (!(q > 0) || q > 1000000 || e->unit <= 0) {
+			c->status = "invalid_quantity";
+		} else {
+			e->qty = (int64_t)(q * 1000 + 0.5);
+			memcpy(c->text, json_string_value(code), json_string_length(code) + 1);
 		}
-		if (!(q > 0) || q > 1000000 || e->unit <= 0) {
-			e->status = "invalid_quantity";
-			continue;
-		}
-		bad = ac_scan_check_code(app, json_string_value(code), json_string_length(code), &c,
-					 e->payload, sizeof(e->payload));
-		if (bad != NULL) {
-			e->status = bad;
-			continue;
-		}
-		e->serial = c.f.serial;
-		e->item = c.f.item;
-		e->qty = (int64_t)(q * 1000 + 0.5);
-		e->status = "pending";
-		ac_buf_puts(&arr[0], valid ? "," : "");
-		ac_buf_int(&arr[0], (long long)e->serial);
-		ac_buf_puts(&arr[1], valid ? "," : "");
-		ac_buf_int(&arr[1], e->item);
-		ac_buf_puts(&arr[2], valid ? "," : "");
-		ac_buf_puts(&arr[2], e->payload);
-		ac_buf_puts(&arr[3], valid ? "," : "");
-		ac_buf_int(&arr[3], e->qty);
-		ac_buf_puts(&arr[4], valid ? "," : "");
-		ac_buf_int(&arr[4], e->unit);
-		ac_buf_puts(&arr[5], valid ? "," : "");
-		ac_buf_int(&arr[5], i);
-		valid++;
 	}
 	json_decref(body);
-	if (valid == 0) {
-		respond_receipts(ctx);
+	if (ac_scan_check_codes(r, ctx->checks, ctx->n, receipts_checked, ctx) != 0) {
 		receipts_free(ctx);
-		goto out;
+		ac_req_error(r, 500, "internal", "could not check the codes",
+			     "系统繁忙，请稍后重试");
 	}
-	snprintf(purchaser, sizeof(purchaser), "%d", p->subject_id);
-	values[0] = purchaser;
-	for (int k = 0; k < 6; k++) {
-		ac_buf_add(&arr[k], "}", 1);
-		values[k + 1] = arr[k].data;
-	}
-	ac_perm_actor(p, actor, sizeof(actor));
-	ac_req_ref(r);
-	rc = ac_db_query_as(app->db, actor, receipts_sql, 7, values, NULL, on_receipts, ctx);
-	if (rc != 0) {
-		receipts_free(ctx);
-		ac_req_unavailable(r);
-		ac_req_unref(r);
-	}
-out:
-	for (int k = 0; k < 6; k++)
-		ac_buf_free(&arr[k]);
 }
 
 void ac_handle_receipts(ac_req *r)

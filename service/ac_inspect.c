@@ -65,20 +65,24 @@ typedef struct insp_entry {
 	const char *status;
 	uint64_t serial;
 	int item;
-	char payload[AC_CODE_TEXT_SIZE];
 } insp_entry;
 
 typedef struct insp_ctx {
 	ac_req *r;
+	ac_principal p;
+	json_t *body; /* kept while the codes are checked: seller and notes point into it */
 	int subject_id;
 	int market_id;
 	insp_entry *e;
+	ac_scanned_code *checks; /* index by index with e */
 	int n;
 } insp_ctx;
 
 static void insp_free(insp_ctx *ctx)
 {
+	json_decref(ctx->body);
 	free(ctx->e);
+	free(ctx->checks);
 	free(ctx);
 }
 
@@ -222,19 +226,87 @@ static const char inspection_sql[] =
     "ch.revoked, ch.issued, ch.product, ch.issuer, ch.suspicion FROM (SELECT 1) one LEFT JOIN "
     "checked ch ON true ORDER BY ch.idx";
 
-static void inspection_authed(ac_req *r, const ac_principal *p)
+/* On the loop again, the signatures checked: record the check. */
+static void inspection_checked(void *data, int ok)
 {
+	insp_ctx *ctx = data;
+	ac_req *r = ctx->r;
 	ac_app *app = r->app;
 	const char *values[13];
 	char market[24], inspector[16], seller_id[24], lo[24], hi[24], total[16], bad[16];
 	char actor[128];
 	const char *seller, *notes;
 	ac_buf arr[4];
+	int problems = 0;
+
+	if (!ok) {
+		ac_req_error(r, 500, "internal", "could not check the codes",
+			     "系统繁忙，请稍后重试");
+		insp_free(ctx);
+		return;
+	}
+	for (int k = 0; k < 4; k++) {
+		ac_buf_init(&arr[k]);
+		ac_buf_add(&arr[k], "{", 1);
+	}
+	for (int i = 0; i < ctx->n; i++) {
+		insp_entry *e = &ctx->e[i];
+		const ac_scanned_code *c = &ctx->checks[i];
+
+		if (c->status != NULL) {
+			e->status = c->status;
+			problems++;
+			continue;
+		}
+		e->status = "unconfirmed";
+		e->serial = c->code.f.serial;
+		e->item = c->code.f.item;
+		ac_buf_pg_next_int(&arr[0], (long long)e->serial, 0);
+		ac_buf_pg_next_int(&arr[1], e->item, 0);
+		ac_buf_pg_next(&arr[2], c->payload);
+		ac_buf_pg_next_int(&arr[3], i, 0);
+	}
+	/* Validated before the check. */
+	opt_id(ctx->body, "market", market);
+	opt_id(ctx->body, "seller_subject", seller_id);
+	opt_text(ctx->body, "seller", 200, &seller);
+	opt_text(ctx->body, "notes", 2000, &notes);
+	snprintf(inspector, sizeof(inspector), "%d", ctx->subject_id);
+	snprintf(total, sizeof(total), "%d", ctx->n);
+	snprintf(bad, sizeof(bad), "%d", problems);
+	ac_perm_range(&ctx->p, lo, hi);
+	values[0] = market;
+	values[1] = inspector;
+	values[2] = seller;
+	values[3] = seller_id[0] ? seller_id : NULL;
+	values[4] = notes;
+	values[5] = lo;
+	values[6] = hi;
+	for (int k = 0; k < 4; k++) {
+		ac_buf_add(&arr[k], "}", 1);
+		values[7 + k] = arr[k].data;
+	}
+	values[11] = total;
+	values[12] = bad;
+	ac_perm_actor(&ctx->p, actor, sizeof(actor));
+	ac_req_ref(r);
+	if (ac_db_query_as(app->db, actor, inspection_sql, 13, values, NULL, on_inspection, ctx) !=
+	    0) {
+		insp_free(ctx);
+		ac_req_unavailable(r);
+		ac_req_unref(r);
+	}
+	for (int k = 0; k < 4; k++)
+		ac_buf_free(&arr[k]);
+}
+
+static void inspection_authed(ac_req *r, const ac_principal *p)
+{
+	char market[24], seller_id[24];
+	const char *seller, *notes;
 	insp_ctx *ctx;
 	json_t *body;
 	json_t *codes;
-	int valid = 0;
-	int problems = 0;
 
 	if (!ac_perm_is_staff(p)) {
 		not_staff(r);
@@ -262,77 +334,38 @@ static void inspection_authed(ac_req *r, const ac_principal *p)
 		return;
 	}
 	ctx = calloc(1, sizeof(*ctx));
-	if (ctx != NULL)
+	if (ctx != NULL) {
+		ctx->body = body;
 		ctx->e = calloc(json_array_size(codes) + 1, sizeof(*ctx->e));
-	if (ctx == NULL || ctx->e == NULL) {
-		free(ctx);
-		json_decref(body);
+		ctx->checks = calloc(json_array_size(codes) + 1, sizeof(*ctx->checks));
+	}
+	if (ctx == NULL || ctx->e == NULL || ctx->checks == NULL) {
+		if (ctx != NULL)
+			insp_free(ctx);
+		else
+			json_decref(body);
 		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
 		return;
 	}
 	ctx->r = r;
+	ctx->p = *p;
 	ctx->subject_id = p->subject_id;
 	ctx->market_id = atoi(market);
 	ctx->n = (int)json_array_size(codes);
-	for (int k = 0; k < 4; k++) {
-		ac_buf_init(&arr[k]);
-		ac_buf_add(&arr[k], "{", 1);
-	}
 	for (int i = 0; i < ctx->n; i++) {
-		insp_entry *e = &ctx->e[i];
 		json_t *code = json_array_get(codes, i);
-		ac_code c;
+		ac_scanned_code *c = &ctx->checks[i];
 
-		e->status =
-		    json_is_string(code)
-			? ac_scan_check_code(app, json_string_value(code), json_string_length(code),
-					     &c, e->payload, sizeof(e->payload))
-			: "malformed";
-		if (e->status != NULL) {
-			problems++;
-			continue;
-		}
-		e->status = "unconfirmed";
-		e->serial = c.f.serial;
-		e->item = c.f.item;
-		ac_buf_puts(&arr[0], valid ? "," : "");
-		ac_buf_int(&arr[0], (long long)e->serial);
-		ac_buf_puts(&arr[1], valid ? "," : "");
-		ac_buf_int(&arr[1], e->item);
-		ac_buf_puts(&arr[2], valid ? "," : "");
-		ac_buf_puts(&arr[2], e->payload);
-		ac_buf_puts(&arr[3], valid ? "," : "");
-		ac_buf_int(&arr[3], i);
-		valid++;
+		if (!json_is_string(code) || json_string_length(code) >= sizeof(c->text))
+			c->status = "malformed";
+		else
+			memcpy(c->text, json_string_value(code), json_string_length(code) + 1);
 	}
-	snprintf(inspector, sizeof(inspector), "%d", p->subject_id);
-	snprintf(total, sizeof(total), "%d", ctx->n);
-	snprintf(bad, sizeof(bad), "%d", problems);
-	ac_perm_range(p, lo, hi);
-	values[0] = market;
-	values[1] = inspector;
-	values[2] = seller;
-	values[3] = seller_id[0] ? seller_id : NULL;
-	values[4] = notes;
-	values[5] = lo;
-	values[6] = hi;
-	for (int k = 0; k < 4; k++) {
-		ac_buf_add(&arr[k], "}", 1);
-		values[7 + k] = arr[k].data;
-	}
-	values[11] = total;
-	values[12] = bad;
-	ac_perm_actor(p, actor, sizeof(actor));
-	ac_req_ref(r);
-	if (ac_db_query_as(app->db, actor, inspection_sql, 13, values, NULL, on_inspection, ctx) !=
-	    0) {
+	if (ac_scan_check_codes(r, ctx->checks, ctx->n, inspection_checked, ctx) != 0) {
 		insp_free(ctx);
-		ac_req_unavailable(r);
-		ac_req_unref(r);
+		ac_req_error(r, 500, "internal", "could not check the codes",
+			     "系统繁忙，请稍后重试");
 	}
-	json_decref(body);
-	for (int k = 0; k < 4; k++)
-		ac_buf_free(&arr[k]);
 }
 
 /* Lists: one JSON document built by PostgreSQL. */

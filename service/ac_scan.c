@@ -454,33 +454,78 @@ fail:
 	scan_ctx_free(ctx);
 }
 
-const char *ac_scan_check_code(const ac_app *app, const char *text, size_t len, ac_code *c,
-			       char *payload, size_t payloadsz)
-{
-	const ac_keyring_entry *key;
+typedef struct check_work {
+	uv_work_t work;
+	ac_req *r;
+	const ac_keyring *ring;
+	ac_scanned_code *v;
+	int n;
+	void (*done)(void *data, int ok);
+	void *data;
+} check_work;
 
-	if (len >= 256 || ac_code_decode(text, len, c) != 0)
-		return "malformed";
-	key = ac_keyring_find(app->keys, c->f.kid);
-	if (key == NULL)
-		return "unknown_key";
-	if (ac_code_verify(c, key->key) != 0)
-		return "bad_signature";
-	if (key->status == AC_KEY_REVOKED)
-		return "key_revoked";
-	if (ac_base32_encode(c->raw, c->raw_len, payload, payloadsz) < 0)
-		return "malformed";
-	return NULL;
+/* Thread pool: reads the key ring (rings replaced by a reload live on). */
+static void check_codes_work(uv_work_t *w)
+{
+	check_work *cw = w->data;
+
+	for (int i = 0; i < cw->n; i++) {
+		ac_scanned_code *k = &cw->v[i];
+		const ac_keyring_entry *key;
+
+		if (k->status != NULL)
+			continue;
+		if (ac_code_decode(k->text, strlen(k->text), &k->code) != 0)
+			k->status = "malformed";
+		else if ((key = ac_keyring_find(cw->ring, k->code.f.kid)) == NULL)
+			k->status = "unknown_key";
+		else if (ac_code_verify(&k->code, key->key) != 0)
+			k->status = "bad_signature";
+		else if (key->status == AC_KEY_REVOKED)
+			k->status = "key_revoked";
+		else if (ac_base32_encode(k->code.raw, k->code.raw_len, k->payload,
+					  sizeof(k->payload)) < 0)
+			k->status = "malformed";
+	}
+}
+
+static void after_check_codes(uv_work_t *w, int status)
+{
+	check_work *cw = w->data;
+	ac_req *r = cw->r;
+
+	cw->done(cw->data, status == 0);
+	free(cw);
+	ac_req_unref(r);
+}
+
+int ac_scan_check_codes(ac_req *r, ac_scanned_code *v, int n, void (*done)(void *data, int ok),
+			void *data)
+{
+	ac_app *app = r->app;
+	check_work *cw = calloc(1, sizeof(*cw));
+
+	if (cw == NULL)
+		return -1;
+	cw->work.data = cw;
+	cw->r = r;
+	cw->ring = app->keys;
+	cw->v = v;
+	cw->n = n;
+	cw->done = done;
+	cw->data = data;
+	ac_req_ref(r);
+	if (uv_queue_work(app->loop, &cw->work, check_codes_work, after_check_codes) != 0) {
+		ac_req_unref(r);
+		free(cw);
+		return -1;
+	}
+	return 0;
 }
 
 static void scan_authed(ac_req *r, const ac_principal *p)
 {
 	scan(r, r->handler_data, p->subject_id);
-}
-
-static void free_payload(void *p)
-{
-	free(p);
 }
 
 void ac_handle_scan(ac_req *r, const char *payload)
@@ -495,6 +540,6 @@ void ac_handle_scan(ac_req *r, const char *payload)
 		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
 		return;
 	}
-	r->handler_free = free_payload;
+	r->handler_free = free;
 	ac_auth(r, scan_authed);
 }

@@ -144,16 +144,6 @@ static void on_written(void *data, const ac_db_result *res, int err, const char 
 		uv_timer_start(&log->timer, on_timer, AC_SCANLOG_DELAY_MS, 0);
 }
 
-static void put_int(ac_buf *b, int first, long long v, int null_if_zero)
-{
-	if (!first)
-		ac_buf_add(b, ",", 1);
-	if (null_if_zero && v == 0)
-		ac_buf_puts(b, "NULL");
-	else
-		ac_buf_int(b, v);
-}
-
 static void start_write(ac_scanlog *log)
 {
 	ac_buf arr[8];
@@ -178,20 +168,15 @@ static void start_write(ac_scanlog *log)
 
 		gmtime_r(&secs, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		if (i)
-			ac_buf_add(&arr[0], ",", 1);
-		ac_buf_printf(&arr[0], "\"%s.%06d+00\"", when, (int)(e->at_us % 1000000));
-		put_int(&arr[1], i == 0, (long long)e->serial, 1);
-		put_int(&arr[2], i == 0, e->item, 1);
-		if (i)
-			ac_buf_add(&arr[3], ",", 1);
-		ac_buf_pg_elem(&arr[3], e->verdict);
-		put_int(&arr[4], i == 0, e->market_id, 1);
-		put_int(&arr[5], i == 0, e->subject_id, 1);
-		if (i)
-			ac_buf_add(&arr[6], ",", 1);
-		ac_buf_pg_elem(&arr[6], strcmp(e->peer, "-") == 0 ? NULL : e->peer);
-		put_int(&arr[7], i == 0, (long long)e->inspection_id, 1);
+		ac_buf_printf(&arr[0], "%s\"%s.%06d+00\"", i ? "," : "", when,
+			      (int)(e->at_us % 1000000));
+		ac_buf_pg_next_int(&arr[1], (long long)e->serial, 1);
+		ac_buf_pg_next_int(&arr[2], e->item, 1);
+		ac_buf_pg_next(&arr[3], e->verdict);
+		ac_buf_pg_next_int(&arr[4], e->market_id, 1);
+		ac_buf_pg_next_int(&arr[5], e->subject_id, 1);
+		ac_buf_pg_next(&arr[6], strcmp(e->peer, "-") == 0 ? NULL : e->peer);
+		ac_buf_pg_next_int(&arr[7], (long long)e->inspection_id, 1);
 	}
 	for (int k = 0; k < 8; k++) {
 		ac_buf_add(&arr[k], "}", 1);

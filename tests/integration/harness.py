@@ -95,6 +95,24 @@ def http(method, url, body=None, headers=None, timeout=30):
         return Response(e.code, dict(e.headers), e.read())
 
 
+def issue(svc, token, product, qty, labels, extra=None):
+    """POST /api/v1/certificates with a plain body; extra adds or overrides fields."""
+    body = {"product": product, "quantity": qty, "unit": "kg", "origin": "福建省安溪县",
+            "origin_code": "350524103201", "basis": "quality_control", "labels": labels}
+    body.update(extra or {})
+    return http("POST", svc.url + "/api/v1/certificates", body, svc.auth(token))
+
+
+def wait_for(what, timeout=10):
+    """Polls what() until it is true (then True) or timeout seconds pass (False)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if what():
+            return True
+        time.sleep(0.1)
+    return False
+
+
 class Service:
     """A private database, key directory and agricertd for one test."""
 

@@ -7,14 +7,7 @@ import os
 import threading
 import time
 
-from harness import ROOT, Service, Tap, http, psql
-
-
-def issue(svc, token, product, qty, labels, extra=None):
-    body = {"product": product, "quantity": qty, "unit": "kg", "origin": "福建省安溪县",
-            "origin_code": "350524103201", "basis": "quality_control", "labels": labels}
-    body.update(extra or {})
-    return http("POST", svc.url + "/api/v1/certificates", body, svc.auth(token))
+from harness import ROOT, Service, Tap, http, issue, psql
 
 
 def main():

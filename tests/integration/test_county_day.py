@@ -9,6 +9,7 @@ import json
 import os
 import time
 
+import harness
 from harness import ROOT, Service, Tap, http, psql
 
 FENGCHENG, CANEI, HUTOU = "350524103000", "350524100000", "350524105000"
@@ -47,11 +48,10 @@ def run(t, svc):
     issued = {FENGCHENG: [], CANEI: [], HUTOU: []}  # certificates the script issued, by township
 
     def issue(token, township, product, qty, labels, inputs=None, origin="350524103201"):
-        body = {"product": product, "quantity": qty, "unit": "kg", "origin": "福建省安溪县",
-                "origin_code": origin, "basis": "quality_control", "labels": labels}
+        extra = {"origin_code": origin}
         if inputs:
-            body["inputs"] = [{"certificate": c, "quantity": q, "unit": "kg"} for c, q in inputs]
-        r = http("POST", url + "/api/v1/certificates", body, svc.auth(token))
+            extra["inputs"] = [{"certificate": c, "quantity": q, "unit": "kg"} for c, q in inputs]
+        r = harness.issue(svc, token, product, qty, labels, extra)
         if r.status == 201:
             issued[township].append(r.json())
         return r
@@ -160,11 +160,7 @@ def run(t, svc):
     errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(doc)]
     t.ok(not errors and len(doc["epcisBody"]["eventList"]) >= 4, "the EPCIS 2.0 export validates", errors[:3])
     logged = "SELECT count(*) FROM scan_log WHERE market_id = %d AND subject_id = %d" % (m, i_id)
-    for _ in range(50):
-        if psql(svc.db, logged) == "3":
-            break
-        time.sleep(0.1)
-    t.eq(psql(svc.db, logged), "3", "the inspector's scans are in the scan log")
+    t.ok(harness.wait_for(lambda: psql(svc.db, logged) == "3"), "the inspector's scans are in the scan log")
 
 
 if __name__ == "__main__":

@@ -5,14 +5,7 @@ look copied are flagged on the scan page and listed for regulators; a failed
 rapid test's batch is revoked in one call."""
 import time
 
-from harness import Service, Tap, http, psql
-
-
-def issue(svc, token, product, qty, labels, extra=None):
-    body = {"product": product, "quantity": qty, "unit": "kg", "origin": "福建省安溪县",
-            "origin_code": "350524103201", "basis": "quality_control", "labels": labels}
-    body.update(extra or {})
-    return http("POST", svc.url + "/api/v1/certificates", body, svc.auth(token))
+from harness import Service, Tap, http, issue, psql, wait_for
 
 
 def payload(code):
@@ -25,15 +18,6 @@ def scan(svc, code, market=None, token=None, html=False):
     if token:
         headers["Authorization"] = "Bearer " + token
     return http("GET", svc.url + path, headers=headers)
-
-
-def wait_for(what, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if what():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def main():
