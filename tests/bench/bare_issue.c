@@ -14,7 +14,7 @@
 
 #include "ac_config.h"
 #include "ac_db.h"
-#include "ac_issue.h"
+#include "ac_issuer.h"
 #include "ac_keys.h"
 
 typedef struct bench {

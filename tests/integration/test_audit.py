@@ -19,7 +19,7 @@ BODY = {"product": "豇豆", "quantity": 25, "unit": "kg", "origin": "福建省�
 SUBJECTS_HEADER = "kind,name,credit_code,id_number,contact,region_code,address,credit_grade,status\n"
 SUBJECT_ROW = "cooperative,安溪县凤城镇茶叶专业合作社,,,0595-23230001,350524103201,凤城镇,{grade},active\n"
 
-# The statement service/ac_issue.c sends for a batch (group commit).
+# The statement service/daemon/ac_issuer.c sends for a batch (group commit).
 ISSUE_SQL = (
     "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], "
     "$4::smallint[], $5::smallint[], $6::int[], $7::bigint[], $8::smallint[], $9::text[], "

@@ -8,7 +8,7 @@
 #include "ac_error.h"
 #include "ac_label.h"
 #include "ac_log.h"
-#include "ac_print.h"
+#include "ac_printq.h"
 
 struct ac_printq {
 	ac_app *app;

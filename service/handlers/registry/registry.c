@@ -10,7 +10,7 @@
 
 #include "ac_log.h"
 #include "ac_perm.h"
-#include "ac_registry-private.h"
+#include "registry-private.h"
 #include "ac_registry.h"
 
 static void ctx_free(void *data)

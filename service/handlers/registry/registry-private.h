@@ -18,7 +18,7 @@
 #include "ac_app.h"
 #include "ac_db.h"
 #include "ac_http.h"
-#include "ac_registry_check.h"
+#include "ac_check.h"
 
 #define AC_REGISTRY_MAX_SET   16
 #define AC_REGISTRY_MAX_LIMIT 200

@@ -2,8 +2,8 @@
  * Syntax checks of registry fields, shared by agricertd's registry API and the
  * agricert CLI's import. Pure functions; any thread.
  */
-#ifndef AC_REGISTRY_CHECK_H
-#define AC_REGISTRY_CHECK_H
+#ifndef AC_CHECK_H
+#define AC_CHECK_H
 
 #include <stdint.h>
 

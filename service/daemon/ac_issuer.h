@@ -11,8 +11,8 @@
  * Loop thread only; the signing step runs in the uv thread pool and touches
  * only its own batch.
  */
-#ifndef AC_ISSUE_H
-#define AC_ISSUE_H
+#ifndef AC_ISSUER_H
+#define AC_ISSUER_H
 
 #include <stdint.h>
 #include <uv.h>

@@ -10,7 +10,7 @@
 
 #include "ac_cli_registry.h"
 #include "ac_db.h"
-#include "ac_registry_check.h"
+#include "ac_check.h"
 
 #define NFIELDS	 9
 #define MAX_LINE 8192

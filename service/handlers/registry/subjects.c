@@ -9,7 +9,7 @@
 
 #include "ac_log.h"
 #include "ac_perm.h"
-#include "ac_registry-private.h"
+#include "registry-private.h"
 
 #define SUBJECT_JSON                                                                               \
 	"json_build_object('id', t.id, 'kind', t.kind, 'name', t.name, 'credit_code', "            \

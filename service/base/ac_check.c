@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ac_registry_check.h"
+#include "ac_check.h"
 
 int ac_registry_chars(const char *s)
 {

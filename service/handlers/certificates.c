@@ -11,10 +11,10 @@
 #include "ac_cert.h"
 #include "ac_code.h"
 #include "ac_error.h"
-#include "ac_issue.h"
+#include "ac_issuer.h"
 #include "ac_log.h"
 #include "ac_perm.h"
-#include "ac_print.h"
+#include "ac_printq.h"
 
 #define MAX_IDEMPOTENCY_KEY 128
 

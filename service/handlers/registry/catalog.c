@@ -9,7 +9,7 @@
 
 #include "ac_code.h"
 #include "ac_perm.h"
-#include "ac_registry-private.h"
+#include "registry-private.h"
 
 static int any_token(ac_registry_ctx *c)
 {

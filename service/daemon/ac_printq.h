@@ -4,8 +4,8 @@
  * print_job, and answers job state from CUPS. Loop thread only; rendering and
  * CUPS calls run in the pool and touch only their own work item.
  */
-#ifndef AC_PRINT_H
-#define AC_PRINT_H
+#ifndef AC_PRINTQ_H
+#define AC_PRINTQ_H
 
 #include "ac_app.h"
 #include "ac_cert.h"

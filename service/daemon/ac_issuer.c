@@ -7,7 +7,7 @@
 #include "ac_buf.h"
 #include "ac_code.h"
 #include "ac_error.h"
-#include "ac_issue.h"
+#include "ac_issuer.h"
 #include "ac_log.h"
 
 #define SERIAL_BLOCK 4096
