@@ -1,7 +1,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ac_cert.h"
 #include "ac_code.h"
@@ -25,57 +24,6 @@ void ac_cert_clear(ac_cert *c)
 	free(c->print_state);
 	free(c->request_fp);
 	memset(c, 0, sizeof(*c));
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-static long long to_ll(const char *s)
-{
-	return s ? strtoll(s, NULL, 10) : 0;
-}
-
-int ac_cert_from_row(const ac_db_result *res, int row, ac_cert *c)
-{
-	const char *codes;
-
-	memset(c, 0, sizeof(*c));
-	c->serial = (uint64_t)to_ll(ac_db_get(res, row, 0));
-	c->kid = (int)to_ll(ac_db_get(res, row, 1));
-	c->issuer_id = (int)to_ll(ac_db_get(res, row, 2));
-	c->issuer_name = dup_or_null(ac_db_get(res, row, 3));
-	c->style = (int)to_ll(ac_db_get(res, row, 4));
-	c->basis = (int)to_ll(ac_db_get(res, row, 5));
-	c->product_id = (int)to_ll(ac_db_get(res, row, 6));
-	c->product_name = dup_or_null(ac_db_get(res, row, 7));
-	c->quantity_milli = to_ll(ac_db_get(res, row, 8));
-	c->unit = (int)to_ll(ac_db_get(res, row, 9));
-	c->origin = dup_or_null(ac_db_get(res, row, 10));
-	c->origin_code = to_ll(ac_db_get(res, row, 11));
-	c->contact = dup_or_null(ac_db_get(res, row, 12));
-	snprintf(c->issued_at, sizeof(c->issued_at), "%s",
-		 ac_db_get(res, row, 13) ? ac_db_get(res, row, 13) : "");
-	c->labels = (int)to_ll(ac_db_get(res, row, 14));
-	codes = ac_db_get(res, row, 15);
-	c->codes = calloc(c->labels > 0 ? c->labels : 1, sizeof(char *));
-	if (c->codes == NULL)
-		return -1;
-	for (int i = 0; codes != NULL && i < c->labels; i++) {
-		const char *comma = strchr(codes, ',');
-		size_t len = comma ? (size_t)(comma - codes) : strlen(codes);
-
-		c->codes[i] = strndup(codes, len);
-		codes = comma ? comma + 1 : NULL;
-	}
-	c->revoked_at = dup_or_null(ac_db_get(res, row, 16));
-	c->revoke_reason = dup_or_null(ac_db_get(res, row, 17));
-	c->print_job_id = to_ll(ac_db_get(res, row, 18));
-	c->printer_id = dup_or_null(ac_db_get(res, row, 19));
-	c->print_state = dup_or_null(ac_db_get(res, row, 20));
-	c->request_fp = dup_or_null(ac_db_get(res, row, 21));
-	return 0;
 }
 
 void ac_cert_number(uint64_t serial, char out[24])
@@ -192,14 +140,4 @@ void ac_cert_write_json(ac_buf *b, const ac_cert *c, const char *public_url, int
 		}
 	}
 	ac_buf_puts(b, "}");
-}
-
-int ac_valid_date(const char *s)
-{
-	struct tm tm;
-	const char *end;
-
-	memset(&tm, 0, sizeof(tm));
-	end = s ? strptime(s, "%Y-%m-%d", &tm) : NULL;
-	return end != NULL && *end == '\0' && strlen(s) == 10;
 }

@@ -1,9 +1,10 @@
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ac_check.h"
 
-int ac_registry_chars(const char *s)
+int ac_check_chars(const char *s)
 {
 	int n = 0;
 
@@ -18,7 +19,7 @@ int ac_registry_chars(const char *s)
 	return n;
 }
 
-int ac_registry_region_code(const char *s, int64_t *out)
+int ac_check_region_code(const char *s, int64_t *out)
 {
 	int province;
 
@@ -31,7 +32,7 @@ int ac_registry_region_code(const char *s, int64_t *out)
 	return 0;
 }
 
-int ac_registry_valid_credit_code(const char *s)
+int ac_check_credit_code(const char *s)
 {
 	static const char alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 	static const int weights[17] = { 1,  3,	 9,  27, 19, 26, 16, 17, 20,
@@ -51,7 +52,7 @@ int ac_registry_valid_credit_code(const char *s)
 	return s[17] == alphabet[(31 - sum % 31) % 31];
 }
 
-int ac_registry_valid_id_number(const char *s)
+int ac_check_id_number(const char *s)
 {
 	static const int weights[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
 	static const char checks[] = "10X98765432";
@@ -64,9 +65,57 @@ int ac_registry_valid_id_number(const char *s)
 	return s[17] == checks[sum % 11];
 }
 
-int ac_registry_valid_contact(const char *s)
+int ac_check_contact(const char *s)
 {
 	size_t n = strlen(s);
 
 	return n >= 1 && n <= 20 && strspn(s, "0123456789+-() ") == n && strspn(s, "+-() ") < n;
+}
+
+int ac_check_date(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = s ? strptime(s, "%Y-%m-%d", &tm) : NULL;
+	return end != NULL && *end == '\0' && strlen(s) == 10;
+}
+
+/* The length of the UTF-8 sequence starting at s, or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	size_t n = s[0] < 0x80			 ? 1
+		   : s[0] >= 0xc2 && s[0] < 0xe0 ? 2
+		   : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
+		   : s[0] >= 0xf0 && s[0] < 0xf5 ? 4
+						 : 0;
+
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	}
+	/* Overlong three-byte forms and UTF-16 surrogates. */
+	if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
+		return 0;
+	/* Overlong four-byte forms and code points above U+10FFFF. */
+	if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+int ac_check_text(const char *s, size_t max_bytes)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > max_bytes)
+		return 0;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq((const unsigned char *)s + i);
+
+		if (n == 0 || (unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+		i += n;
+	}
+	return 1;
 }

@@ -162,6 +162,7 @@ int ac_keyring_load(const char *dir, int signing_kid, ac_keyring **out, char *er
 		r = -ENOMEM;
 		goto out;
 	}
+	ring->refs = 1;
 	while ((de = readdir(d)) != NULL) {
 		if (ring->n == cap) {
 			ac_keyring_entry *n = realloc(ring->entries, 2 * cap * sizeof(*n));
@@ -200,9 +201,21 @@ out:
 	return r;
 }
 
+ac_keyring *ac_keyring_ref(ac_keyring *ring)
+{
+	if (ring != NULL)
+		ring->refs++;
+	return ring;
+}
+
 void ac_keyring_free(ac_keyring *ring)
 {
-	if (ring == NULL)
+	ac_keyring_unref(ring);
+}
+
+void ac_keyring_unref(ac_keyring *ring)
+{
+	if (ring == NULL || --ring->refs > 0)
 		return;
 	for (int i = 0; i < ring->n; i++) {
 		ac_key_free(ring->entries[i].key);

@@ -33,11 +33,23 @@ typedef struct ac_keyring {
 	ac_keyring_entry *entries;
 	int n;
 	const ac_keyring_entry *signer; /* NULL when no key may sign */
+	int refs;
 } ac_keyring;
 
 /* Loads every key in dir. Refuses private key files others can read
- * (AC_EPERM). Returns 0 or a negative code with a message in err. */
+ * (AC_EPERM). Returns 0 or a negative code with a message in err; *out then
+ * holds one reference. */
 int ac_keyring_load(const char *dir, int signing_kid, ac_keyring **out, char *err, size_t errsz);
+
+/*
+ * References: a reload (SIGHUP) replaces the service's ring while batches
+ * still sign and scans still verify with the old one; each holds a
+ * reference, and the ring is freed with the last. Loop thread only (threads
+ * of the pool use a ring whose reference the loop holds for them). NULL is
+ * fine. ac_keyring_free drops one reference.
+ */
+ac_keyring *ac_keyring_ref(ac_keyring *ring);
+void ac_keyring_unref(ac_keyring *ring);
 void ac_keyring_free(ac_keyring *ring);
 const ac_keyring_entry *ac_keyring_find(const ac_keyring *ring, int kid);
 

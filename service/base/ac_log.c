@@ -58,3 +58,11 @@ void ac_log(int level, const char *group, const char *fmt, ...)
 		/* Nothing sensible to do when stderr is gone. */
 	}
 }
+
+uint64_t ac_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}

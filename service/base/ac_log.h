@@ -7,6 +7,8 @@
 #ifndef AC_LOG_H
 #define AC_LOG_H
 
+#include <stdint.h>
+
 enum { AC_LOG_DEBUG, AC_LOG_INFO, AC_LOG_WARN, AC_LOG_ERROR };
 
 /* Lines below this level are dropped; AGRICERT_LOG_LEVEL=debug|info|warn|error. */
@@ -15,6 +17,9 @@ int ac_log_level_from_name(const char *name);
 
 void ac_log(int level, const char *group, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The monotonic clock in nanoseconds, for the durations the logs report. */
+uint64_t ac_now_ns(void);
 
 #define ac_log_debug(g, ...) ac_log(AC_LOG_DEBUG, (g), __VA_ARGS__)
 #define ac_log_info(g, ...)  ac_log(AC_LOG_INFO, (g), __VA_ARGS__)

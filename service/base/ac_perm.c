@@ -3,45 +3,147 @@
 
 #include "ac_perm.h"
 
-static int role_is(const ac_principal *p, const char *role)
+/* Roles as bits, so that a row of the matrix is one mask. */
+enum {
+	R_PRODUCER = 1 << 0,
+	R_PURCHASER = 1 << 1,
+	R_INSPECTOR = 1 << 2,
+	R_TOWNSHIP = 1 << 3,
+	R_COUNTY = 1 << 4,
+	R_ADMIN = 1 << 5,
+	R_KIOSK = 1 << 6,
+	R_SYSTEM = 1 << 7,
+};
+
+#define R_ISSUERS    (R_PRODUCER | R_PURCHASER)
+#define R_REGULATORS (R_TOWNSHIP | R_COUNTY | R_ADMIN)
+#define R_STAFF	     (R_INSPECTOR | R_REGULATORS)
+
+static const struct {
+	const char *name;
+	int bit;
+} roles[] = {
+	{ "producer", R_PRODUCER },
+	{ "purchaser", R_PURCHASER },
+	{ "inspector", R_INSPECTOR },
+	{ "township_regulator", R_TOWNSHIP },
+	{ "county_regulator", R_COUNTY },
+	{ "admin", R_ADMIN },
+	{ "kiosk", R_KIOSK },
+	{ "system", R_SYSTEM },
+};
+
+/* The permission matrix: who may, and what a refusal says. */
+static const struct {
+	int who;
+	const char *en;
+	const char *zh;
+} matrix[AC_ACT_COUNT] = {
+	[AC_ACT_NONE] = { ~0, "", "" },
+	[AC_ACT_ISSUE] = { R_ISSUERS, "only a producer or a purchaser may issue a certificate",
+			   "只有生产经营者或收购主体可以开具合格证" },
+	[AC_ACT_REPRINT] = { R_ISSUERS, "only the issuer may reprint its labels",
+			     "只能补打自己开具的合格证" },
+	[AC_ACT_COLLECT] = { R_PURCHASER, "only a purchaser collects certificates",
+			     "只有收购主体可以收取合格证" },
+	[AC_ACT_STOCK] = { R_PURCHASER, "only a purchaser has stock", "只有收购主体有收货台账" },
+	[AC_ACT_REVOKE] = { R_REGULATORS, "only a regulator may revoke a certificate",
+			    "只有监管人员可以撤销合格证" },
+	[AC_ACT_RECALL] = { R_STAFF, "recall reports are for staff", "召回清单仅供监管人员查看" },
+	[AC_ACT_RECORD_TEST] = { R_STAFF, "rapid tests are recorded by testing staff",
+				 "快检结果由检测人员录入" },
+	[AC_ACT_INSPECT] = { R_STAFF, "inspections are recorded and read by inspection staff",
+			     "查验记录仅限检查人员和监管人员" },
+	[AC_ACT_READ_SUSPICIONS] = { R_REGULATORS, "clone suspicions are for regulators",
+				     "疑似复制的追溯码仅供监管人员查看" },
+	[AC_ACT_STATS] = { R_REGULATORS, "statistics are for regulators",
+			   "统计报表仅供监管人员查看" },
+	[AC_ACT_READ_REGISTRY] = { R_STAFF, "reading the registry needs a staff account",
+				   "只有监管和执法人员可以查看名录库" },
+	[AC_ACT_WRITE_SUBJECTS] = { R_REGULATORS,
+				    "only a township or county regulator may change the registry",
+				    "只有乡镇或县级监管人员可以修改名录库" },
+	[AC_ACT_WRITE_CATALOG] = { R_COUNTY | R_ADMIN,
+				   "only a county regulator or an administrator may change this",
+				   "只有县级监管人员或系统管理员可以修改此项" },
+};
+
+static int role_bit(const ac_principal *p)
+{
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		if (strcmp(p->role, roles[i].name) == 0)
+			return roles[i].bit;
+	}
+	return 0;
+}
+
+int ac_perm_may(const ac_principal *p, ac_action act)
+{
+	if ((unsigned)act >= AC_ACT_COUNT)
+		return 0;
+	return (matrix[act].who & role_bit(p)) != 0;
+}
+
+void ac_perm_refusal(ac_action act, const char **en, const char **zh)
+{
+	if ((unsigned)act >= AC_ACT_COUNT)
+		act = AC_ACT_NONE;
+	*en = matrix[act].en[0] ? matrix[act].en : "your account may not do this";
+	*zh = matrix[act].zh[0] ? matrix[act].zh : "您的账号无权进行此操作";
+}
+
+int ac_perm_is_role(const ac_principal *p, const char *role)
 {
 	return strcmp(p->role, role) == 0;
 }
 
 int ac_perm_is_admin(const ac_principal *p)
 {
-	return role_is(p, "admin");
+	return role_bit(p) == R_ADMIN;
 }
 
 int ac_perm_is_regulator(const ac_principal *p)
 {
-	return role_is(p, "admin") || role_is(p, "county_regulator") ||
-	       role_is(p, "township_regulator");
+	return (role_bit(p) & R_REGULATORS) != 0;
 }
 
 int ac_perm_is_staff(const ac_principal *p)
 {
-	return ac_perm_is_regulator(p) || role_is(p, "inspector");
+	return (role_bit(p) & R_STAFF) != 0;
+}
+
+int ac_perm_is_issuer(const ac_principal *p)
+{
+	return (role_bit(p) & R_ISSUERS) != 0;
+}
+
+/* How many trailing digits of a region code a role's jurisdiction leaves open. */
+static long long jurisdiction_scale(const ac_principal *p)
+{
+	switch (role_bit(p)) {
+	case R_COUNTY:
+		return 1000000;
+	case R_TOWNSHIP:
+		return 1000;
+	default:
+		return 0;
+	}
 }
 
 int ac_perm_covers(const ac_principal *p, int64_t region)
 {
-	if (role_is(p, "admin"))
+	long long scale = jurisdiction_scale(p);
+
+	if (ac_perm_is_admin(p))
 		return 1;
-	if (role_is(p, "county_regulator"))
-		return p->region_code / 1000000 == region / 1000000;
-	if (role_is(p, "township_regulator"))
-		return p->region_code / 1000 == region / 1000;
-	return 0;
+	return scale != 0 && p->region_code / scale == region / scale;
 }
 
 void ac_perm_range(const ac_principal *p, char lo[24], char hi[24])
 {
-	long long scale = role_is(p, "county_regulator")     ? 1000000
-			  : role_is(p, "township_regulator") ? 1000
-							     : 0;
+	long long scale = jurisdiction_scale(p);
 
-	if (role_is(p, "admin") || role_is(p, "inspector")) {
+	if (ac_perm_is_admin(p) || ac_perm_is_role(p, "inspector")) {
 		snprintf(lo, 24, "0");
 		snprintf(hi, 24, "999999999999");
 	} else if (scale == 0) {

@@ -1,5 +1,7 @@
 /*
- * Who may do what: role and jurisdiction checks shared by the handlers.
+ * Who may do what: the authenticated caller (ac_principal), the permission
+ * matrix (which roles may take which action, and the words of a refusal),
+ * and jurisdiction (which regions a regulator covers).
  *
  * Roles (api_token.role): producer, purchaser, inspector, township_regulator,
  * county_regulator, admin, kiosk, system. A staff member's subject carries
@@ -13,13 +15,54 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ac_app.h"
+/* The authenticated caller of a request. */
+typedef struct ac_principal {
+	int subject_id;
+	char role[24];
+	char name[256];
+	char contact[64];
+	char status[16];
+	int64_t region_code;
+	char kiosk_id[72]; /* the kiosk a device token or a session belongs to, or "" */
+} ac_principal;
+
+/*
+ * Actions a route may demand. AC_ACT_NONE: any valid token. Finer rules (a
+ * certificate's own issuer, jurisdiction) stay with the handler.
+ */
+typedef enum ac_action {
+	AC_ACT_NONE = 0,
+	AC_ACT_ISSUE,		/* issue and re-issue certificates */
+	AC_ACT_REPRINT,		/* print one's labels again */
+	AC_ACT_COLLECT,		/* record receipts */
+	AC_ACT_STOCK,		/* read one's stock */
+	AC_ACT_REVOKE,		/* revoke certificates */
+	AC_ACT_RECALL,		/* read recall reports */
+	AC_ACT_RECORD_TEST,	/* record rapid tests */
+	AC_ACT_INSPECT,		/* market checks and unlicensed-produce reports */
+	AC_ACT_READ_SUSPICIONS, /* clone suspicions */
+	AC_ACT_STATS,		/* township statistics */
+	AC_ACT_READ_REGISTRY,	/* read subjects, markets, kiosks */
+	AC_ACT_WRITE_SUBJECTS,	/* register and change subjects */
+	AC_ACT_WRITE_CATALOG,	/* regions, markets, kiosks, products */
+	AC_ACT_COUNT
+} ac_action;
+
+/* Whether p's role may take action act. */
+int ac_perm_may(const ac_principal *p, ac_action act);
+
+/* Why a refusal of act happened, in English and Chinese (static strings). */
+void ac_perm_refusal(ac_action act, const char **en, const char **zh);
 
 /* inspector, township_regulator, county_regulator or admin. */
 int ac_perm_is_staff(const ac_principal *p);
 /* township_regulator, county_regulator or admin. */
 int ac_perm_is_regulator(const ac_principal *p);
 int ac_perm_is_admin(const ac_principal *p);
+/* producer or purchaser: someone who issues certificates. */
+int ac_perm_is_issuer(const ac_principal *p);
+int ac_perm_is_role(const ac_principal *p, const char *role);
+
 /*
  * Whether p's jurisdiction covers region (a 12-digit division code): admin
  * everywhere, county regulator within its county (first 6 digits), township
@@ -35,7 +78,7 @@ int ac_perm_covers(const ac_principal *p, int64_t region);
  */
 void ac_perm_range(const ac_principal *p, char lo[24], char hi[24]);
 
-/* "<subject id>:<role>" for the audit log, into out. */
+/* "<subject id>:<role>[@kiosk]" for the audit log, into out. */
 void ac_perm_actor(const ac_principal *p, char *out, size_t outsz);
 
 #endif

@@ -8,16 +8,7 @@
 #include "ac_error.h"
 #include "ac_trust.h"
 
-const char ac_trust_sql[] =
-    "SELECT nextval('trust_bundle_version'), "
-    "(SELECT string_agg(id || ' ' || translate(name, E'\\n\\r\\t', '   '), E'\\n' "
-    "ORDER BY id) FROM product), "
-    "(SELECT string_agg(id || ' ' || translate(name, E'\\n\\r\\t', '   '), E'\\n' "
-    "ORDER BY id) FROM subject WHERE kind <> 'staff'), "
-    "(SELECT string_agg(code || ' ' || translate(name, E'\\n\\r\\t', '   '), E'\\n' "
-    "ORDER BY code) FROM region), "
-    "(SELECT string_agg(serial::text, E'\\n' ORDER BY serial) FROM certificate "
-    "WHERE revoked_at IS NOT NULL)";
+const char ac_trust_sql[] = "SELECT * FROM trust_bundle_content()";
 
 void ac_trust_key_dir(const char *keys_dir, char *out, size_t outsz)
 {

@@ -19,9 +19,10 @@
 void ac_trust_key_dir(const char *keys_dir, char *out, size_t outsz);
 
 /*
- * The query whose single row ac_trust_make consumes: the next version, then
- * products, issuers, regions ("ID NAME" lines) and revoked serials (one per
- * line), each as one text value or NULL.
+ * The query whose single row ac_trust_make consumes (trust_bundle_content(),
+ * sql/0012_service_sql.sql): the next version, then products, issuers,
+ * regions ("ID NAME" lines) and revoked serials (one per line), each as one
+ * text value or NULL, in that order.
  */
 extern const char ac_trust_sql[];
 

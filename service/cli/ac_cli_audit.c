@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "ac_cli_audit.h"
-#include "ac_db.h"
+#include "ac_dbsync.h"
 
 /*
  * The canonical text of an entry (sql/AUDIT.md), inlined here so that a

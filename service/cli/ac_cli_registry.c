@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "ac_cli_registry.h"
-#include "ac_db.h"
+#include "ac_dbsync.h"
 #include "ac_check.h"
 
 #define NFIELDS	 9
@@ -126,23 +126,23 @@ static const char *check_row(ac_dbsync *db, row *r, char *err, size_t errsz)
 	if (!one_of(r->f[KIND], kinds))
 		return "kind must be enterprise, cooperative, family_farm, household, collector "
 		       "or purchaser_individual";
-	chars = ac_registry_chars(r->f[NAME]);
+	chars = ac_check_chars(r->f[NAME]);
 	if (chars < 1 || chars > 100)
 		return "name is required, 1 to 100 characters";
-	if (r->f[CREDIT][0] != '\0' && !ac_registry_valid_credit_code(r->f[CREDIT]))
+	if (r->f[CREDIT][0] != '\0' && !ac_check_credit_code(r->f[CREDIT]))
 		return "credit_code is not a valid 18-character unified social credit code";
-	if (r->f[IDNUM][0] != '\0' && !ac_registry_valid_id_number(r->f[IDNUM]))
+	if (r->f[IDNUM][0] != '\0' && !ac_check_id_number(r->f[IDNUM]))
 		return "id_number is not a valid 18-character resident ID number";
-	if (r->f[CONTACT][0] != '\0' && !ac_registry_valid_contact(r->f[CONTACT]))
+	if (r->f[CONTACT][0] != '\0' && !ac_check_contact(r->f[CONTACT]))
 		return "contact must be a phone number of at most 20 characters";
-	chars = ac_registry_chars(r->f[ADDRESS]);
+	chars = ac_check_chars(r->f[ADDRESS]);
 	if (chars < 0 || chars > 200)
 		return "address must be at most 200 characters";
 	if (r->f[GRADE][0] != '\0' && !one_of(r->f[GRADE], grades))
 		return "credit_grade must be A, B or C (or empty for A)";
 	if (r->f[STATUS][0] != '\0' && !one_of(r->f[STATUS], statuses))
 		return "status must be active, suspended or blacklisted (or empty for active)";
-	if (ac_registry_region_code(r->f[REGION], &code) != 0)
+	if (ac_check_region_code(r->f[REGION], &code) != 0)
 		return "region_code must be a 12-digit administrative division code";
 	vals[0] = r->f[REGION];
 	if (ac_dbsync_exec(db, "SELECT 1 FROM region WHERE code = $1::bigint", 1, vals, &res, err,

@@ -16,7 +16,7 @@
 #include "ac_cli_registry.h"
 #include "ac_code.h"
 #include "ac_config.h"
-#include "ac_db.h"
+#include "ac_dbsync.h"
 #include "ac_error.h"
 #include "ac_keys.h"
 #include "ac_log.h"
@@ -67,7 +67,7 @@ static int cmd_migrate(void)
 {
 	char err[1024];
 
-	if (ac_db_migrate(cfg.db_owner, cfg.sql_dir, err, sizeof(err)) != 0) {
+	if (ac_migrate(cfg.db_owner, cfg.sql_dir, err, sizeof(err)) != 0) {
 		fprintf(stderr, "agricert: could not migrate: %s\n", err);
 		return 1;
 	}

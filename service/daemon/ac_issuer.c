@@ -19,7 +19,7 @@
 struct ac_issuer {
 	uv_loop_t *loop;
 	ac_db *db;
-	const ac_keyring *keys;
+	ac_keyring *keys;
 	int batch_max;
 	ac_issue_job *head;
 	ac_issue_job *tail;
@@ -29,6 +29,9 @@ struct ac_issuer {
 	uint64_t serial_end;
 	uint64_t spare_block; /* a prefetched block number, or 0 */
 	int fetching;
+	int closing;
+	void (*close_cb)(void *);
+	void *close_data;
 };
 
 typedef struct batch {
@@ -36,17 +39,24 @@ typedef struct batch {
 	ac_issuer *is;
 	ac_issue_job **jobs;
 	int n;
-	const ac_keyring_entry *signer;
+	ac_keyring *ring; /* a reference, for the signing thread */
 	uint16_t issue_day;
 	int err;
 } batch;
 
 static void kick(ac_issuer *is);
 
-static void batch_free(batch *b)
+static void maybe_closed(ac_issuer *is)
 {
-	free(b->jobs);
-	free(b);
+	void (*cb)(void *) = is->close_cb;
+	void *data = is->close_data;
+
+	if (!is->closing || is->inflight > 0 || is->fetching)
+		return;
+	ac_keyring_unref(is->keys);
+	free(is);
+	if (cb != NULL)
+		cb(data);
 }
 
 static void finish_job(ac_issue_job *job, int err)
@@ -70,12 +80,31 @@ static void fail_pending(ac_issuer *is, int err)
 	}
 }
 
+/* Ends a batch: every job has been answered. */
+static void batch_end(batch *b)
+{
+	ac_issuer *is = b->is;
+
+	is->inflight--;
+	ac_keyring_unref(b->ring);
+	free(b->jobs);
+	free(b);
+	if (is->closing)
+		maybe_closed(is);
+	else
+		kick(is);
+}
+
 static void on_block(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	ac_issuer *is = data;
 	uint64_t block;
 
 	is->fetching = 0;
+	if (is->closing) {
+		maybe_closed(is);
+		return;
+	}
 	if (err != 0 || ac_db_rows(res) != 1) {
 		ac_log_error("issue", "could not reserve serials: %s", msg ? msg : "no row");
 		fail_pending(is, AC_EDB);
@@ -102,6 +131,23 @@ static void fetch_block(ac_issuer *is)
 		fail_pending(is, AC_EDB);
 }
 
+/* The code fields of c, but for the item index. */
+static void code_fields(const batch *b, const ac_cert *c, ac_code_fields *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->version = AC_CODE_VERSION;
+	f->kid = (uint16_t)c->kid;
+	f->serial = c->serial;
+	f->issue_day = b->issue_day;
+	f->product = (uint16_t)c->product_id;
+	f->quantity_milli = (uint32_t)c->quantity_milli;
+	f->unit = (uint8_t)c->unit;
+	f->issuer = (uint32_t)c->issuer_id;
+	f->origin = (uint64_t)c->origin_code;
+	f->basis = (uint8_t)c->basis;
+	f->style = (uint8_t)c->style;
+}
+
 /* The signing step: thread pool. Touches only its batch. */
 static void sign_batch(uv_work_t *w)
 {
@@ -112,126 +158,134 @@ static void sign_batch(uv_work_t *w)
 		ac_cert *c = &b->jobs[i]->cert;
 		ac_code_fields f;
 
-		memset(&f, 0, sizeof(f));
-		f.version = AC_CODE_VERSION;
-		f.kid = (uint16_t)c->kid;
-		f.serial = c->serial;
-		f.issue_day = b->issue_day;
-		f.product = (uint16_t)c->product_id;
-		f.quantity_milli = (uint32_t)c->quantity_milli;
-		f.unit = (uint8_t)c->unit;
-		f.issuer = (uint32_t)c->issuer_id;
-		f.origin = (uint64_t)c->origin_code;
-		f.basis = (uint8_t)c->basis;
-		f.style = (uint8_t)c->style;
+		code_fields(b, c, &f);
 		c->codes = calloc(c->labels, sizeof(char *));
 		if (c->codes == NULL) {
 			b->err = -ENOMEM;
 			break;
 		}
-		for (int k = 0; k < c->labels; k++) {
-			int r;
-
+		for (int k = 0; k < c->labels && b->err == 0; k++) {
 			f.item = (uint16_t)(k + 1);
-			r = ac_code_sign(b->signer->key, &f, text, sizeof(text));
-			if (r != 0) {
-				b->err = r;
-				break;
-			}
-			c->codes[k] = strdup(text);
-			if (c->codes[k] == NULL) {
+			b->err = ac_code_sign(b->ring->signer->key, &f, text, sizeof(text));
+			if (b->err == 0 && (c->codes[k] = strdup(text)) == NULL)
 				b->err = -ENOMEM;
-				break;
-			}
 		}
 	}
 }
 
-/*
- * One statement per batch. Rows whose producer is blocked by a failed rapid
- * test, or whose test-based basis names no passing test of theirs, are not
- * stored; every input row comes back with what happened to it.
- */
-static const char insert_sql[] =
-    "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], "
-    "$4::smallint[], $5::smallint[], $6::int[], $7::bigint[], $8::smallint[], $9::text[], "
-    "$10::bigint[], $11::text[], $12::int[], $13::text[], $14::text[], $15::text[], "
-    "$16::text[], $17::bigint[]) AS t(serial, kid, issuer_id, style, basis, product_id, "
-    "quantity_milli, unit, origin, origin_code, contact, labels, codes, idem, printer_id, fp, "
-    "test_id)), "
-    "ok AS (SELECT i.*, NOT EXISTS (SELECT 1 FROM rapid_block b WHERE b.subject_id = "
-    "i.issuer_id AND b.product_id = i.product_id) AS unblocked, (i.basis = 0 OR EXISTS "
-    "(SELECT 1 FROM rapid_test t WHERE t.id = i.test_id AND t.subject_id = i.issuer_id AND "
-    "t.product_id = i.product_id AND t.result = 'pass')) AS tested FROM input i), "
-    "ins AS (INSERT INTO certificate (serial, kid, issuer_id, style, basis, product_id, "
-    "quantity_milli, unit, origin, origin_code, contact, labels, item_codes, "
-    "idempotency_key, request_fp, test_id, issued_at) "
-    "SELECT serial, kid, issuer_id, style, basis, product_id, quantity_milli, unit, origin, "
-    "origin_code, contact, labels, string_to_array(codes, ','), idem, fp, test_id, "
-    "$18::timestamptz FROM ok WHERE unblocked AND tested "
-    "ON CONFLICT (issuer_id, idempotency_key) DO NOTHING RETURNING serial), "
-    "pj AS (INSERT INTO print_job (serial, printer_id) SELECT i.serial, i.printer_id "
-    "FROM input i JOIN ins USING (serial) WHERE i.printer_id IS NOT NULL "
-    "RETURNING id, serial) "
-    "SELECT ok.serial, pj.id, ins.serial IS NOT NULL, ok.unblocked, ok.tested FROM ok "
-    "LEFT JOIN ins USING (serial) LEFT JOIN pj USING (serial)";
-
+/* The arguments of issue_batch() (sql/0012_service_sql.sql), one array each. */
 enum {
-	P_SERIAL,
-	P_KID,
-	P_ISSUER,
-	P_STYLE,
-	P_BASIS,
-	P_PRODUCT,
-	P_QTY,
-	P_UNIT,
-	P_ORIGIN,
-	P_ORIGIN_CODE,
-	P_CONTACT,
-	P_LABELS,
-	P_CODES,
-	P_IDEM,
-	P_PRINTER,
-	P_FP,
-	P_TEST,
-	P_NUM
+	A_SERIAL,
+	A_KID,
+	A_ISSUER,
+	A_STYLE,
+	A_BASIS,
+	A_PRODUCT,
+	A_QTY,
+	A_UNIT,
+	A_ORIGIN,
+	A_ORIGIN_CODE,
+	A_CONTACT,
+	A_LABELS,
+	A_CODES,
+	A_IDEM,
+	A_PRINTER,
+	A_FP,
+	A_TEST,
+	A_COUNT
 };
+
+static const struct {
+	const char *name;
+	const char *type;
+} batch_args[A_COUNT] = {
+	[A_SERIAL] = { "p_serial", "bigint[]" }, [A_KID] = { "p_kid", "int[]" },
+	[A_ISSUER] = { "p_issuer", "int[]" },	 [A_STYLE] = { "p_style", "smallint[]" },
+	[A_BASIS] = { "p_basis", "smallint[]" }, [A_PRODUCT] = { "p_product", "int[]" },
+	[A_QTY] = { "p_qty", "bigint[]" },	 [A_UNIT] = { "p_unit", "smallint[]" },
+	[A_ORIGIN] = { "p_origin", "text[]" },	 [A_ORIGIN_CODE] = { "p_origin_code", "bigint[]" },
+	[A_CONTACT] = { "p_contact", "text[]" }, [A_LABELS] = { "p_labels", "int[]" },
+	[A_CODES] = { "p_codes", "text[]" },	 [A_IDEM] = { "p_idem", "text[]" },
+	[A_PRINTER] = { "p_printer", "text[]" }, [A_FP] = { "p_fp", "text[]" },
+	[A_TEST] = { "p_test", "bigint[]" },
+};
+
+/* The item codes joined by commas, as one array element. */
+static void add_codes(ac_buf *b, const ac_cert *c)
+{
+	ac_buf_add(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1);
+	for (int k = 0; k < c->labels; k++) {
+		if (k)
+			ac_buf_add(b, ",", 1);
+		ac_buf_puts(b, c->codes[k]);
+	}
+	ac_buf_add(b, "\"", 1);
+}
+
+static void add_row(ac_buf *p, const ac_issue_job *job)
+{
+	const ac_cert *c = &job->cert;
+
+	ac_buf_pg_next_int(&p[A_SERIAL], (long long)c->serial, 0);
+	ac_buf_pg_next_int(&p[A_KID], c->kid, 0);
+	ac_buf_pg_next_int(&p[A_ISSUER], c->issuer_id, 0);
+	ac_buf_pg_next_int(&p[A_STYLE], c->style, 0);
+	ac_buf_pg_next_int(&p[A_BASIS], c->basis, 0);
+	ac_buf_pg_next_int(&p[A_PRODUCT], c->product_id, 0);
+	ac_buf_pg_next_int(&p[A_QTY], (long long)c->quantity_milli, 0);
+	ac_buf_pg_next_int(&p[A_UNIT], c->unit, 0);
+	ac_buf_pg_next(&p[A_ORIGIN], c->origin);
+	ac_buf_pg_next_int(&p[A_ORIGIN_CODE], (long long)c->origin_code, 0);
+	ac_buf_pg_next(&p[A_CONTACT], c->contact);
+	ac_buf_pg_next_int(&p[A_LABELS], c->labels, 0);
+	add_codes(&p[A_CODES], c);
+	ac_buf_pg_next(&p[A_IDEM], job->idempotency_key);
+	ac_buf_pg_next(&p[A_PRINTER], c->printer_id);
+	ac_buf_pg_next(&p[A_FP], c->request_fp);
+	ac_buf_pg_next_int(&p[A_TEST], c->test_id, 1);
+}
+
+static void set_print_job(ac_issue_job *job, const char *id)
+{
+	job->cert.print_job_id = id ? strtoll(id, NULL, 10) : 0;
+	if (id != NULL) {
+		free(job->cert.print_state);
+		job->cert.print_state = strdup("queued");
+	}
+}
 
 static void on_inserted(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	batch *b = data;
-	ac_issuer *is = b->is;
-	int rows = ac_db_rows(res);
+	int c_serial = ac_db_col(res, "serial");
+	int c_job = ac_db_col(res, "print_job_id");
+	int c_stored = ac_db_col(res, "stored");
+	int c_unblocked = ac_db_col(res, "unblocked");
+	int c_tested = ac_db_col(res, "tested");
 
-	is->inflight--;
 	if (err != 0) {
 		ac_log_error("issue", "could not store %d certificates: %s", b->n, msg);
 		for (int i = 0; i < b->n; i++)
 			finish_job(b->jobs[i], AC_EDB);
-		goto out;
+		batch_end(b);
+		return;
 	}
 	/* Serials are consecutive within a batch: a returned serial names its job. */
-	for (int k = 0; k < rows; k++) {
-		uint64_t serial = strtoull(ac_db_get(res, k, 0), NULL, 10);
-		uint64_t i = serial - b->jobs[0]->cert.serial;
-		const char *pj = ac_db_get(res, k, 1);
+	for (int k = 0; k < ac_db_rows(res); k++) {
+		uint64_t i =
+		    strtoull(ac_db_get(res, k, c_serial), NULL, 10) - b->jobs[0]->cert.serial;
 		ac_issue_job *job;
 
 		if (i >= (uint64_t)b->n)
 			continue;
 		job = b->jobs[i];
-		if (ac_db_get(res, k, 2)[0] != 't') {
-			if (ac_db_get(res, k, 3)[0] != 't')
-				job->refused = AC_REFUSED_BLOCKED;
-			else if (ac_db_get(res, k, 4)[0] != 't')
-				job->refused = AC_REFUSED_UNTESTED;
-			continue;
-		}
-		job->stored = 1;
-		job->cert.print_job_id = pj ? strtoll(pj, NULL, 10) : 0;
-		if (pj != NULL) {
-			free(job->cert.print_state);
-			job->cert.print_state = strdup("queued");
+		if (ac_db_bool(res, k, c_stored)) {
+			job->stored = 1;
+			set_print_job(job, ac_db_get(res, k, c_job));
+		} else if (!ac_db_bool(res, k, c_unblocked)) {
+			job->refused = AC_REFUSED_BLOCKED;
+		} else if (!ac_db_bool(res, k, c_tested)) {
+			job->refused = AC_REFUSED_UNTESTED;
 		}
 	}
 	for (int i = 0; i < b->n; i++) {
@@ -240,23 +294,39 @@ static void on_inserted(void *data, const ac_db_result *res, int err, const char
 		job->duplicate = !job->stored && !job->refused;
 		finish_job(job, 0);
 	}
-out:
-	batch_free(b);
-	kick(is);
+	batch_end(b);
 }
 
-static const char reissue_sql[] =
-    "SELECT * FROM reissue($1::bigint, $2::int, $3::int, $4::smallint, $5::int, $6::bigint, "
-    "$7::smallint, $8, $9::bigint, $10, $11::timestamptz, $12::int, $13, $14, $15, $16, "
-    "$17::bigint[], $18::bigint[], $19::smallint[])";
+static int send_batch(batch *b)
+{
+	ac_buf p[A_COUNT];
+	ac_db_call call;
+	int r = 0;
+
+	for (int k = 0; k < A_COUNT; k++) {
+		ac_buf_init(&p[k]);
+		ac_buf_add(&p[k], "{", 1);
+	}
+	for (int i = 0; i < b->n; i++)
+		add_row(p, b->jobs[i]);
+	ac_db_call_init(&call, "issue_batch");
+	for (int k = 0; k < A_COUNT; k++) {
+		ac_buf_add(&p[k], "}", 1);
+		r |= !ac_buf_ok(&p[k]);
+		ac_db_arg(&call, batch_args[k].name, batch_args[k].type, p[k].data);
+	}
+	ac_db_arg(&call, "p_issued_at", "timestamptz", b->jobs[0]->cert.issued_at);
+	r = r ? -ENOMEM : ac_db_query_call(b->is->db, NULL, &call, on_inserted, b);
+	for (int k = 0; k < A_COUNT; k++)
+		ac_buf_free(&p[k]);
+	return r;
+}
 
 static void on_reissued(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	batch *b = data;
-	ac_issuer *is = b->is;
 	ac_issue_job *job = b->jobs[0];
 
-	is->inflight--;
 	if (err != 0 && strcmp(ac_db_sqlstate(res), "AC001") == 0) {
 		snprintf(job->errmsg, sizeof(job->errmsg), "%s", msg);
 		finish_job(job, AC_ESHORT);
@@ -264,215 +334,125 @@ static void on_reissued(void *data, const ac_db_result *res, int err, const char
 		ac_log_error("issue", "could not store a re-issue: %s", msg);
 		finish_job(job, AC_EDB);
 	} else {
-		const char *pj = ac_db_get(res, 0, 1);
-
 		job->duplicate = ac_db_rows(res) == 0;
-		job->cert.print_job_id = pj ? strtoll(pj, NULL, 10) : 0;
-		if (pj != NULL) {
-			free(job->cert.print_state);
-			job->cert.print_state = strdup("queued");
-		}
+		job->stored = !job->duplicate;
+		set_print_job(job, ac_db_field(res, 0, "print_job_id"));
 		finish_job(job, 0);
 	}
-	batch_free(b);
-	kick(is);
+	batch_end(b);
+}
+
+/* The inputs as three array literals: serials, thousandths, units. */
+static void input_arrays(const ac_issue_job *job, ac_buf in[3])
+{
+	for (int k = 0; k < 3; k++) {
+		ac_buf_init(&in[k]);
+		ac_buf_add(&in[k], "{", 1);
+	}
+	for (int i = 0; i < job->ninputs; i++) {
+		ac_buf_pg_next_int(&in[0], (long long)job->inputs[i].serial, 0);
+		ac_buf_pg_next_int(&in[1], (long long)job->inputs[i].quantity_milli, 0);
+		ac_buf_pg_next_int(&in[2], job->inputs[i].unit, 0);
+	}
+	for (int k = 0; k < 3; k++)
+		ac_buf_add(&in[k], "}", 1);
 }
 
 static int send_reissue(batch *b)
 {
-	ac_cert *c = &b->jobs[0]->cert;
 	ac_issue_job *job = b->jobs[0];
-	ac_buf nums[12];
+	const ac_cert *c = &job->cert;
+	ac_db_call call;
 	ac_buf codes;
 	ac_buf in[3];
-	const char *v[19];
-	int r = 0;
+	int r;
 
-	for (int i = 0; i < 12; i++)
-		ac_buf_init(&nums[i]);
-	ac_buf_int(&nums[0], (long long)c->serial);
-	ac_buf_int(&nums[1], c->kid);
-	ac_buf_int(&nums[2], c->issuer_id);
-	ac_buf_int(&nums[3], c->basis);
-	ac_buf_int(&nums[4], c->product_id);
-	ac_buf_int(&nums[5], (long long)c->quantity_milli);
-	ac_buf_int(&nums[6], c->unit);
-	ac_buf_int(&nums[7], (long long)c->origin_code);
-	ac_buf_int(&nums[8], c->labels);
 	ac_buf_init(&codes);
 	for (int k = 0; k < c->labels; k++) {
 		if (k)
 			ac_buf_add(&codes, ",", 1);
 		ac_buf_puts(&codes, c->codes[k]);
 	}
-	for (int i = 0; i < 3; i++) {
-		ac_buf_init(&in[i]);
-		ac_buf_add(&in[i], "{", 1);
-	}
-	for (int i = 0; i < job->ninputs; i++) {
-		const char *sep = i ? "," : "";
-
-		ac_buf_puts(&in[0], sep);
-		ac_buf_int(&in[0], (long long)job->in_serial[i]);
-		ac_buf_puts(&in[1], sep);
-		ac_buf_int(&in[1], job->in_qty[i]);
-		ac_buf_puts(&in[2], sep);
-		ac_buf_int(&in[2], job->in_unit[i]);
-	}
-	for (int i = 0; i < 3; i++)
-		ac_buf_add(&in[i], "}", 1);
-	v[0] = nums[0].data;
-	v[1] = nums[1].data;
-	v[2] = nums[2].data;
-	v[3] = nums[3].data;
-	v[4] = nums[4].data;
-	v[5] = nums[5].data;
-	v[6] = nums[6].data;
-	v[7] = c->origin;
-	v[8] = nums[7].data;
-	v[9] = c->contact;
-	v[10] = c->issued_at;
-	v[11] = nums[8].data;
-	v[12] = codes.data;
-	v[13] = job->idempotency_key;
-	v[14] = c->request_fp;
-	v[15] = c->printer_id;
-	v[16] = in[0].data;
-	v[17] = in[1].data;
-	v[18] = in[2].data;
-	for (int i = 0; i < 9; i++)
-		r |= !ac_buf_ok(&nums[i]);
-	r |= !ac_buf_ok(&codes) || !ac_buf_ok(&in[0]) || !ac_buf_ok(&in[1]) || !ac_buf_ok(&in[2]);
-	r = r ? -ENOMEM : ac_db_query(b->is->db, reissue_sql, 19, v, NULL, on_reissued, b);
-	for (int i = 0; i < 12; i++)
-		ac_buf_free(&nums[i]);
+	input_arrays(job, in);
+	ac_db_call_init(&call, "reissue");
+	ac_db_arg_int(&call, "p_serial", "bigint", (long long)c->serial);
+	ac_db_arg_int(&call, "p_kid", "int", c->kid);
+	ac_db_arg_int(&call, "p_issuer", "int", c->issuer_id);
+	ac_db_arg_int(&call, "p_basis", "smallint", c->basis);
+	ac_db_arg_int(&call, "p_product", "int", c->product_id);
+	ac_db_arg_int(&call, "p_qty", "bigint", (long long)c->quantity_milli);
+	ac_db_arg_int(&call, "p_unit", "smallint", c->unit);
+	ac_db_arg(&call, "p_origin", "text", c->origin);
+	ac_db_arg_int(&call, "p_origin_code", "bigint", (long long)c->origin_code);
+	ac_db_arg(&call, "p_contact", "text", c->contact);
+	ac_db_arg(&call, "p_issued_at", "timestamptz", c->issued_at);
+	ac_db_arg_int(&call, "p_labels", "int", c->labels);
+	ac_db_arg(&call, "p_codes", "text", codes.data);
+	ac_db_arg(&call, "p_idem", "text", job->idempotency_key);
+	ac_db_arg(&call, "p_fp", "text", c->request_fp);
+	ac_db_arg(&call, "p_printer", "text", c->printer_id);
+	ac_db_arg(&call, "p_in_serial", "bigint[]", in[0].data);
+	ac_db_arg(&call, "p_in_qty", "bigint[]", in[1].data);
+	ac_db_arg(&call, "p_in_unit", "smallint[]", in[2].data);
+	r = ac_buf_ok(&codes) && ac_buf_ok(&in[0]) && ac_buf_ok(&in[1]) && ac_buf_ok(&in[2])
+		? ac_db_query_call(b->is->db, NULL, &call, on_reissued, b)
+		: -ENOMEM;
 	ac_buf_free(&codes);
-	for (int i = 0; i < 3; i++)
-		ac_buf_free(&in[i]);
+	for (int k = 0; k < 3; k++)
+		ac_buf_free(&in[k]);
 	return r;
 }
 
 static void after_sign(uv_work_t *w, int status)
 {
 	batch *b = w->data;
-	ac_issuer *is = b->is;
-	ac_buf p[P_NUM];
-	const char *values[P_NUM + 1];
-	char issued_at[40];
-	int r;
+	int r = status != 0 ? status : b->err;
 
-	if (status == 0)
-		status = b->err;
-	if (status != 0) {
-		ac_log_error("issue", "could not sign %d certificates: %s", b->n,
-			     ac_strerror(status));
-		goto fail;
-	}
-	if (b->jobs[0]->ninputs > 0) {
-		r = send_reissue(b);
+	if (r != 0) {
+		ac_log_error("issue", "could not sign %d certificates: %s", b->n, ac_strerror(r));
+		r = AC_ECRYPTO;
+	} else {
+		r = b->jobs[0]->ninputs > 0 ? send_reissue(b) : send_batch(b);
 		if (r == 0)
 			return;
-		ac_log_error("issue", "could not send a re-issue: %s", ac_strerror(r));
-		goto fail;
+		ac_log_error("issue", "could not send %d certificates: %s", b->n, ac_strerror(r));
+		r = AC_EDB;
 	}
-	for (int k = 0; k < P_NUM; k++) {
-		ac_buf_init(&p[k]);
-		ac_buf_add(&p[k], "{", 1);
-	}
-	for (int i = 0; i < b->n; i++) {
-		const ac_cert *c = &b->jobs[i]->cert;
-		const char *sep = i ? "," : "";
-
-		ac_buf_puts(&p[P_SERIAL], sep);
-		ac_buf_int(&p[P_SERIAL], (long long)c->serial);
-		ac_buf_puts(&p[P_KID], sep);
-		ac_buf_int(&p[P_KID], c->kid);
-		ac_buf_puts(&p[P_ISSUER], sep);
-		ac_buf_int(&p[P_ISSUER], c->issuer_id);
-		ac_buf_puts(&p[P_STYLE], sep);
-		ac_buf_int(&p[P_STYLE], c->style);
-		ac_buf_puts(&p[P_BASIS], sep);
-		ac_buf_int(&p[P_BASIS], c->basis);
-		ac_buf_puts(&p[P_PRODUCT], sep);
-		ac_buf_int(&p[P_PRODUCT], c->product_id);
-		ac_buf_puts(&p[P_QTY], sep);
-		ac_buf_int(&p[P_QTY], (long long)c->quantity_milli);
-		ac_buf_puts(&p[P_UNIT], sep);
-		ac_buf_int(&p[P_UNIT], c->unit);
-		ac_buf_puts(&p[P_ORIGIN], sep);
-		ac_buf_pg_elem(&p[P_ORIGIN], c->origin);
-		ac_buf_puts(&p[P_ORIGIN_CODE], sep);
-		ac_buf_int(&p[P_ORIGIN_CODE], (long long)c->origin_code);
-		ac_buf_puts(&p[P_CONTACT], sep);
-		ac_buf_pg_elem(&p[P_CONTACT], c->contact);
-		ac_buf_puts(&p[P_LABELS], sep);
-		ac_buf_int(&p[P_LABELS], c->labels);
-		ac_buf_puts(&p[P_CODES], sep);
-		ac_buf_add(&p[P_CODES], "\"", 1);
-		for (int k = 0; k < c->labels; k++) {
-			if (k)
-				ac_buf_add(&p[P_CODES], ",", 1);
-			ac_buf_puts(&p[P_CODES], c->codes[k]);
-		}
-		ac_buf_add(&p[P_CODES], "\"", 1);
-		ac_buf_puts(&p[P_IDEM], sep);
-		ac_buf_pg_elem(&p[P_IDEM], b->jobs[i]->idempotency_key);
-		ac_buf_puts(&p[P_PRINTER], sep);
-		ac_buf_pg_elem(&p[P_PRINTER], c->printer_id);
-		ac_buf_puts(&p[P_FP], sep);
-		ac_buf_pg_elem(&p[P_FP], c->request_fp);
-		ac_buf_puts(&p[P_TEST], sep);
-		if (c->test_id > 0)
-			ac_buf_int(&p[P_TEST], c->test_id);
-		else
-			ac_buf_puts(&p[P_TEST], "NULL");
-	}
-	r = 0;
-	for (int k = 0; k < P_NUM; k++) {
-		ac_buf_add(&p[k], "}", 1);
-		if (!ac_buf_ok(&p[k]))
-			r = -ENOMEM;
-		values[k] = p[k].data;
-	}
-	snprintf(issued_at, sizeof(issued_at), "%s", b->jobs[0]->cert.issued_at);
-	values[P_NUM] = issued_at;
-	if (r == 0)
-		r = ac_db_query(is->db, insert_sql, P_NUM + 1, values, NULL, on_inserted, b);
-	for (int k = 0; k < P_NUM; k++)
-		ac_buf_free(&p[k]);
-	if (r == 0)
-		return;
-	ac_log_error("issue", "could not send %d certificates: %s", b->n, ac_strerror(r));
-fail:
-	is->inflight--;
 	for (int i = 0; i < b->n; i++)
-		finish_job(b->jobs[i], status != 0 ? AC_ECRYPTO : AC_EDB);
-	batch_free(b);
-	kick(is);
+		finish_job(b->jobs[i], r);
+	batch_end(b);
+}
+
+/* How many waiting jobs the next batch takes: a re-issue goes alone, and a
+ * bulk batch stops before the next re-issue. */
+static int batch_size(const ac_issuer *is)
+{
+	uint64_t avail = is->serial_end - is->serial_next;
+	int n = is->npending < is->batch_max ? is->npending : is->batch_max;
+	int k = 0;
+
+	if ((uint64_t)n > avail)
+		n = (int)avail;
+	if (is->head->ninputs > 0)
+		return 1;
+	for (ac_issue_job *j = is->head; j != NULL && k < n && j->ninputs == 0; j = j->next)
+		k++;
+	return k;
 }
 
 static void start_batch(ac_issuer *is)
 {
-	uint64_t avail = is->serial_end - is->serial_next;
+	int n = batch_size(is);
 	struct timespec ts;
 	struct tm tm;
 	char when[32];
 	time_t cst;
 	batch *b;
-	int n;
 
-	n = is->npending < is->batch_max ? is->npending : is->batch_max;
-	if ((uint64_t)n > avail)
-		n = (int)avail;
-	/* A re-issue goes alone; a bulk batch stops before the next re-issue. */
-	if (is->head->ninputs > 0) {
-		n = 1;
-	} else {
-		int k = 0;
-
-		for (ac_issue_job *j = is->head; j != NULL && k < n && j->ninputs == 0; j = j->next)
-			k++;
-		n = k;
+	if (is->keys->signer == NULL) {
+		/* A reload left no key that may sign. */
+		fail_pending(is, AC_EKEY);
+		return;
 	}
 	b = calloc(1, sizeof(*b));
 	if (b == NULL || (b->jobs = calloc(n, sizeof(*b->jobs))) == NULL) {
@@ -484,7 +464,7 @@ static void start_batch(ac_issuer *is)
 	cst = ts.tv_sec + CST_OFFSET;
 	gmtime_r(&cst, &tm);
 	b->is = is;
-	b->signer = is->keys->signer;
+	b->ring = ac_keyring_ref(is->keys);
 	b->issue_day = (uint16_t)(cst / 86400 - DAY_EPOCH);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	for (int i = 0; i < n; i++) {
@@ -494,7 +474,7 @@ static void start_batch(ac_issuer *is)
 		is->head = job->next;
 		job->next = NULL;
 		c->serial = is->serial_next++;
-		c->kid = b->signer->kid;
+		c->kid = b->ring->signer->kid;
 		snprintf(c->issued_at, sizeof(c->issued_at), "%.19s.%03d+08:00", when,
 			 (int)(ts.tv_nsec / 1000000));
 		b->jobs[i] = job;
@@ -505,7 +485,8 @@ static void start_batch(ac_issuer *is)
 	b->n = n;
 	b->work.data = b;
 	is->inflight++;
-	uv_queue_work(is->loop, &b->work, sign_batch, after_sign);
+	if (uv_queue_work(is->loop, &b->work, sign_batch, after_sign) != 0)
+		after_sign(&b->work, -ENOMEM);
 }
 
 static void kick(ac_issuer *is)
@@ -524,8 +505,7 @@ static void kick(ac_issuer *is)
 	}
 }
 
-int ac_issuer_new(uv_loop_t *loop, ac_db *db, const ac_keyring *keys, int batch_max,
-		  ac_issuer **out)
+int ac_issuer_new(uv_loop_t *loop, ac_db *db, ac_keyring *keys, int batch_max, ac_issuer **out)
 {
 	ac_issuer *is = calloc(1, sizeof(*is));
 
@@ -534,7 +514,7 @@ int ac_issuer_new(uv_loop_t *loop, ac_db *db, const ac_keyring *keys, int batch_
 		return -ENOMEM;
 	is->loop = loop;
 	is->db = db;
-	is->keys = keys;
+	is->keys = ac_keyring_ref(keys);
 	is->batch_max = batch_max;
 	*out = is;
 	return 0;
@@ -542,6 +522,8 @@ int ac_issuer_new(uv_loop_t *loop, ac_db *db, const ac_keyring *keys, int batch_
 
 int ac_issuer_submit(ac_issuer *is, ac_issue_job *job)
 {
+	if (is == NULL || is->closing)
+		return AC_EDB;
 	if (is->keys == NULL || is->keys->signer == NULL)
 		return AC_EKEY;
 	job->next = NULL;
@@ -557,15 +539,33 @@ int ac_issuer_submit(ac_issuer *is, ac_issue_job *job)
 
 int ac_issuer_busy(const ac_issuer *is)
 {
+	if (is == NULL)
+		return 0;
 	return is->inflight + is->npending + is->fetching;
 }
 
-void ac_issuer_set_keys(ac_issuer *is, const ac_keyring *keys)
+void ac_issuer_set_keys(ac_issuer *is, ac_keyring *keys)
 {
-	is->keys = keys;
+	ac_keyring *old;
+
+	if (is == NULL)
+		return;
+	old = is->keys;
+
+	is->keys = ac_keyring_ref(keys);
+	ac_keyring_unref(old);
 }
 
-void ac_issuer_free(ac_issuer *is)
+void ac_issuer_close(ac_issuer *is, void (*cb)(void *data), void *data)
 {
-	free(is);
+	if (is == NULL) {
+		if (cb != NULL)
+			cb(data);
+		return;
+	}
+	is->closing = 1;
+	is->close_cb = cb;
+	is->close_data = data;
+	fail_pending(is, AC_EDB);
+	maybe_closed(is);
 }

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ac_arena.h"
+#include "ac_certdb.h"
 #include "ac_code.h"
 #include "ac_cups.h"
 #include "ac_error.h"
@@ -10,23 +12,39 @@
 #include "ac_log.h"
 #include "ac_printq.h"
 
+#define WATCH_TICK_MS 1000
+
+/* A job at CUPS, watched until it finishes or its time is up. */
+typedef struct watch {
+	struct watch *next;
+	int64_t job_id;
+	int cups_job_id;
+	uint64_t deadline_ms;
+	char queue[128];
+} watch;
+
 struct ac_printq {
-	ac_app *app;
+	uv_loop_t *loop;
+	ac_db *db;
+	const ac_config *cfg;
 	ac_label_renderer *renderer;
 	int busy;
+	watch *watching;
+	uv_timer_t timer;
+	int timer_closed;
+	int closing;
+	void (*close_cb)(void *);
+	void *close_data;
 };
 
 typedef struct print_work {
 	uv_work_t work;
 	ac_printq *pq;
+	ac_arena arena; /* the label's texts and codes */
 	int64_t job_id;
-	char *server;
-	char *queue;
+	const char *queue;
 	ac_label_size size;
 	ac_label_data data;
-	char *strings[12];
-	char **codes;
-	size_t ncodes;
 	int err;
 	ac_cups_error cerr;
 	int cups_job_id;
@@ -34,14 +52,72 @@ typedef struct print_work {
 	uint64_t since; /* the request */
 } print_work;
 
-static void work_free(print_work *w)
+/* A timed-out job: its state asked of CUPS, and cancelled if still waiting. */
+typedef struct expiry_work {
+	uv_work_t work;
+	ac_printq *pq;
+	watch w;
+	ac_job_status st;
+	ac_cups_error cerr;
+	int err;
+	int cancelled;
+} expiry_work;
+
+static void maybe_closed(ac_printq *pq)
 {
-	for (size_t i = 0; i < sizeof(w->strings) / sizeof(w->strings[0]); i++)
-		free(w->strings[i]);
-	for (size_t i = 0; w->codes != NULL && i < w->ncodes; i++)
-		free(w->codes[i]);
-	free(w->codes);
-	free(w);
+	void (*cb)(void *) = pq->close_cb;
+	void *data = pq->close_data;
+
+	if (!pq->closing || pq->busy > 0 || !pq->timer_closed)
+		return;
+	while (pq->watching != NULL) {
+		watch *next = pq->watching->next;
+
+		free(pq->watching);
+		pq->watching = next;
+	}
+	ac_label_renderer_free(pq->renderer);
+	free(pq);
+	if (cb != NULL)
+		cb(data);
+}
+
+/* One unit of work ends: the queue may be closing. */
+static void work_done(ac_printq *pq)
+{
+	pq->busy--;
+	maybe_closed(pq);
+}
+
+static void on_recorded(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	ac_printq *pq = data;
+
+	if (err != 0)
+		ac_log_error("print", "could not record a print job's state: %s", msg);
+	work_done(pq);
+}
+
+/* Writes a job's state (and CUPS job id, when known) to print_job. */
+static void record(ac_printq *pq, int64_t job_id, int cups_job_id, const char *state,
+		   const char *reason)
+{
+	char id[24];
+	char cups_id[24];
+	const char *values[4] = { id, cups_job_id > 0 ? cups_id : NULL, state, reason };
+
+	snprintf(id, sizeof(id), "%lld", (long long)job_id);
+	snprintf(cups_id, sizeof(cups_id), "%d", cups_job_id);
+	pq->busy++;
+	if (ac_db_query(pq->db,
+			"UPDATE print_job SET cups_job_id = coalesce($2::int, cups_job_id), state "
+			"= $3, reason = $4, submitted_at = coalesce(submitted_at, now()), "
+			"updated_at = now() WHERE id = $1::bigint",
+			4, values, NULL, on_recorded, pq) != 0) {
+		ac_log_error("print", "could not record print job %lld as %s: database unavailable",
+			     (long long)job_id, state);
+		work_done(pq);
+	}
 }
 
 static void render_and_submit(uv_work_t *req)
@@ -55,341 +131,231 @@ static void render_and_submit(uv_work_t *req)
 	if (w->err != 0)
 		return;
 	snprintf(title, sizeof(title), "certificate %s", w->data.number);
-	w->err =
-	    ac_cups_submit(w->server, w->queue, title, NULL, pdf, len, &w->cups_job_id, &w->cerr);
+	w->err = ac_cups_submit(w->pq->cfg->cups_server, w->queue, title, NULL, pdf, len,
+				&w->cups_job_id, &w->cerr);
 	free(pdf);
 }
 
-static void on_job_recorded(void *data, const ac_db_result *res, int err, const char *msg)
+static void watch_job(ac_printq *pq, const print_work *w)
 {
-	print_work *w = data;
+	watch *e = calloc(1, sizeof(*e));
 
-	if (err != 0)
-		ac_log_error("print", "could not record print job %lld: %s", (long long)w->job_id,
-			     msg);
-	w->pq->busy--;
-	work_free(w);
+	if (e == NULL) {
+		ac_log_warn("print", "could not watch job %lld: out of memory",
+			    (long long)w->job_id);
+		return;
+	}
+	e->job_id = w->job_id;
+	e->cups_job_id = w->cups_job_id;
+	e->deadline_ms = uv_now(pq->loop) + (uint64_t)pq->cfg->print_timeout * 1000;
+	snprintf(e->queue, sizeof(e->queue), "%s", w->queue);
+	e->next = pq->watching;
+	pq->watching = e;
 }
 
 static void after_submit(uv_work_t *req, int status)
 {
 	print_work *w = req->data;
 	ac_printq *pq = w->pq;
-	char id[24];
-	char cups_id[24];
-	char reason[320];
-	const char *values[4];
 
 	if (status != 0)
 		w->err = status;
-	snprintf(id, sizeof(id), "%lld", (long long)w->job_id);
-	snprintf(cups_id, sizeof(cups_id), "%d", w->cups_job_id);
-	values[0] = id;
 	if (w->err == 0) {
 		ac_log_info("print",
 			    "job %lld at CUPS as %s/%d after %.1f ms (%.1f ms since the request)",
 			    (long long)w->job_id, w->queue, w->cups_job_id,
 			    (ac_now_ns() - w->t0) / 1e6, (ac_now_ns() - w->since) / 1e6);
-		values[1] = cups_id;
-		values[2] = "pending";
-		values[3] = NULL;
+		watch_job(pq, w);
+		record(pq, w->job_id, w->cups_job_id, "pending", NULL);
 	} else {
-		snprintf(reason, sizeof(reason), "%s",
-			 w->cerr.message[0] ? w->cerr.message : ac_strerror(w->err));
+		const char *why = w->cerr.message[0] ? w->cerr.message : ac_strerror(w->err);
+
 		ac_log_error("print", "could not print job %lld on %s: %s", (long long)w->job_id,
-			     w->queue, reason);
-		values[1] = NULL;
-		values[2] = "failed";
-		values[3] = reason;
+			     w->queue, why);
+		record(pq, w->job_id, 0, "failed", why);
 	}
-	if (ac_db_query(pq->app->db,
-			"UPDATE print_job SET cups_job_id = $2::int, state = $3, reason = $4, "
-			"submitted_at = now(), updated_at = now() WHERE id = $1::bigint",
-			4, values, NULL, on_job_recorded, w) != 0) {
-		ac_log_error("print", "could not record print job %lld: database unavailable",
-			     (long long)w->job_id);
-		pq->busy--;
-		work_free(w);
+	ac_arena_clear(&w->arena);
+	free(w);
+	work_done(pq);
+}
+
+/* The label's texts, in the work item's arena. Returns 0 or -ENOMEM. */
+static int label_texts(print_work *w, const ac_cert *c, const char *public_url)
+{
+	ac_arena *a = &w->arena;
+	char qty[64];
+	char contact[64];
+	char number[24];
+	char **codes;
+	int fail;
+
+	ac_cert_number(c->serial, number);
+	ac_quantity_text(c->quantity_milli, qty, sizeof(qty));
+	ac_mask_contact(c->contact, contact, sizeof(contact));
+	w->data.product = ac_arena_strdup(a, c->product_name ? c->product_name : "");
+	w->data.quantity = ac_arena_printf(a, "%s %s", qty, ac_unit_name_zh(c->unit));
+	w->data.origin = ac_arena_strdup(a, c->origin ? c->origin : "");
+	w->data.issuer = ac_arena_strdup(a, c->issuer_name ? c->issuer_name : "");
+	w->data.contact = ac_arena_strdup(a, contact);
+	w->data.date = ac_arena_strndup(a, c->issued_at, 10);
+	w->data.number = ac_arena_strdup(a, number);
+	w->data.promise = ac_style_promise_zh(c->style);
+	w->data.basis = ac_basis_name_zh(c->basis);
+	codes = ac_arena_alloc(a, (size_t)(c->labels > 0 ? c->labels : 1) * sizeof(char *));
+	fail = !w->data.product || !w->data.quantity || !w->data.origin || !w->data.issuer ||
+	       !w->data.contact || !w->data.date || !w->data.number || !codes;
+	for (int i = 0; !fail && i < c->labels; i++) {
+		char url[512];
+
+		fail = c->codes[i] == NULL ||
+		       ac_code_url(public_url, c->codes[i], url, sizeof(url)) < 0 ||
+		       (codes[i] = ac_arena_strdup(a, url)) == NULL;
 	}
+	w->data.codes = (const char *const *)codes;
+	w->data.ncodes = (size_t)c->labels;
+	return fail ? -ENOMEM : 0;
 }
 
 void ac_printq_submit(ac_printq *pq, const ac_cert *c, uint64_t since_ns)
 {
-	const ac_config *cfg = &pq->app->cfg;
-	const ac_printer_conf *pc = ac_config_printer(cfg, c->printer_id);
-	char number[24];
-	char qty[64];
-	char date[16];
-	char contact[64];
+	const ac_printer_conf *pc;
 	print_work *w;
-	int fail = 0;
 
-	if (pc == NULL)
+	if (pq == NULL) {
+		/* The service is stopping: the job stays queued for the next start. */
+		ac_log_warn("print", "print job %lld left queued: stopping",
+			    (long long)c->print_job_id);
 		return;
+	}
+	pc = ac_config_printer(pq->cfg, c->printer_id);
+	if (pc == NULL) {
+		record(pq, c->print_job_id, 0, "failed", "no such printer");
+		return;
+	}
 	w = calloc(1, sizeof(*w));
-	if (w == NULL)
+	if (w == NULL) {
+		record(pq, c->print_job_id, 0, "failed", "out of memory");
 		return;
+	}
+	ac_arena_init(&w->arena);
 	w->pq = pq;
 	w->job_id = c->print_job_id;
 	w->t0 = ac_now_ns();
 	w->since = since_ns ? since_ns : w->t0;
-	if (ac_label_size_parse(pc->size, &w->size) != 0) {
-		w->size.width_mm = 60;
-		w->size.height_mm = 40;
-		w->size.dpi = 203;
-	}
-	ac_cert_number(c->serial, number);
-	ac_quantity_text(c->quantity_milli, qty, sizeof(qty) - 16);
-	strcat(qty, " ");
-	strcat(qty, ac_unit_name_zh(c->unit));
-	snprintf(date, sizeof(date), "%.10s", c->issued_at);
-	ac_mask_contact(c->contact, contact, sizeof(contact));
-	w->strings[0] = strdup(cfg->cups_server);
-	w->strings[1] = strdup(pc->queue);
-	w->strings[2] = strdup(c->product_name ? c->product_name : "");
-	w->strings[3] = strdup(qty);
-	w->strings[4] = strdup(c->origin);
-	w->strings[5] = strdup(c->issuer_name ? c->issuer_name : "");
-	w->strings[6] = strdup(contact);
-	w->strings[7] = strdup(date);
-	w->strings[8] = strdup(number);
-	w->strings[9] = strdup(ac_style_promise_zh(c->style));
-	w->strings[10] = strdup(ac_basis_name_zh(c->basis));
-	for (int i = 0; i < 11; i++)
-		fail |= w->strings[i] == NULL;
-	w->server = w->strings[0];
-	w->queue = w->strings[1];
-	w->data.product = w->strings[2];
-	w->data.quantity = w->strings[3];
-	w->data.origin = w->strings[4];
-	w->data.issuer = w->strings[5];
-	w->data.contact = w->strings[6];
-	w->data.date = w->strings[7];
-	w->data.number = w->strings[8];
-	w->data.promise = w->strings[9];
-	w->data.basis = w->strings[10];
-	w->codes = calloc(c->labels, sizeof(char *));
-	fail |= w->codes == NULL;
-	for (int i = 0; !fail && i < c->labels; i++) {
-		char url[512];
-
-		fail |= ac_code_url(cfg->public_url, c->codes[i], url, sizeof(url)) < 0;
-		w->codes[i] = strdup(url);
-		fail |= w->codes[i] == NULL;
-		w->ncodes = i + 1;
-	}
-	if (fail) {
+	if (ac_label_size_parse(pc->size, &w->size) != 0)
+		w->size = (ac_label_size){ .width_mm = 60, .height_mm = 40, .dpi = 203 };
+	w->queue = ac_arena_strdup(&w->arena, pc->queue);
+	if (w->queue == NULL || label_texts(w, c, pq->cfg->public_url) != 0) {
 		ac_log_error("print", "could not prepare print job %lld: out of memory",
 			     (long long)w->job_id);
-		work_free(w);
+		record(pq, c->print_job_id, 0, "failed", "out of memory");
+		ac_arena_clear(&w->arena);
+		free(w);
 		return;
 	}
-	w->data.codes = (const char *const *)w->codes;
-	w->data.ncodes = w->ncodes;
 	w->work.data = w;
 	pq->busy++;
-	uv_queue_work(pq->app->loop, &w->work, render_and_submit, after_submit);
+	if (uv_queue_work(pq->loop, &w->work, render_and_submit, after_submit) != 0)
+		after_submit(&w->work, -ENOMEM);
 }
 
-/* GET /api/v1/print-jobs/{id} */
+/* Jobs left queued. */
 
-typedef struct status_work {
-	uv_work_t work;
-	ac_req *r;
-	ac_printq *pq;
-	char id[24];
-	char *server;
-	char *queue;
-	int cups_job_id;
-	long long serial;
-	char printer_id[64];
-	ac_job_status st;
-	ac_cups_error cerr;
-	int err;
-} status_work;
-
-static json_t *job_json(const char *id, long long serial, const char *printer, const char *state,
-			const char *reason, int cups_job_id)
+static void on_queued(void *data, const ac_db_result *res, int err, const char *msg)
 {
-	json_t *j = json_pack("{s:I,s:I,s:s,s:s,s:s?}", "id", (json_int_t)strtoll(id, NULL, 10),
-			      "certificate", (json_int_t)serial, "printer", printer, "state", state,
-			      "reason", reason);
+	ac_printq *pq = data;
 
-	if (j != NULL)
-		json_object_set_new(j, "cups_job_id",
-				    cups_job_id > 0 ? json_integer(cups_job_id) : json_null());
-	return j;
-}
-
-static void on_state_saved(void *data, const ac_db_result *res, int err, const char *msg)
-{
-	(void)data;
+	pq->busy--;
 	if (err != 0)
-		ac_log_warn("print", "could not save job state: %s", msg);
+		ac_log_warn("print", "could not look for unsent print jobs: %s", msg);
+	for (int i = 0; err == 0 && !pq->closing && i < ac_db_rows(res); i++) {
+		ac_cert c;
+
+		if (ac_certdb_read(res, i, &c) == 0) {
+			ac_log_info("print", "resubmitting print job %lld left queued",
+				    (long long)c.print_job_id);
+			ac_printq_submit(pq, &c, 0);
+		}
+		ac_cert_clear(&c);
+	}
+	maybe_closed(pq);
 }
 
-static void query_cups(uv_work_t *req)
+void ac_printq_resubmit_queued(ac_printq *pq)
 {
-	status_work *w = req->data;
-
-	w->err = ac_cups_job_status(w->server, w->queue, w->cups_job_id, &w->st, &w->cerr);
+	pq->busy++;
+	if (ac_db_query(pq->db, "SELECT * FROM print_jobs_left_queued()", 0, NULL, NULL, on_queued,
+			pq) != 0)
+		on_queued(pq, NULL, AC_EDB, "database unavailable");
 }
 
-static void after_query_cups(uv_work_t *req, int status)
+/* Timeouts. */
+
+static void expire_work(uv_work_t *req)
 {
-	status_work *w = req->data;
-	ac_req *r = w->r;
-	const char *state;
-	json_t *j;
+	expiry_work *x = req->data;
+	const char *server = x->pq->cfg->cups_server;
 
-	if (status != 0 || w->err != 0) {
-		ac_log_warn("print", "could not query job %s: %s id=%s", w->id,
-			    w->cerr.message[0] ? w->cerr.message : ac_strerror(w->err), r->id_str);
-		ac_req_error(r, 502, "printer_unreachable",
-			     "the print server did not answer; the job state is unknown",
-			     "无法连接打印服务，暂时查不到打印状态");
-		goto out;
-	}
-	state = ac_job_state_name(w->st.state);
-	j = job_json(w->id, w->serial, w->printer_id, state,
-		     w->st.state_reasons[0] ? w->st.state_reasons : NULL, w->cups_job_id);
-	json_object_set_new(j, "pages_completed", json_integer(w->st.pages_completed));
-	json_object_set_new(j, "printer_state",
-			    json_string(ac_printer_state_name(w->st.printer_state)));
-	json_object_set_new(j, "printer_state_reasons", json_string(w->st.printer_state_reasons));
-	if (w->st.message[0] != '\0')
-		json_object_set_new(j, "message", json_string(w->st.message));
-	ac_req_json(r, 200, j);
-	{
-		const char *values[3] = { w->id, state,
-					  w->st.state_reasons[0] ? w->st.state_reasons : NULL };
-
-		ac_db_query(w->pq->app->db,
-			    "UPDATE print_job SET state = $2, reason = $3, updated_at = now() "
-			    "WHERE id = $1::bigint AND state <> $2",
-			    3, values, NULL, on_state_saved, NULL);
-	}
-out:
-	w->pq->busy--;
-	free(w->server);
-	free(w->queue);
-	free(w);
-	ac_req_unref(r);
-}
-
-static int may_see(const ac_principal *p, int issuer_id)
-{
-	return p->subject_id == issuer_id || strcmp(p->role, "admin") == 0 ||
-	       strcmp(p->role, "county_regulator") == 0 ||
-	       strcmp(p->role, "township_regulator") == 0;
-}
-
-typedef struct job_get {
-	ac_req *r;
-	ac_principal p;
-	char id[24];
-} job_get;
-
-static void on_job_row(void *data, const ac_db_result *res, int err, const char *msg)
-{
-	job_get *g = data;
-	ac_req *r = g->r;
-	ac_app *app = r->app;
-	const ac_printer_conf *pc;
-	const char *state;
-	status_work *w;
-
-	if (err != 0) {
-		ac_log_error("print", "could not read print job: %s id=%s", msg, r->id_str);
-		ac_req_error(r, 503, "unavailable", "the database is unavailable, try again",
-			     "系统暂时无法连接数据库，请稍后重试");
-		goto out;
-	}
-	if (ac_db_rows(res) != 1) {
-		ac_req_error(r, 404, "not_found", "no such print job", "没有这个打印任务");
-		goto out;
-	}
-	if (!may_see(&g->p, atoi(ac_db_get(res, 0, 5)))) {
-		ac_req_error(r, 403, "forbidden", "this print job is not yours",
-			     "这不是您的打印任务，无权查看");
-		goto out;
-	}
-	state = ac_db_get(res, 0, 3);
-	pc = ac_config_printer(&app->cfg, ac_db_get(res, 0, 2));
-	if (ac_db_get(res, 0, 4) == NULL || pc == NULL || strcmp(state, "completed") == 0 ||
-	    strcmp(state, "failed") == 0 || strcmp(state, "canceled") == 0) {
-		ac_req_json(r, 200,
-			    job_json(g->id, strtoll(ac_db_get(res, 0, 1), NULL, 10),
-				     ac_db_get(res, 0, 2), state, ac_db_get(res, 0, 6),
-				     ac_db_get(res, 0, 4) ? atoi(ac_db_get(res, 0, 4)) : 0));
-		goto out;
-	}
-	w = calloc(1, sizeof(*w));
-	if (w == NULL) {
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
-		goto out;
-	}
-	w->r = r;
-	w->pq = app->printq;
-	snprintf(w->id, sizeof(w->id), "%s", g->id);
-	w->server = strdup(app->cfg.cups_server);
-	w->queue = strdup(pc->queue);
-	w->cups_job_id = atoi(ac_db_get(res, 0, 4));
-	w->serial = strtoll(ac_db_get(res, 0, 1), NULL, 10);
-	snprintf(w->printer_id, sizeof(w->printer_id), "%s", ac_db_get(res, 0, 2));
-	w->work.data = w;
-	ac_req_ref(r);
-	app->printq->busy++;
-	uv_queue_work(app->loop, &w->work, query_cups, after_query_cups);
-out:
-	free(g);
-	ac_req_unref(r);
-}
-
-static void job_get_authed(ac_req *r, const ac_principal *p)
-{
-	ac_app *app = r->app;
-	job_get *g = r->handler_data;
-	const char *values[1];
-
-	g->p = *p;
-	r->handler_data = NULL;
-	r->handler_free = NULL;
-	values[0] = g->id;
-	ac_req_ref(r);
-	if (ac_db_query(app->db,
-			"SELECT pj.id, pj.serial, pj.printer_id, pj.state, pj.cups_job_id, "
-			"c.issuer_id, pj.reason FROM print_job pj JOIN certificate c "
-			"USING (serial) WHERE pj.id = $1::bigint",
-			1, values, NULL, on_job_row, g) != 0) {
-		free(g);
-		ac_req_error(r, 503, "unavailable", "the database is unavailable, try again",
-			     "系统暂时无法连接数据库，请稍后重试");
-		ac_req_unref(r);
-	}
-}
-
-void ac_handle_print_job_get(ac_req *r, const char *id)
-{
-	job_get *g;
-
-	if (strlen(id) == 0 || strlen(id) > 18 || strspn(id, "0123456789") != strlen(id)) {
-		ac_req_error(r, 404, "not_found", "no such print job", "没有这个打印任务");
+	x->err = ac_cups_job_status(server, x->w.queue, x->w.cups_job_id, &x->st, &x->cerr);
+	if (x->err != 0)
 		return;
-	}
-	g = calloc(1, sizeof(*g));
-	if (g == NULL) {
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
-		return;
-	}
-	g->r = r;
-	snprintf(g->id, sizeof(g->id), "%s", id);
-	r->handler_data = g;
-	r->handler_free = free;
-	ac_auth(r, job_get_authed);
+	if (x->st.state == AC_JOB_PENDING || x->st.state == AC_JOB_HELD ||
+	    x->st.state == AC_JOB_PROCESSING || x->st.state == AC_JOB_STOPPED)
+		x->cancelled = ac_cups_cancel(server, x->w.queue, x->w.cups_job_id, &x->cerr) == 0;
 }
 
-int ac_printq_new(ac_app *app, ac_printq **out)
+static void after_expire(uv_work_t *req, int status)
+{
+	expiry_work *x = req->data;
+	ac_printq *pq = x->pq;
+	char reason[384];
+
+	if (x->cancelled) {
+		snprintf(reason, sizeof(reason),
+			 "timeout: not printed within %d s, cancelled (printer %s)",
+			 pq->cfg->print_timeout,
+			 x->st.printer_state_reasons[0] ? x->st.printer_state_reasons : "busy");
+		ac_log_warn("print", "job %lld on %s timed out after %d s: cancelled",
+			    (long long)x->w.job_id, x->w.queue, pq->cfg->print_timeout);
+		record(pq, x->w.job_id, 0, "failed", reason);
+	} else if (status == 0 && x->err == 0) {
+		record(pq, x->w.job_id, 0, ac_job_state_name(x->st.state),
+		       x->st.state_reasons[0] ? x->st.state_reasons : NULL);
+	} else {
+		ac_log_warn("print", "could not check job %lld at its timeout: %s",
+			    (long long)x->w.job_id,
+			    x->cerr.message[0] ? x->cerr.message : ac_strerror(x->err));
+	}
+	free(x);
+	work_done(pq);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	ac_printq *pq = t->data;
+	uint64_t now = uv_now(pq->loop);
+	watch **p = &pq->watching;
+
+	while (*p != NULL) {
+		watch *e = *p;
+		expiry_work *x;
+
+		if (e->deadline_ms > now || (x = calloc(1, sizeof(*x))) == NULL) {
+			p = &e->next;
+			continue;
+		}
+		*p = e->next;
+		x->pq = pq;
+		x->w = *e;
+		x->work.data = x;
+		free(e);
+		pq->busy++;
+		if (uv_queue_work(pq->loop, &x->work, expire_work, after_expire) != 0)
+			after_expire(&x->work, -ENOMEM);
+	}
+}
+
+int ac_printq_new(uv_loop_t *loop, ac_db *db, const ac_config *cfg, ac_printq **out)
 {
 	ac_printq *pq = calloc(1, sizeof(*pq));
 	int r;
@@ -397,25 +363,44 @@ int ac_printq_new(ac_app *app, ac_printq **out)
 	*out = NULL;
 	if (pq == NULL)
 		return -ENOMEM;
-	pq->app = app;
-	r = ac_label_renderer_new(app->cfg.font, &pq->renderer);
+	pq->loop = loop;
+	pq->db = db;
+	pq->cfg = cfg;
+	r = ac_label_renderer_new(cfg->font, &pq->renderer);
 	if (r != 0) {
 		free(pq);
 		return r;
 	}
+	uv_timer_init(loop, &pq->timer);
+	pq->timer.data = pq;
+	uv_timer_start(&pq->timer, on_tick, WATCH_TICK_MS, WATCH_TICK_MS);
 	*out = pq;
 	return 0;
 }
 
 int ac_printq_busy(const ac_printq *pq)
 {
-	return pq->busy;
+	return pq != NULL ? pq->busy : 0;
 }
 
-void ac_printq_free(ac_printq *pq)
+static void on_timer_closed(uv_handle_t *h)
 {
-	if (pq == NULL)
+	ac_printq *pq = h->data;
+
+	pq->timer_closed = 1;
+	maybe_closed(pq);
+}
+
+void ac_printq_close(ac_printq *pq, void (*cb)(void *data), void *data)
+{
+	if (pq == NULL) {
+		if (cb != NULL)
+			cb(data);
 		return;
-	ac_label_renderer_free(pq->renderer);
-	free(pq);
+	}
+	pq->closing = 1;
+	pq->close_cb = cb;
+	pq->close_data = data;
+	uv_timer_stop(&pq->timer);
+	uv_close((uv_handle_t *)&pq->timer, on_timer_closed);
 }

@@ -33,24 +33,40 @@ struct ac_scanlog {
 	int cap;
 	int writing; /* rows in the statement in flight */
 	int64_t dropped;
-	int closing;
-	int freed; /* ac_scanlog_free was called: free once idle */
+	int closing; /* write what is pending at once: the service is stopping */
+	int freed;   /* ac_scanlog_close was called: free once idle */
 	int timer_closed;
+	void (*close_cb)(void *);
+	void *close_data;
 };
 
 static void maybe_free(ac_scanlog *log)
 {
+	void (*cb)(void *) = log->close_cb;
+	void *data = log->close_data;
+
 	if (!log->freed || !log->timer_closed || log->writing)
 		return;
 	if (log->npending > 0)
 		ac_log_warn("scanlog", "%d scans were not logged at exit", log->npending);
 	free(log->pending);
 	free(log);
+	if (cb != NULL)
+		cb(data);
 }
 
-static const char record_sql[] =
-    "SELECT record_scans($1::timestamptz[], $2::bigint[], $3::int[], $4::text[], $5::int[], "
-    "$6::int[], $7::text[], $8::bigint[], $9::int, $10::float8)";
+/* The arguments of record_scans() (sql/0010_inspections.sql), one array each. */
+enum { S_AT, S_SERIAL, S_ITEM, S_VERDICT, S_MARKET, S_SUBJECT, S_PEER, S_INSPECTION, S_COUNT };
+
+static const struct {
+	const char *name;
+	const char *type;
+} scan_args[S_COUNT] = {
+	[S_AT] = { "p_at", "timestamptz[]" }, [S_SERIAL] = { "p_serial", "bigint[]" },
+	[S_ITEM] = { "p_item", "int[]" },     [S_VERDICT] = { "p_verdict", "text[]" },
+	[S_MARKET] = { "p_market", "int[]" }, [S_SUBJECT] = { "p_subject", "int[]" },
+	[S_PEER] = { "p_peer", "text[]" },    [S_INSPECTION] = { "p_inspection", "bigint[]" },
+};
 
 static void start_write(ac_scanlog *log);
 
@@ -122,10 +138,6 @@ static void on_written(void *data, const ac_db_result *res, int err, const char 
 
 	(void)res;
 	log->writing = 0;
-	if (log->freed) {
-		maybe_free(log);
-		return;
-	}
 	if (err != 0) {
 		/* Keep the rows (they are still at the front) and try again later;
 		 * when stopping there is no later. */
@@ -134,71 +146,70 @@ static void on_written(void *data, const ac_db_result *res, int err, const char 
 			log->npending = 0;
 		else if (!uv_is_active((uv_handle_t *)&log->timer))
 			uv_timer_start(&log->timer, on_timer, 1000, 0);
-		return;
+	} else {
+		memmove(log->pending, log->pending + n,
+			(size_t)(log->npending - n) * sizeof(entry));
+		log->npending -= n;
 	}
-	memmove(log->pending, log->pending + n, (size_t)(log->npending - n) * sizeof(entry));
-	log->npending -= n;
 	if (log->npending >= AC_SCANLOG_BATCH || (log->npending > 0 && log->closing))
 		start_write(log);
 	else if (log->npending > 0 && !uv_is_active((uv_handle_t *)&log->timer))
 		uv_timer_start(&log->timer, on_timer, AC_SCANLOG_DELAY_MS, 0);
+	maybe_free(log);
+}
+
+static void add_row(ac_buf *arr, const entry *e)
+{
+	time_t secs = (time_t)(e->at_us / 1000000);
+	struct tm tm;
+	char when[48];
+
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	ac_buf_printf(&arr[S_AT], "%s\"%s.%06d+00\"", arr[S_AT].len > 1 ? "," : "", when,
+		      (int)(e->at_us % 1000000));
+	ac_buf_pg_next_int(&arr[S_SERIAL], (long long)e->serial, 1);
+	ac_buf_pg_next_int(&arr[S_ITEM], e->item, 1);
+	ac_buf_pg_next(&arr[S_VERDICT], e->verdict);
+	ac_buf_pg_next_int(&arr[S_MARKET], e->market_id, 1);
+	ac_buf_pg_next_int(&arr[S_SUBJECT], e->subject_id, 1);
+	ac_buf_pg_next(&arr[S_PEER], strcmp(e->peer, "-") == 0 ? NULL : e->peer);
+	ac_buf_pg_next_int(&arr[S_INSPECTION], (long long)e->inspection_id, 1);
 }
 
 static void start_write(ac_scanlog *log)
 {
-	ac_buf arr[8];
-	const char *values[10];
-	char limit[16], kmh[16];
+	ac_buf arr[S_COUNT];
+	ac_db_call call;
 	int n = log->npending < AC_SCANLOG_BATCH ? log->npending : AC_SCANLOG_BATCH;
+	int ok = 1;
 
-	if (log->freed)
-		return;
 	uv_timer_stop(&log->timer);
 	if (log->writing || n == 0)
 		return;
-	for (int k = 0; k < 8; k++) {
+	for (int k = 0; k < S_COUNT; k++) {
 		ac_buf_init(&arr[k]);
 		ac_buf_add(&arr[k], "{", 1);
 	}
-	for (int i = 0; i < n; i++) {
-		const entry *e = &log->pending[i];
-		time_t secs = (time_t)(e->at_us / 1000000);
-		struct tm tm;
-		char when[48];
-
-		gmtime_r(&secs, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		ac_buf_printf(&arr[0], "%s\"%s.%06d+00\"", i ? "," : "", when,
-			      (int)(e->at_us % 1000000));
-		ac_buf_pg_next_int(&arr[1], (long long)e->serial, 1);
-		ac_buf_pg_next_int(&arr[2], e->item, 1);
-		ac_buf_pg_next(&arr[3], e->verdict);
-		ac_buf_pg_next_int(&arr[4], e->market_id, 1);
-		ac_buf_pg_next_int(&arr[5], e->subject_id, 1);
-		ac_buf_pg_next(&arr[6], strcmp(e->peer, "-") == 0 ? NULL : e->peer);
-		ac_buf_pg_next_int(&arr[7], (long long)e->inspection_id, 1);
-	}
-	for (int k = 0; k < 8; k++) {
+	for (int i = 0; i < n; i++)
+		add_row(arr, &log->pending[i]);
+	ac_db_call_init(&call, "record_scans");
+	for (int k = 0; k < S_COUNT; k++) {
 		ac_buf_add(&arr[k], "}", 1);
-		values[k] = arr[k].data;
+		ok &= ac_buf_ok(&arr[k]);
+		ac_db_arg(&call, scan_args[k].name, scan_args[k].type, arr[k].data);
 	}
-	snprintf(limit, sizeof(limit), "%d", AC_CLONE_SCAN_LIMIT);
-	snprintf(kmh, sizeof(kmh), "%d", AC_CLONE_MAX_KMH);
-	values[8] = limit;
-	values[9] = kmh;
-	log->writing = n;
-	for (int k = 0; k < 8; k++) {
-		if (!ac_buf_ok(&arr[k]))
-			log->writing = 0;
-	}
-	if (log->writing == 0) {
+	ac_db_arg_int(&call, "scan_limit", "int", AC_CLONE_SCAN_LIMIT);
+	ac_db_arg_int(&call, "max_kmh", "float8", AC_CLONE_MAX_KMH);
+	log->writing = ok ? n : 0;
+	if (!ok) {
 		ac_log_error("scanlog", "out of memory writing %d scans", n);
-	} else if (ac_db_query(log->db, record_sql, 10, values, NULL, on_written, log) != 0) {
+	} else if (ac_db_query_call(log->db, NULL, &call, on_written, log) != 0) {
 		log->writing = 0;
 		if (!log->closing)
 			uv_timer_start(&log->timer, on_timer, 1000, 0);
 	}
-	for (int k = 0; k < 8; k++)
+	for (int k = 0; k < S_COUNT; k++)
 		ac_buf_free(&arr[k]);
 }
 
@@ -223,11 +234,17 @@ static void on_timer_closed(uv_handle_t *h)
 	maybe_free(log);
 }
 
-void ac_scanlog_free(ac_scanlog *log)
+void ac_scanlog_close(ac_scanlog *log, void (*cb)(void *data), void *data)
 {
-	if (log == NULL)
+	if (log == NULL) {
+		if (cb != NULL)
+			cb(data);
 		return;
+	}
+	log->close_cb = cb;
+	log->close_data = data;
 	log->closing = 1;
+	start_write(log);
 	log->freed = 1;
 	uv_close((uv_handle_t *)&log->timer, on_timer_closed);
 }

@@ -46,7 +46,10 @@ void ac_scanlog_add(ac_scanlog *log, const ac_scan_event *ev);
 void ac_scanlog_flush(ac_scanlog *log);
 /* Rows pending or being written. */
 int ac_scanlog_busy(const ac_scanlog *log);
-/* Closes the timer; the log is freed once the timer is closed. */
-void ac_scanlog_free(ac_scanlog *log);
+/*
+ * Writes what is pending, waits for the write, frees the log and calls cb.
+ * The database must stay open until cb. NULL is fine.
+ */
+void ac_scanlog_close(ac_scanlog *log, void (*cb)(void *data), void *data);
 
 #endif

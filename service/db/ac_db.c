@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <errno.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -64,6 +63,7 @@ struct ac_db {
 
 static void conn_connect(db_conn *c);
 static void forget_prepared(db_conn *c);
+static int any_connecting(const ac_db *db);
 static void on_poll(uv_poll_t *poll, int status, int events);
 
 static void on_reconnect_timer(uv_timer_t *timer)
@@ -133,15 +133,11 @@ static void on_handle_closed(uv_handle_t *h)
 	if (h->type == UV_POLL)
 		free(h);
 	db->handles--;
-	if (db->closing && db->handles == 0) {
+	if (db->closing && db->handles == 0 && db->close_cb != NULL) {
 		void (*cb)(void *) = db->close_cb;
-		void *data = db->close_data;
 
-		free(db->conns);
-		free(db->conninfo);
-		free(db);
-		if (cb != NULL)
-			cb(data);
+		db->close_cb = NULL;
+		cb(db->close_data);
 	}
 }
 
@@ -204,6 +200,11 @@ static void conn_broken(db_conn *c, const char *why)
 	fail_list(&c->head, &c->tail, msg);
 	if (c->db->closing)
 		return;
+	/* Queries wait for a connection being made; with none left, they fail now. */
+	if (!any_connecting(c->db) && ac_db_ready(c->db) == 0) {
+		fail_list(&c->db->wait_head, &c->db->wait_tail, msg);
+		c->db->nwait = 0;
+	}
 	uv_timer_start(&c->timer, on_reconnect_timer, c->backoff_ms, 0);
 	c->backoff_ms = c->backoff_ms * 2 > RECONNECT_MAX ? RECONNECT_MAX : c->backoff_ms * 2;
 }
@@ -545,6 +546,15 @@ nomem:
 	return -ENOMEM;
 }
 
+int ac_db_query_call(ac_db *db, const char *actor, const ac_db_call *call, ac_db_cb cb, void *data)
+{
+	char sql[AC_DB_CALL_SQL + 2];
+
+	if (ac_db_call_sql(call, sql, sizeof(sql)) != 0)
+		return AC_ETOOBIG;
+	return ac_db_query_as(db, actor, sql, call->n, call->values, NULL, cb, data);
+}
+
 int ac_db_ready(const ac_db *db)
 {
 	int n = 0;
@@ -559,9 +569,26 @@ int ac_db_rows(const ac_db_result *res)
 	return res ? PQntuples(res) : 0;
 }
 
+int ac_db_col(const ac_db_result *res, const char *name)
+{
+	return res != NULL ? PQfnumber(res, name) : -1;
+}
+
+const char *ac_db_field(const ac_db_result *res, int row, const char *name)
+{
+	return ac_db_get(res, row, ac_db_col(res, name));
+}
+
+int ac_db_bool(const ac_db_result *res, int row, int col)
+{
+	const char *v = ac_db_get(res, row, col);
+
+	return v != NULL && v[0] == 't';
+}
+
 const char *ac_db_get(const ac_db_result *res, int row, int col)
 {
-	if (res == NULL || row >= PQntuples(res) || col >= PQnfields(res))
+	if (res == NULL || row < 0 || col < 0 || row >= PQntuples(res) || col >= PQnfields(res))
 		return NULL;
 	if (PQgetisnull(res, row, col))
 		return NULL;
@@ -582,6 +609,15 @@ const char *ac_db_sqlstate(const ac_db_result *res)
 	return s ? s : "";
 }
 
+void ac_db_free(ac_db *db)
+{
+	if (db == NULL)
+		return;
+	free(db->conns);
+	free(db->conninfo);
+	free(db);
+}
+
 void ac_db_close(ac_db *db, void (*cb)(void *data), void *data)
 {
 	db->closing = 1;
@@ -598,200 +634,4 @@ void ac_db_close(ac_db *db, void (*cb)(void *data), void *data)
 		if (c->pg != NULL)
 			conn_broken(c, "shutting down");
 	}
-}
-
-/* Blocking part: the CLI and start-up only. */
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc(n + 1);
-		if (buf != NULL && fread(buf, 1, n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		if (buf != NULL)
-			buf[n] = '\0';
-	}
-	fclose(f);
-	return buf;
-}
-
-static int exec_ok(PGconn *pg, const char *sql, char *err, size_t errsz)
-{
-	PGresult *res = PQexec(pg, sql);
-	ExecStatusType st = PQresultStatus(res);
-	int r = 0;
-
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		snprintf(err, errsz, "%s", PQerrorMessage(pg));
-		strip_newline(err);
-		r = AC_EDB;
-	}
-	PQclear(res);
-	return r;
-}
-
-int ac_db_migrate(const char *conninfo, const char *sql_dir, char *err, size_t errsz)
-{
-	char *names[1000];
-	int nnames = 0;
-	PGconn *pg = NULL;
-	DIR *dir = NULL;
-	struct dirent *de;
-	int r = AC_EDB;
-
-	err[0] = '\0';
-	pg = PQconnectdb(conninfo);
-	if (PQstatus(pg) != CONNECTION_OK) {
-		snprintf(err, errsz, "could not connect to database: %s", PQerrorMessage(pg));
-		strip_newline(err);
-		goto out;
-	}
-	dir = opendir(sql_dir);
-	if (dir == NULL) {
-		snprintf(err, errsz, "could not open directory \"%s\": %s", sql_dir,
-			 strerror(errno));
-		r = AC_ECONFIG;
-		goto out;
-	}
-	while ((de = readdir(dir)) != NULL && nnames < 1000) {
-		size_t len = strlen(de->d_name);
-
-		if (len > 9 && strcmp(de->d_name + len - 4, ".sql") == 0 &&
-		    strspn(de->d_name, "0123456789") == 4 && de->d_name[4] == '_')
-			names[nnames++] = strdup(de->d_name);
-	}
-	qsort(names, nnames, sizeof(names[0]), cmp_names);
-	if (exec_ok(pg, "SET client_min_messages = warning", err, errsz) != 0 ||
-	    exec_ok(pg, "SELECT pg_advisory_lock(735001)", err, errsz) != 0 ||
-	    exec_ok(pg,
-		    "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, "
-		    "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
-		    err, errsz) != 0)
-		goto out;
-	for (int i = 0; i < nnames; i++) {
-		char version[5];
-		const char *params[2];
-		PGresult *res;
-		char *sql;
-		int done;
-		char path[4096];
-
-		memcpy(version, names[i], 4);
-		version[4] = '\0';
-		params[0] = version;
-		params[1] = names[i];
-		res = PQexecParams(pg, "SELECT 1 FROM schema_migrations WHERE version = $1::int", 1,
-				   NULL, params, NULL, NULL, 0);
-		done = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
-		PQclear(res);
-		if (done)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", sql_dir, names[i]);
-		sql = read_file(path);
-		if (sql == NULL) {
-			snprintf(err, errsz, "could not read file \"%s\"", path);
-			goto out;
-		}
-		if (exec_ok(pg, "BEGIN", err, errsz) != 0) {
-			free(sql);
-			goto out;
-		}
-		if (exec_ok(pg, sql, err, errsz) != 0) {
-			char inner[512];
-
-			snprintf(inner, sizeof(inner), "%s", err);
-			snprintf(err, errsz, "migration %s failed: %s", names[i], inner);
-			free(sql);
-			PQclear(PQexec(pg, "ROLLBACK"));
-			goto out;
-		}
-		free(sql);
-		res = PQexecParams(
-		    pg, "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)", 2,
-		    NULL, params, NULL, NULL, 0);
-		PQclear(res);
-		if (exec_ok(pg, "COMMIT", err, errsz) != 0)
-			goto out;
-		ac_log_info("db", "applied migration %s", names[i]);
-	}
-	r = 0;
-out:
-	for (int i = 0; i < nnames; i++)
-		free(names[i]);
-	if (dir != NULL)
-		closedir(dir);
-	PQfinish(pg);
-	return r;
-}
-
-struct ac_dbsync {
-	PGconn *pg;
-};
-
-int ac_dbsync_open(const char *conninfo, ac_dbsync **out, char *err, size_t errsz)
-{
-	ac_dbsync *db;
-
-	*out = NULL;
-	db = calloc(1, sizeof(*db));
-	if (db == NULL)
-		return -ENOMEM;
-	db->pg = PQconnectdb(conninfo);
-	if (PQstatus(db->pg) != CONNECTION_OK) {
-		snprintf(err, errsz, "could not connect to database: %s", PQerrorMessage(db->pg));
-		strip_newline(err);
-		PQfinish(db->pg);
-		free(db);
-		return AC_EDB;
-	}
-	PQclear(PQexec(db->pg, "SET client_min_messages = warning"));
-	*out = db;
-	return 0;
-}
-
-int ac_dbsync_exec(ac_dbsync *db, const char *sql, int nparams, const char *const *values,
-		   ac_db_result **res, char *err, size_t errsz)
-{
-	PGresult *pr = PQexecParams(db->pg, sql, nparams, NULL, values, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(pr);
-
-	if (res != NULL)
-		*res = NULL;
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		snprintf(err, errsz, "%s", PQerrorMessage(db->pg));
-		strip_newline(err);
-		PQclear(pr);
-		return AC_EDB;
-	}
-	if (res != NULL)
-		*res = pr;
-	else
-		PQclear(pr);
-	return 0;
-}
-
-void ac_db_result_free(ac_db_result *res)
-{
-	PQclear(res);
-}
-
-void ac_dbsync_close(ac_dbsync *db)
-{
-	if (db == NULL)
-		return;
-	PQfinish(db->pg);
-	free(db);
 }

@@ -8,7 +8,8 @@
  * before its callback sees the result. Many queries are in flight on each
  * connection at once; results come back in order. A broken connection fails
  * its in-flight queries and reconnects with backoff; when no connection is
- * ready, queries wait (bounded) for one.
+ * ready, queries wait (bounded) for one that is connecting; when none is
+ * left connecting, the waiting queries fail.
  *
  * Loop thread only.
  */
@@ -17,6 +18,8 @@
 
 #include <stddef.h>
 #include <uv.h>
+
+#include "ac_db_call.h"
 
 typedef struct ac_db ac_db;
 /* A result, valid only during the callback (the pool frees it after). */
@@ -50,38 +53,35 @@ int ac_db_query(ac_db *db, const char *sql, int nparams, const char *const *valu
 int ac_db_query_as(ac_db *db, const char *actor, const char *sql, int nparams,
 		   const char *const *values, const int *lengths, ac_db_cb cb, void *data);
 
+/* The same for a call with named arguments (ac_db_call.h). Returns
+ * AC_ETOOBIG (cb not called) when the call's arguments did not fit. */
+int ac_db_query_call(ac_db *db, const char *actor, const ac_db_call *call, ac_db_cb cb, void *data);
+
 /* Number of connections ready now. */
 int ac_db_ready(const ac_db *db);
 
-/* Result access. Rows and columns from 0; ac_db_get returns NULL for NULL. */
+/*
+ * Result access. Rows and columns from 0; values are text, NULL for SQL
+ * NULL (and for a row or column that is not there). Columns are best read
+ * by name: ac_db_col finds one (-1 when absent; look it up once per result
+ * in a loop over rows), ac_db_field reads row's value of it.
+ */
 int ac_db_rows(const ac_db_result *res);
+int ac_db_col(const ac_db_result *res, const char *name);
 const char *ac_db_get(const ac_db_result *res, int row, int col);
+const char *ac_db_field(const ac_db_result *res, int row, const char *name);
 int ac_db_getlen(const ac_db_result *res, int row, int col);
+/* A boolean column: 1 for true, 0 for false or NULL. */
+int ac_db_bool(const ac_db_result *res, int row, int col);
 const char *ac_db_sqlstate(const ac_db_result *res);
 
 /*
  * Fails queries not yet answered, closes every connection and handle, then
- * calls cb. The pool is freed before cb runs; db must not be used after.
+ * calls cb (from a close callback; cb may be NULL). From then on every query
+ * fails at once with AC_EDB, so that late callers get an answer rather than
+ * a freed pool; ac_db_free frees it once nothing can call any more.
  */
 void ac_db_close(ac_db *db, void (*cb)(void *data), void *data);
-
-/*
- * Blocking helpers for the admin CLI and for start-up before the loop runs
- * (never on a running loop). ac_db_exec_file runs a whole SQL file in one
- * transaction. ac_db_migrate applies sql_dir/NNNN_*.sql files not yet
- * recorded in schema_migrations, in order, each in its own transaction, under
- * an advisory lock so that several instances can start at once.
- */
-int ac_db_migrate(const char *conninfo, const char *sql_dir, char *err, size_t errsz);
-
-/* A blocking connection, for the admin CLI only. */
-typedef struct ac_dbsync ac_dbsync;
-int ac_dbsync_open(const char *conninfo, ac_dbsync **out, char *err, size_t errsz);
-/* Runs one statement; *res (if res is not NULL) must be freed with
- * ac_db_result_free. Returns 0 or AC_EDB with the message in err. */
-int ac_dbsync_exec(ac_dbsync *db, const char *sql, int nparams, const char *const *values,
-		   ac_db_result **res, char *err, size_t errsz);
-void ac_db_result_free(ac_db_result *res);
-void ac_dbsync_close(ac_dbsync *db);
+void ac_db_free(ac_db *db);
 
 #endif

@@ -394,12 +394,12 @@ static void list(ac_req *r, const ac_principal *p, const char *sql)
 	char from[24], to[24], lo[24], hi[24], market[16];
 	const char *values[5];
 
-	if (ac_req_query_param(r, "from", from, sizeof(from)) != NULL && !ac_valid_date(from)) {
+	if (ac_req_query_param(r, "from", from, sizeof(from)) != NULL && !ac_check_date(from)) {
 		ac_req_error_field(r, 400, "invalid_period", "from", "from is a date YYYY-MM-DD",
 				   "起始日期格式应为 YYYY-MM-DD");
 		return;
 	}
-	if (ac_req_query_param(r, "to", to, sizeof(to)) != NULL && !ac_valid_date(to)) {
+	if (ac_req_query_param(r, "to", to, sizeof(to)) != NULL && !ac_check_date(to)) {
 		ac_req_error_field(r, 400, "invalid_period", "to", "to is a date YYYY-MM-DD",
 				   "截止日期格式应为 YYYY-MM-DD");
 		return;

@@ -17,11 +17,13 @@
 #include "ac_app.h"
 #include "ac_base32.h"
 #include "ac_buf.h"
-#include "ac_cert.h"
+#include "ac_certdb.h"
 #include "ac_code.h"
 #include "ac_error.h"
+#include "ac_handler.h"
+#include "ac_handlers.h"
 #include "ac_log.h"
-#include "ac_scanlog.h"
+#include "ac_url.h"
 
 typedef struct verdict {
 	const char *status;
@@ -54,23 +56,15 @@ static const verdict *find_verdict(const char *status)
 }
 
 typedef struct scan_ctx {
-	uv_work_t work;
-	ac_req *r;
 	ac_code code;
+	ac_keyring *ring; /* a reference, for the verifying thread */
 	const ac_keyring_entry *key;
 	int verified;
 	int market_id;
-	int subject_id;
-	int scans;	 /* genuine scans of this item code logged so far */
-	char *suspicion; /* why the code looks copied, or NULL */
+	int scans;	       /* genuine scans of this item code logged so far */
+	const char *suspicion; /* why the code looks copied, or NULL */
 	char payload[256];
 } scan_ctx;
-
-static void scan_ctx_free(scan_ctx *ctx)
-{
-	free(ctx->suspicion);
-	free(ctx);
-}
 
 static const char page_head[] =
     "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
@@ -157,23 +151,24 @@ static void respond_page(ac_req *r, const verdict *v, const ac_cert *c, int item
 	}
 	ac_buf_puts(&b, "<footer>agricert 合格证查验</footer></main></body></html>");
 	if (!ac_buf_ok(&b))
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		ac_req_nomem(r);
 	else
 		ac_req_respond(r, 200, "text/html; charset=utf-8", b.data, b.len);
 	ac_buf_free(&b);
 }
 
-static void respond(scan_ctx *ctx, const char *status, const ac_cert *c)
+/* Answers a scan with its verdict (and the certificate when genuine), and logs it. */
+static void respond(ac_req *r, const char *status, const ac_cert *c)
 {
-	ac_req *r = ctx->r;
-	ac_app *app = r->app;
+	ac_app *app = ac_app_of(r);
+	scan_ctx *ctx = r->ctx;
 	const verdict *v = find_verdict(status);
 	int item = ctx->code.f.item;
 	ac_scan_event ev = { .serial = ctx->code.f.serial,
 			     .item = item,
 			     .verdict = v->status,
 			     .market_id = ctx->market_id,
-			     .subject_id = ctx->subject_id,
+			     .subject_id = r->who != NULL ? r->who->subject_id : 0,
 			     .peer = r->peer };
 	ac_buf b;
 
@@ -204,342 +199,123 @@ static void respond(scan_ctx *ctx, const char *status, const ac_cert *c)
 			ac_buf_json_str(&b, ctx->suspicion);
 	}
 	ac_buf_puts(&b, "}");
-	if (ac_buf_ok(&b))
-		ac_req_respond(r, 200, "application/json; charset=utf-8", b.data, b.len);
-	else
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+	ac_req_buf(r, 200, &b);
 	ac_buf_free(&b);
 }
 
-/*
- * Looking up: scans that pass the signature check meanwhile wait here and go
- * to PostgreSQL together, one statement per batch (like the issuer's group
- * commit), at most LOOKUPS_IN_FLIGHT batches at once. A lone scan goes at
- * once; under load the batches grow and PostgreSQL's per-statement cost is
- * shared. Loop thread only.
- */
-#define LOOKUP_BATCH	  256
-#define LOOKUPS_IN_FLIGHT 2
-
-typedef struct lookup_batch {
-	ac_app *app;
-	scan_ctx *v[LOOKUP_BATCH];
-	int n;
-} lookup_batch;
-
-static scan_ctx **waiting;
-static int nwaiting, capwaiting, in_flight;
-
-static const char lookup_sql[] =
-    "SELECT x.*, coalesce((SELECT scans FROM item_scan i WHERE i.serial = q.serial AND i.item "
-    "= q.item), 0), (SELECT string_agg(detail, '；' ORDER BY reason) FROM clone_suspicion cs "
-    "WHERE cs.serial = q.serial AND cs.item = q.item), q.n FROM unnest($1::bigint[], "
-    "$2::int[]) WITH ORDINALITY AS q(serial, item, n) CROSS JOIN LATERAL (" AC_CERT_SELECT_HEAD
-    "c.item_codes[q.item]" AC_CERT_SELECT_TAIL "WHERE c.serial = q.serial) x";
-
-/* Answers one scan from its row (row < 0: no such certificate). */
-static void finish(scan_ctx *ctx, const ac_db_result *res, int row)
+/* The certificate's row is back (row < 0: no such certificate). */
+static void on_lookup(void *data, const ac_db_result *res, int row, int err)
 {
-	ac_req *r = ctx->r;
+	ac_req *r = data;
+	scan_ctx *ctx = r->ctx;
 	int item = ctx->code.f.item;
 	ac_cert c;
 
+	if (r->gone) {
+		ac_req_release(r);
+		return;
+	}
+	if (err != 0) {
+		respond(r, "unconfirmed", NULL);
+		ac_req_release(r);
+		return;
+	}
 	if (row < 0) {
-		respond(ctx, "unknown_certificate", NULL);
-		goto out;
+		respond(r, "unknown_certificate", NULL);
+		ac_req_release(r);
+		return;
 	}
-	/* After the certificate's columns: scans so far, and any suspicion. */
-	ctx->scans = atoi(ac_db_get(res, row, AC_CERT_COLUMNS));
-	if (ac_db_get(res, row, AC_CERT_COLUMNS + 1) != NULL)
-		ctx->suspicion = strdup(ac_db_get(res, row, AC_CERT_COLUMNS + 1));
-	if (ac_cert_from_row(res, row, &c) != 0) {
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
-		goto out;
-	}
-	/* The query returned only this item's code, in c.codes[0]. */
-	if (item > c.labels || c.codes[0] == NULL || strcasecmp(c.codes[0], ctx->payload) != 0) {
+	ctx->scans = atoi(ac_db_field(res, row, "scans"));
+	ctx->suspicion = ac_req_strdup(r, ac_db_field(res, row, "suspicion"));
+	if (ac_certdb_read(res, row, &c) != 0)
+		ac_req_nomem(r);
+	/* The row holds this item's code alone, in c.codes[0]. */
+	else if (item > c.labels || c.codes[0] == NULL ||
+		 strcasecmp(c.codes[0], ctx->payload) != 0) {
 		/* What is said of a genuine code is not said of this one. */
-		free(ctx->suspicion);
 		ctx->suspicion = NULL;
-		respond(ctx, item > c.labels ? "unknown_item" : "not_issued", NULL);
+		respond(r, item > c.labels ? "unknown_item" : "not_issued", NULL);
 	} else {
-		respond(ctx, c.revoked_at != NULL ? "revoked" : "valid", &c);
+		respond(r, c.revoked_at != NULL ? "revoked" : "valid", &c);
 	}
 	ac_cert_clear(&c);
-out:
-	scan_ctx_free(ctx);
-	ac_req_unref(r);
-}
-
-static void send_lookups(ac_app *app);
-
-static void on_lookups(void *data, const ac_db_result *res, int err, const char *msg)
-{
-	lookup_batch *b = data;
-	int found[LOOKUP_BATCH] = { 0 };
-
-	in_flight--;
-	if (err != 0) {
-		ac_log_error("scan", "could not look up %d certificates: %s", b->n, msg);
-		for (int i = 0; i < b->n; i++) {
-			ac_req *r = b->v[i]->r;
-
-			respond(b->v[i], "unconfirmed", NULL);
-			scan_ctx_free(b->v[i]);
-			ac_req_unref(r);
-		}
-		goto out;
-	}
-	for (int k = 0; k < ac_db_rows(res); k++) {
-		int n = atoi(ac_db_get(res, k, AC_CERT_COLUMNS + 2));
-
-		if (n >= 1 && n <= b->n && !found[n - 1]) {
-			found[n - 1] = 1;
-			finish(b->v[n - 1], res, k);
-		}
-	}
-	for (int i = 0; i < b->n; i++) {
-		if (!found[i])
-			finish(b->v[i], res, -1);
-	}
-out:
-	send_lookups(b->app);
-	free(b);
-}
-
-static void send_lookups(ac_app *app)
-{
-	lookup_batch *b;
-	ac_buf serials, items;
-	const char *values[2];
-
-	while (nwaiting > 0 && in_flight < LOOKUPS_IN_FLIGHT) {
-		b = calloc(1, sizeof(*b));
-		if (b == NULL)
-			return; /* the next batch to come back tries again */
-		b->app = app;
-		ac_buf_init(&serials);
-		ac_buf_init(&items);
-		ac_buf_add(&serials, "{", 1);
-		ac_buf_add(&items, "{", 1);
-		while (b->n < LOOKUP_BATCH && b->n < nwaiting) {
-			scan_ctx *ctx = waiting[b->n];
-
-			b->v[b->n] = ctx;
-			ac_buf_printf(&serials, "%s%llu", b->n ? "," : "",
-				      (unsigned long long)ctx->code.f.serial);
-			ac_buf_printf(&items, "%s%u", b->n ? "," : "", (unsigned)ctx->code.f.item);
-			b->n++;
-		}
-		memmove(waiting, waiting + b->n, (size_t)(nwaiting - b->n) * sizeof(*waiting));
-		nwaiting -= b->n;
-		ac_buf_add(&serials, "}", 1);
-		ac_buf_add(&items, "}", 1);
-		values[0] = serials.data;
-		values[1] = items.data;
-		if (ac_buf_ok(&serials) && ac_buf_ok(&items) &&
-		    ac_db_query(app->db, lookup_sql, 2, values, NULL, on_lookups, b) == 0) {
-			in_flight++;
-		} else {
-			for (int i = 0; i < b->n; i++) {
-				ac_req *r = b->v[i]->r;
-
-				respond(b->v[i], "unconfirmed", NULL);
-				scan_ctx_free(b->v[i]);
-				ac_req_unref(r);
-			}
-			free(b);
-		}
-		ac_buf_free(&serials);
-		ac_buf_free(&items);
-	}
-}
-
-/* Queues ctx (holding a reference on its request) for the next lookup. */
-static int look_up(ac_app *app, scan_ctx *ctx)
-{
-	if (nwaiting == capwaiting) {
-		int cap = capwaiting ? capwaiting * 2 : LOOKUP_BATCH;
-		scan_ctx **p = realloc(waiting, (size_t)cap * sizeof(*p));
-
-		if (p == NULL)
-			return -1;
-		waiting = p;
-		capwaiting = cap;
-	}
-	waiting[nwaiting++] = ctx;
-	send_lookups(app);
-	return 0;
+	ac_req_release(r);
 }
 
 /* Thread pool: touches only its own context. */
-static void verify_work(uv_work_t *w)
+static void verify_work(void *arg)
 {
-	scan_ctx *ctx = w->data;
+	scan_ctx *ctx = arg;
 
 	ctx->verified = ac_code_verify(&ctx->code, ctx->key->key) == 0;
 }
 
-static void after_verify(uv_work_t *w, int status)
+static void after_verify(ac_req *r, void *arg)
 {
-	scan_ctx *ctx = w->data;
-	ac_req *r = ctx->r;
-	ac_app *app = r->app;
+	scan_ctx *ctx = arg;
 
-	if (status != 0 || !ctx->verified) {
-		respond(ctx, "bad_signature", NULL);
-		goto fail;
+	if (!ctx->verified) {
+		respond(r, "bad_signature", NULL);
+		return;
 	}
 	if (ctx->key->status == AC_KEY_REVOKED) {
-		respond(ctx, "key_revoked", NULL);
-		goto fail;
-	}
-	if (r->gone)
-		goto fail;
-	/* The reference taken for the work now belongs to the lookup. */
-	if (look_up(app, ctx) != 0) {
-		respond(ctx, "unconfirmed", NULL);
-		goto fail;
-	}
-	return;
-fail:
-	scan_ctx_free(ctx);
-	ac_req_unref(r);
-}
-
-static void scan(ac_req *r, const char *payload, int subject_id)
-{
-	ac_app *app = r->app;
-	const ac_keyring_entry *key;
-	scan_ctx *ctx;
-	char market[16];
-	int rc;
-
-	ctx = calloc(1, sizeof(*ctx));
-	if (ctx == NULL) {
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+		respond(r, "key_revoked", NULL);
 		return;
 	}
-	ctx->r = r;
-	ctx->subject_id = subject_id;
-	if (ac_req_query_param(r, "market", market, sizeof(market)) != NULL)
+	ac_req_hold(r);
+	if (ac_lookup_submit(ac_app_of(r)->lookup, ctx->code.f.serial, ctx->code.f.item, on_lookup,
+			     r) != 0) {
+		respond(r, "unconfirmed", NULL);
+		ac_req_release(r);
+	}
+}
+
+static void unref_ring(void *ring)
+{
+	ac_keyring_unref(ring);
+}
+
+static void handle_scan(ac_req *r)
+{
+	const char *payload = r->param[0];
+	scan_ctx *ctx = ac_req_new(r, scan_ctx);
+	char market[16];
+
+	if (ctx == NULL) {
+		ac_req_nomem(r);
+		return;
+	}
+	r->ctx = ctx;
+	/* A market the scanner's app names is for the log: a bad one is ignored. */
+	if (ac_url_query_param(r->query, "market", market, sizeof(market)) == 1)
 		ctx->market_id = atoi(market) > 0 ? atoi(market) : 0;
-	rc = strlen(payload) < sizeof(ctx->payload)
-		 ? ac_code_decode(payload, strlen(payload), &ctx->code)
-		 : AC_EMALFORMED;
-	if (rc != 0) {
+	if (strlen(payload) >= sizeof(ctx->payload) ||
+	    ac_code_decode(payload, strlen(payload), &ctx->code) != 0) {
 		memset(&ctx->code, 0, sizeof(ctx->code));
-		respond(ctx, "malformed", NULL);
-		goto fail;
+		respond(r, "malformed", NULL);
+		return;
 	}
 	/* Keep the canonical payload text (upper case, no URL around it). */
-	rc = ac_base32_encode(ctx->code.raw, ctx->code.raw_len, ctx->payload, sizeof(ctx->payload));
-	key = ac_keyring_find(app->keys, ctx->code.f.kid);
-	if (rc < 0 || key == NULL) {
-		respond(ctx, "unknown_key", NULL);
-		goto fail;
-	}
-	/* Verifying costs more than everything else here: do it in the pool. */
-	ctx->key = key;
-	ctx->work.data = ctx;
-	ac_req_ref(r);
-	if (uv_queue_work(app->loop, &ctx->work, verify_work, after_verify) != 0) {
-		ac_req_unref(r);
-		ac_req_error(r, 500, "internal", "could not schedule verification",
-			     "系统繁忙，请稍后重试");
-		goto fail;
-	}
-	return;
-fail:
-	scan_ctx_free(ctx);
-}
-
-typedef struct check_work {
-	uv_work_t work;
-	ac_req *r;
-	const ac_keyring *ring;
-	ac_scanned_code *v;
-	int n;
-	void (*done)(void *data, int ok);
-	void *data;
-} check_work;
-
-/* Thread pool: reads the key ring (rings replaced by a reload live on). */
-static void check_codes_work(uv_work_t *w)
-{
-	check_work *cw = w->data;
-
-	for (int i = 0; i < cw->n; i++) {
-		ac_scanned_code *k = &cw->v[i];
-		const ac_keyring_entry *key;
-
-		if (k->status != NULL)
-			continue;
-		if (ac_code_decode(k->text, strlen(k->text), &k->code) != 0)
-			k->status = "malformed";
-		else if ((key = ac_keyring_find(cw->ring, k->code.f.kid)) == NULL)
-			k->status = "unknown_key";
-		else if (ac_code_verify(&k->code, key->key) != 0)
-			k->status = "bad_signature";
-		else if (key->status == AC_KEY_REVOKED)
-			k->status = "key_revoked";
-		else if (ac_base32_encode(k->code.raw, k->code.raw_len, k->payload,
-					  sizeof(k->payload)) < 0)
-			k->status = "malformed";
-	}
-}
-
-static void after_check_codes(uv_work_t *w, int status)
-{
-	check_work *cw = w->data;
-	ac_req *r = cw->r;
-
-	cw->done(cw->data, status == 0);
-	free(cw);
-	ac_req_unref(r);
-}
-
-int ac_scan_check_codes(ac_req *r, ac_scanned_code *v, int n, void (*done)(void *data, int ok),
-			void *data)
-{
-	ac_app *app = r->app;
-	check_work *cw = calloc(1, sizeof(*cw));
-
-	if (cw == NULL)
-		return -1;
-	cw->work.data = cw;
-	cw->r = r;
-	cw->ring = app->keys;
-	cw->v = v;
-	cw->n = n;
-	cw->done = done;
-	cw->data = data;
-	ac_req_ref(r);
-	if (uv_queue_work(app->loop, &cw->work, check_codes_work, after_check_codes) != 0) {
-		ac_req_unref(r);
-		free(cw);
-		return -1;
-	}
-	return 0;
-}
-
-static void scan_authed(ac_req *r, const ac_principal *p)
-{
-	scan(r, r->handler_data, p->subject_id);
-}
-
-void ac_handle_scan(ac_req *r, const char *payload)
-{
-	if (r->authorization == NULL) {
-		scan(r, payload, 0);
+	if (ac_base32_encode(ctx->code.raw, ctx->code.raw_len, ctx->payload, sizeof(ctx->payload)) <
+		0 ||
+	    (ctx->key = ac_keyring_find(ac_app_of(r)->keys, ctx->code.f.kid)) == NULL) {
+		respond(r, "unknown_key", NULL);
 		return;
 	}
-	/* A signed-in scanner (an inspector's app) is logged by name. */
-	r->handler_data = strdup(payload);
-	if (r->handler_data == NULL) {
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+	/* Verifying costs more than everything else here: do it in the pool, with
+	 * a reference on the ring (a reload may replace the service's meanwhile). */
+	ctx->ring = ac_keyring_ref(ac_app_of(r)->keys);
+	if (ac_req_defer(r, unref_ring, ctx->ring) != 0) {
+		ac_req_nomem(r);
 		return;
 	}
-	r->handler_free = free;
-	ac_auth(r, scan_authed);
+	ac_req_work(r, verify_work, after_verify, ctx);
 }
+
+/* A signed-in scanner (an inspector's app) is logged by name; anyone may scan. */
+static const ac_route routes[] = {
+	AC_ROUTE("GET", "/v/{payload}", handle_scan, .flags = AC_ROUTE_AUTH_OPTIONAL),
+	AC_ROUTE("GET", "/V/{payload}", handle_scan, .flags = AC_ROUTE_AUTH_OPTIONAL),
+};
+
+AC_ROUTE_TABLE(ac_scan_routes, routes);

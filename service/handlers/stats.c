@@ -98,7 +98,7 @@ static void stats_authed(ac_req *r, const ac_principal *p)
 		snprintf(from, sizeof(from), "%04d-01-01", tm.tm_year + 1900);
 	if (ac_req_query_param(r, "to", to, sizeof(to)) == NULL)
 		snprintf(to, sizeof(to), "%04d-01-01", tm.tm_year + 1901);
-	if (!ac_valid_date(from) || !ac_valid_date(to) || strcmp(from, to) >= 0 ||
+	if (!ac_check_date(from) || !ac_check_date(to) || strcmp(from, to) >= 0 ||
 	    atoi(to) - atoi(from) > 3) {
 		ac_req_error(r, 400, "invalid_period",
 			     "from and to are dates YYYY-MM-DD, from before to, at most 3 years",

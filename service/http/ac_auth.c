@@ -1,29 +1,61 @@
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "ac_app.h"
+#include "ac_auth.h"
 #include "ac_error.h"
-#include "ac_log.h"
 
-/*
- * Tokens seen recently, so that a kiosk or system issuing many certificates
- * costs one token query per CACHE_TTL_MS rather than one per request. A
- * revoked or expired token keeps working for at most that long. Only
- * successful look-ups are cached; a collision simply replaces the entry.
- */
-#define CACHE_SLOTS  4096
-#define CACHE_TTL_MS 30000
-#define TOKEN_MAX    256
+/* A direct-mapped cache: a collision simply replaces the entry. */
+#define CACHE_SLOTS 4096
 
 typedef struct cache_entry {
-	char token[TOKEN_MAX + 1];
+	char token[AC_AUTH_TOKEN_MAX + 1];
 	uint64_t expires;
 	ac_principal p;
 } cache_entry;
 
-static cache_entry *cache;
+struct ac_auth {
+	uv_loop_t *loop;
+	ac_db *db;
+	cache_entry *cache; /* CACHE_SLOTS, allocated on first use */
+	uint64_t forgotten; /* counts forget calls: a look-up that saw one is not cached */
+};
+
+typedef struct lookup {
+	ac_auth *a;
+	ac_auth_cb cb;
+	void *data;
+	uint64_t forgotten;
+	char token[AC_AUTH_TOKEN_MAX + 1];
+} lookup;
+
+static const char auth_sql[] =
+    "SELECT subject_id, role, name, contact, status, region_code, kiosk_id "
+    "FROM token_principal($1)";
+
+int ac_auth_new(uv_loop_t *loop, ac_db *db, ac_auth **out)
+{
+	ac_auth *a = calloc(1, sizeof(*a));
+
+	*out = NULL;
+	if (a == NULL)
+		return -ENOMEM;
+	a->loop = loop;
+	a->db = db;
+	*out = a;
+	return 0;
+}
+
+void ac_auth_free(ac_auth *a)
+{
+	if (a == NULL)
+		return;
+	explicit_bzero(a->cache, a->cache ? CACHE_SLOTS * sizeof(*a->cache) : 0);
+	free(a->cache);
+	free(a);
+}
 
 static size_t token_slot(const char *token)
 {
@@ -36,165 +68,115 @@ static size_t token_slot(const char *token)
 	return h % CACHE_SLOTS;
 }
 
-static const ac_principal *cache_get(const char *token, uint64_t now)
+static const ac_principal *cache_get(ac_auth *a, const char *token)
 {
 	cache_entry *e;
 
-	if (cache == NULL)
+	if (a->cache == NULL)
 		return NULL;
-	e = &cache[token_slot(token)];
-	if (e->expires <= now || strcmp(e->token, token) != 0)
+	e = &a->cache[token_slot(token)];
+	if (e->expires <= uv_now(a->loop) || strcmp(e->token, token) != 0)
 		return NULL;
 	return &e->p;
 }
 
-static void cache_put(const char *token, const ac_principal *p, uint64_t now)
+static void cache_put(ac_auth *a, const char *token, const ac_principal *p)
 {
 	cache_entry *e;
 
-	if (cache == NULL)
-		cache = calloc(CACHE_SLOTS, sizeof(*cache));
-	if (cache == NULL)
+	if (a->cache == NULL)
+		a->cache = calloc(CACHE_SLOTS, sizeof(*a->cache));
+	if (a->cache == NULL)
 		return;
-	e = &cache[token_slot(token)];
+	e = &a->cache[token_slot(token)];
 	snprintf(e->token, sizeof(e->token), "%s", token);
 	e->p = *p;
-	e->expires = now + CACHE_TTL_MS;
+	e->expires = uv_now(a->loop) + AC_AUTH_CACHE_MS;
 }
 
-void ac_auth_forget_subject(int subject_id)
+void ac_auth_forget_subject(ac_auth *a, int subject_id)
 {
-	for (size_t i = 0; cache != NULL && i < CACHE_SLOTS; i++) {
-		if (cache[i].expires != 0 && cache[i].p.subject_id == subject_id)
-			memset(&cache[i], 0, sizeof(cache[i]));
+	a->forgotten++;
+	for (size_t i = 0; a->cache != NULL && i < CACHE_SLOTS; i++) {
+		if (a->cache[i].expires != 0 && a->cache[i].p.subject_id == subject_id)
+			memset(&a->cache[i], 0, sizeof(a->cache[i]));
 	}
 }
 
-void ac_auth_forget_token(const char *token)
+void ac_auth_forget_token(ac_auth *a, const char *token)
 {
 	cache_entry *e;
 
-	if (cache == NULL)
+	a->forgotten++;
+	if (a->cache == NULL)
 		return;
-	e = &cache[token_slot(token)];
+	e = &a->cache[token_slot(token)];
 	if (strcmp(e->token, token) == 0)
 		memset(e, 0, sizeof(*e));
 }
 
-void ac_auth_forget(void)
+static void copy_field(char *out, size_t outsz, const ac_db_result *res, const char *col)
 {
-	free(cache);
-	cache = NULL;
+	const char *v = ac_db_field(res, 0, col);
+
+	snprintf(out, outsz, "%s", v != NULL ? v : "");
 }
 
-typedef struct auth_ctx {
-	ac_req *r;
-	ac_auth_cb cb;
-	char token[TOKEN_MAX + 1];
-} auth_ctx;
-
-static const char auth_sql[] =
-    "SELECT t.subject_id, t.role, s.name, coalesce(s.contact, ''), s.status, "
-    "coalesce(s.region_code, 0), coalesce(t.kiosk_id, '') "
-    "FROM api_token t JOIN subject s ON s.id = t.subject_id "
-    "WHERE t.token_hash = sha256(convert_to($1, 'UTF8')) AND t.revoked_at IS NULL "
-    "AND (t.expires_at IS NULL OR t.expires_at > now())";
-
-static void on_auth(void *data, const ac_db_result *res, int err, const char *msg)
+static void on_lookup(void *data, const ac_db_result *res, int err, const char *msg)
 {
-	auth_ctx *ctx = data;
-	ac_req *r = ctx->r;
+	lookup *l = data;
 	ac_principal p;
 
 	if (err != 0) {
-		ac_log_error("auth", "could not check token: %s id=%s", msg, r->id_str);
-		ac_req_error(r, 503, "unavailable", "the database is unavailable, try again",
-			     "系统暂时无法连接数据库，请稍后重试");
+		l->cb(l->data, 0, NULL, AC_EDB);
 		goto out;
 	}
 	if (ac_db_rows(res) != 1) {
-		ac_req_error(r, 401, "unauthorized", "the access token is unknown or expired",
-			     "登录已失效，请重新登录");
+		l->cb(l->data, 0, NULL, 0);
 		goto out;
 	}
 	memset(&p, 0, sizeof(p));
-	p.subject_id = (int)strtol(ac_db_get(res, 0, 0), NULL, 10);
-	snprintf(p.role, sizeof(p.role), "%s", ac_db_get(res, 0, 1));
-	snprintf(p.name, sizeof(p.name), "%s", ac_db_get(res, 0, 2));
-	snprintf(p.contact, sizeof(p.contact), "%s", ac_db_get(res, 0, 3));
-	snprintf(p.status, sizeof(p.status), "%s", ac_db_get(res, 0, 4));
-	p.region_code = strtoll(ac_db_get(res, 0, 5), NULL, 10);
-	snprintf(p.kiosk_id, sizeof(p.kiosk_id), "%s", ac_db_get(res, 0, 6));
-	cache_put(ctx->token, &p, uv_now(((ac_app *)r->app)->loop));
-	if (!r->gone)
-		ctx->cb(r, &p);
+	p.subject_id = (int)strtol(ac_db_field(res, 0, "subject_id"), NULL, 10);
+	copy_field(p.role, sizeof(p.role), res, "role");
+	copy_field(p.name, sizeof(p.name), res, "name");
+	copy_field(p.contact, sizeof(p.contact), res, "contact");
+	copy_field(p.status, sizeof(p.status), res, "status");
+	p.region_code = strtoll(ac_db_field(res, 0, "region_code"), NULL, 10);
+	copy_field(p.kiosk_id, sizeof(p.kiosk_id), res, "kiosk_id");
+	/* A logout or a change while this was under way must not be undone. */
+	if (l->forgotten == l->a->forgotten)
+		cache_put(l->a, l->token, &p);
+	l->cb(l->data, 1, &p, 0);
 out:
-	free(ctx);
-	ac_req_unref(r);
+	explicit_bzero(l->token, sizeof(l->token));
+	free(l);
 }
 
-void ac_auth(ac_req *r, ac_auth_cb cb)
+int ac_auth_lookup(ac_auth *a, const char *token, ac_auth_cb cb, void *data)
 {
-	ac_app *app = r->app;
-	const char *h = r->authorization;
-	const ac_principal *cached;
-	const char *token;
-	auth_ctx *ctx;
+	const ac_principal *cached = cache_get(a, token);
+	const char *values[1] = { token };
+	lookup *l;
+	int rc;
 
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
-		ac_req_error(r, 401, "unauthorized", "an Authorization: Bearer token is required",
-			     "请先登录");
-		return;
-	}
-	token = h + 7;
-	while (*token == ' ')
-		token++;
-	if (*token == '\0' || strlen(token) > TOKEN_MAX) {
-		ac_req_error(r, 401, "unauthorized", "the access token is malformed",
-			     "登录凭证格式错误，请重新登录");
-		return;
-	}
-	cached = cache_get(token, uv_now(app->loop));
 	if (cached != NULL) {
 		ac_principal p = *cached;
 
-		cb(r, &p);
-		return;
+		cb(data, 1, &p, 0);
+		return 0;
 	}
-	ctx = malloc(sizeof(*ctx));
-	if (ctx == NULL) {
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
-		return;
-	}
-	ctx->r = r;
-	ctx->cb = cb;
-	snprintf(ctx->token, sizeof(ctx->token), "%s", token);
-	ac_req_ref(r);
-	if (ac_db_query(app->db, auth_sql, 1, &token, NULL, on_auth, ctx) != 0) {
-		free(ctx);
-		ac_req_error(r, 503, "unavailable", "the database is unavailable, try again",
-			     "系统暂时无法连接数据库，请稍后重试");
-		ac_req_unref(r);
-	}
-}
-
-void ac_start_on_certificate(ac_req *r, const char *id, size_t size, void (*release)(void *),
-			     ac_auth_cb cb)
-{
-	ac_id_ctx *ctx;
-
-	if (strlen(id) == 0 || strlen(id) > 15 || strspn(id, "0123456789") != strlen(id)) {
-		ac_req_error(r, 404, "not_found", "no such certificate", "查不到这张合格证");
-		return;
-	}
-	ctx = calloc(1, size);
-	if (ctx == NULL) {
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
-		return;
-	}
-	ctx->r = r;
-	snprintf(ctx->id, sizeof(ctx->id), "%s", id);
-	r->handler_data = ctx;
-	r->handler_free = release;
-	ac_auth(r, cb);
+	if (strlen(token) > AC_AUTH_TOKEN_MAX)
+		return AC_ERANGE;
+	l = malloc(sizeof(*l));
+	if (l == NULL)
+		return -ENOMEM;
+	l->a = a;
+	l->cb = cb;
+	l->data = data;
+	l->forgotten = a->forgotten;
+	snprintf(l->token, sizeof(l->token), "%s", token);
+	rc = ac_db_query(a->db, auth_sql, 1, values, NULL, on_lookup, l);
+	if (rc != 0)
+		free(l);
+	return rc;
 }

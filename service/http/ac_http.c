@@ -8,8 +8,10 @@
 #include <time.h>
 
 #include "ac_error.h"
-#include "ac_http.h"
+#include "ac_http-private.h"
 #include "ac_log.h"
+#include "ac_reply.h"
+#include "ac_url.h"
 
 struct ac_http {
 	uv_loop_t *loop;
@@ -21,7 +23,12 @@ struct ac_http {
 	ac_http_opts opts;
 	char *web_dir;
 	uint64_t next_id;
-	int active;
+	int active;  /* requests not yet answered */
+	int live;    /* requests not yet freed (answered, with work still under way) */
+	int conns;   /* accepted sockets not yet closed */
+	int handles; /* the listener and the close timer, until closed */
+	int closing; /* 1 closing, 2 closed (ac_http_free remains) */
+	uv_timer_t close_timer;
 	void (*close_cb)(void *);
 	void *close_data;
 };
@@ -34,7 +41,6 @@ typedef struct http_handler {
 /* Lives in the h2o request's pool; tells the ac_req when h2o lets go. */
 typedef struct req_link {
 	ac_req *r;
-	h2o_req_t *h2o;
 } req_link;
 
 /* The h2o request behind r while the client is there. */
@@ -43,26 +49,35 @@ typedef struct req_private {
 	h2o_req_t *h2o;
 } req_private;
 
-uint64_t ac_now_ns(void)
-{
-	struct timespec ts;
+/* A socket's uv handle, counted so that closing can wait for the last one. */
+typedef struct conn_handle {
+	uv_tcp_t tcp;
+	ac_http *http;
+} conn_handle;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+const ac_http_opts *ac_http_options(const ac_http *http)
+{
+	return &http->opts;
 }
 
-static void req_free(ac_req *r)
+uv_loop_t *ac_http_loop(const ac_http *http)
 {
-	if (r->handler_free != NULL)
-		r->handler_free(r->handler_data);
-	free(r->path);
-	free(r->query);
-	free(r->body);
-	free(r->authorization);
-	free(r->idempotency_key);
-	free(r->accept);
-	free(r->content_type);
-	free(r);
+	return http->loop;
+}
+
+void *ac_req_alloc(ac_req *r, size_t size)
+{
+	return ac_arena_alloc(&r->pool, size);
+}
+
+char *ac_req_strdup(ac_req *r, const char *s)
+{
+	return ac_arena_strdup(&r->pool, s);
+}
+
+int ac_req_defer(ac_req *r, void (*fn)(void *), void *arg)
+{
+	return ac_arena_defer(&r->pool, fn, arg);
 }
 
 void ac_req_ref(ac_req *r)
@@ -76,7 +91,9 @@ void ac_req_unref(ac_req *r)
 		return;
 	if (!r->responded)
 		r->http->active--;
-	req_free(r);
+	r->http->live--;
+	ac_arena_clear(&r->pool);
+	free(r);
 }
 
 static void on_link_dispose(void *p)
@@ -90,25 +107,30 @@ static void on_link_dispose(void *p)
 	ac_req_unref(&rp->pub);
 }
 
-static char *dup_iovec(h2o_iovec_t v)
+/* The path as it goes into the log: control bytes and spaces escaped, so that
+ * a request cannot forge or disturb log lines. */
+static void log_safe(const char *s, char *out, size_t outsz)
 {
-	return strndup(v.base, v.len);
-}
+	size_t o = 0;
 
-static char *dup_header(h2o_req_t *req, const char *name)
-{
-	ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+	for (; *s != '\0' && o + 5 < outsz; s++) {
+		unsigned char c = (unsigned char)*s;
 
-	if (i < 0)
-		return NULL;
-	return dup_iovec(req->headers.entries[i].value);
+		if (c < 0x21 || c == 0x7f || c == '\\')
+			o += (size_t)snprintf(out + o, outsz - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
 }
 
 static void log_request(ac_req *r, int status)
 {
 	uint64_t us = (ac_now_ns() - r->start_ns) / 1000;
+	char path[512];
 
-	ac_log_info("http", "%s %s %d %llu.%03llums id=%s peer=%s%s", r->method, r->path, status,
+	log_safe(r->path, path, sizeof(path));
+	ac_log_info("http", "%s %s %d %llu.%03llums id=%s peer=%s%s", r->method, path, status,
 		    (unsigned long long)(us / 1000), (unsigned long long)(us % 1000), r->id_str,
 		    r->peer, r->gone ? " (client gone)" : "");
 }
@@ -145,129 +167,18 @@ void ac_req_respond(ac_req *r, int status, const char *content_type, const char 
 	ac_req_unref(r);
 }
 
-void ac_req_json(ac_req *r, int status, json_t *json)
+static char *pool_iovec(ac_req *r, h2o_iovec_t v)
 {
-	char *text = json_dumps(json, JSON_COMPACT);
-
-	json_decref(json);
-	if (text == NULL) {
-		ac_req_respond(r, 500, "application/json", "{\"error\":{\"code\":\"internal\"}}",
-			       29);
-		return;
-	}
-	ac_req_respond(r, status, "application/json; charset=utf-8", text, strlen(text));
-	free(text);
+	return ac_arena_strndup(&r->pool, v.base, v.len);
 }
 
-void ac_req_error(ac_req *r, int status, const char *code, const char *message,
-		  const char *message_zh)
+static char *pool_header(ac_req *r, h2o_req_t *req, const char *name)
 {
-	json_t *j = json_pack("{s:{s:s,s:s,s:s,s:s}}", "error", "code", code, "message", message,
-			      "message_zh", message_zh, "request_id", r->id_str);
+	ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
 
-	ac_req_json(r, status, j);
-}
-
-void ac_req_error_field(ac_req *r, int status, const char *code, const char *field,
-			const char *message, const char *message_zh)
-{
-	json_t *j =
-	    json_pack("{s:{s:s,s:s,s:s,s:s?,s:s}}", "error", "code", code, "message", message,
-		      "message_zh", message_zh, "field", field, "request_id", r->id_str);
-
-	ac_req_json(r, status, j);
-}
-
-void ac_req_unavailable(ac_req *r)
-{
-	ac_req_error(r, 503, "unavailable",
-		     "the database is unavailable; nothing was changed, try again",
-		     "系统暂时无法连接数据库，请稍后重试");
-}
-
-json_t *ac_req_body_object(ac_req *r)
-{
-	json_t *body = NULL;
-
-	if (r->body != NULL)
-		body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(body)) {
-		json_decref(body);
-		ac_req_error(r, 400, "invalid_json", "the body must be a JSON object",
-			     "请求内容格式错误");
+	if (i < 0)
 		return NULL;
-	}
-	return body;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decodes in place; returns -1 on a bad escape or an embedded NUL. */
-static int url_decode(char *s, int plus_is_space)
-{
-	char *o = s;
-
-	for (; *s != '\0'; s++) {
-		if (*s == '%') {
-			int h = hexval((unsigned char)s[1]);
-			int l = h < 0 ? -1 : hexval((unsigned char)s[2]);
-
-			if (l < 0 || (h == 0 && l == 0))
-				return -1;
-			*o++ = (char)(h * 16 + l);
-			s += 2;
-		} else if (*s == '+' && plus_is_space) {
-			*o++ = ' ';
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-	return 0;
-}
-
-const char *ac_req_query_param(const ac_req *r, const char *name, char *buf, size_t bufsz)
-{
-	size_t nlen = strlen(name);
-	const char *p = r->query;
-
-	while (p != NULL && *p != '\0') {
-		const char *amp = strchr(p, '&');
-		size_t len = amp ? (size_t)(amp - p) : strlen(p);
-
-		if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-			size_t vlen = len - nlen - 1;
-
-			if (vlen >= bufsz)
-				return NULL;
-			memcpy(buf, p + nlen + 1, vlen);
-			buf[vlen] = '\0';
-			if (url_decode(buf, 1) != 0)
-				return NULL;
-			return buf;
-		}
-		p = amp ? amp + 1 : NULL;
-	}
-	return NULL;
-}
-
-int ac_req_wants_json(const ac_req *r)
-{
-	if (r->accept == NULL)
-		return 0;
-	if (strstr(r->accept, "application/json") == NULL)
-		return 0;
-	/* A browser asks for text/html first. */
-	return strstr(r->accept, "text/html") == NULL;
+	return pool_iovec(r, req->headers.entries[i].value);
 }
 
 static void peer_name(h2o_req_t *req, char *out, size_t outsz)
@@ -285,20 +196,46 @@ static void peer_name(h2o_req_t *req, char *out, size_t outsz)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, outsz);
 }
 
+/* Copies what handlers read out of the h2o request; 0, or -1 out of memory. */
+static int copy_request(ac_req *r, h2o_req_t *req)
+{
+	size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+	int fail = 0;
+
+	snprintf(r->method, sizeof(r->method), "%.*s", (int)req->method.len, req->method.base);
+	r->path = ac_arena_strndup(&r->pool, req->path.base, plen);
+	fail |= r->path == NULL;
+	if (req->query_at != SIZE_MAX) {
+		r->query = ac_arena_strndup(&r->pool, req->path.base + req->query_at + 1,
+					    req->path.len - req->query_at - 1);
+		fail |= r->query == NULL;
+	}
+	if (req->entity.base != NULL) {
+		r->body = pool_iovec(r, req->entity);
+		r->body_len = req->entity.len;
+		fail |= r->body == NULL;
+	}
+	r->authorization = pool_header(r, req, "authorization");
+	r->idempotency_key = pool_header(r, req, "idempotency-key");
+	r->accept = pool_header(r, req, "accept");
+	r->content_type = pool_header(r, req, "content-type");
+	peer_name(req, r->peer, sizeof(r->peer));
+	return fail ? -1 : 0;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
 	ac_http *http = ((http_handler *)self)->http;
 	req_private *rp;
 	req_link *link;
 	ac_req *r;
-	size_t plen;
-	int rc;
 
 	rp = calloc(1, sizeof(*rp));
 	if (rp == NULL)
 		return -1;
 	r = &rp->pub;
 	rp->h2o = req;
+	ac_arena_init(&r->pool);
 	r->http = http;
 	r->app = http->opts.app;
 	r->id = ++http->next_id;
@@ -307,31 +244,15 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	r->start_ns = ac_now_ns();
 	r->refs = 1;
 	http->active++;
-	snprintf(r->method, sizeof(r->method), "%.*s", (int)req->method.len, req->method.base);
-	plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-	r->path = strndup(req->path.base, plen);
-	if (req->query_at != SIZE_MAX)
-		r->query =
-		    strndup(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
-	if (req->entity.base != NULL) {
-		r->body = strndup(req->entity.base, req->entity.len);
-		r->body_len = req->entity.len;
-	}
-	r->authorization = dup_header(req, "authorization");
-	r->idempotency_key = dup_header(req, "idempotency-key");
-	r->accept = dup_header(req, "accept");
-	r->content_type = dup_header(req, "content-type");
-	peer_name(req, r->peer, sizeof(r->peer));
-
+	http->live++;
 	link = h2o_mem_alloc_shared(&req->pool, sizeof(*link), on_link_dispose);
 	link->r = r;
-	link->h2o = req;
-
-	if (r->path == NULL || (req->entity.base != NULL && r->body == NULL)) {
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
+	if (copy_request(r, req) != 0) {
+		r->path = r->path ? r->path : "-";
+		ac_req_nomem(r);
 		return 0;
 	}
-	if (url_decode(r->path, 0) != 0) {
+	if (ac_url_decode(r->path, 0) != 0) {
 		ac_req_error(r, 400, "bad_path", "the path has an invalid escape", "网址格式错误");
 		return 0;
 	}
@@ -340,8 +261,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 			     "请求内容过大");
 		return 0;
 	}
-	rc = http->opts.router(r);
-	if (rc != 0) {
+	if (ac_handler_dispatch(r) != 0) {
 		/* Not ours: let the static file handler answer, and forget r. */
 		r->responded = 1;
 		http->active--;
@@ -350,47 +270,48 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	return 0;
 }
 
+static void maybe_closed(ac_http *http);
+
 static void on_conn_closed(uv_handle_t *h)
 {
-	free(h);
+	conn_handle *c = (conn_handle *)h;
+	ac_http *http = c->http;
+
+	free(c);
+	http->conns--;
+	maybe_closed(http);
 }
 
 static void on_accept(uv_stream_t *listener, int status)
 {
 	ac_http *http = listener->data;
-	uv_tcp_t *conn;
+	conn_handle *conn;
 	h2o_socket_t *sock;
 
-	if (status != 0)
+	if (status != 0 || http->closing)
 		return;
 	conn = malloc(sizeof(*conn));
 	if (conn == NULL)
 		return;
-	uv_tcp_init(http->loop, conn);
-	if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
-		uv_close((uv_handle_t *)conn, on_conn_closed);
+	conn->http = http;
+	http->conns++;
+	uv_tcp_init(http->loop, &conn->tcp);
+	if (uv_accept(listener, (uv_stream_t *)&conn->tcp) != 0) {
+		uv_close((uv_handle_t *)&conn->tcp, on_conn_closed);
 		return;
 	}
-	uv_tcp_nodelay(conn, 1);
-	sock = h2o_uv_socket_create((uv_stream_t *)conn, on_conn_closed);
+	uv_tcp_nodelay(&conn->tcp, 1);
+	sock = h2o_uv_socket_create((uv_stream_t *)&conn->tcp, on_conn_closed);
 	h2o_accept(&http->accept_ctx, sock);
 }
 
-int ac_http_new(uv_loop_t *loop, const ac_http_opts *opts, ac_http **out)
+static void register_handler(ac_http *http, const ac_http_opts *opts)
 {
-	struct sockaddr_storage addr;
+	static const char *index_files[] = { "index.html", NULL };
 	h2o_hostconf_t *host;
 	h2o_pathconf_t *path;
 	http_handler *handler;
-	ac_http *http;
-	int r;
 
-	*out = NULL;
-	http = calloc(1, sizeof(*http));
-	if (http == NULL)
-		return -ENOMEM;
-	http->loop = loop;
-	http->opts = *opts;
 	h2o_config_init(&http->config);
 	http->config.server_name = h2o_iovec_init(H2O_STRLIT("agricertd"));
 	http->config.max_request_entity_size = opts->max_body;
@@ -400,64 +321,132 @@ int ac_http_new(uv_loop_t *loop, const ac_http_opts *opts, ac_http **out)
 	handler = (http_handler *)h2o_create_handler(path, sizeof(*handler));
 	handler->super.on_req = on_req;
 	handler->http = http;
-	if (opts->web_dir != NULL) {
-		static const char *index_files[] = { "index.html", NULL };
-
-		http->web_dir = strdup(opts->web_dir);
+	if (http->web_dir != NULL)
 		h2o_file_register(path, http->web_dir, index_files, NULL, 0);
-	}
-	h2o_context_init(&http->ctx, loop, &http->config);
-	http->accept_ctx.ctx = &http->ctx;
-	http->accept_ctx.hosts = http->config.hosts;
+}
 
-	if (strchr(opts->host, ':') != NULL)
-		r = uv_ip6_addr(opts->host, opts->port, (struct sockaddr_in6 *)&addr);
+static int listen_on(ac_http *http, const char *host, int port)
+{
+	struct sockaddr_storage addr;
+	int r;
+
+	if (strchr(host, ':') != NULL)
+		r = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr);
 	else
-		r = uv_ip4_addr(opts->host, opts->port, (struct sockaddr_in *)&addr);
-	if (r == 0)
-		r = uv_tcp_init(loop, &http->listener);
+		r = uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
 	if (r != 0)
-		goto fail;
-	http->listener.data = http;
-	http->listening = 1;
+		return r;
 	r = uv_tcp_bind(&http->listener, (struct sockaddr *)&addr, 0);
 	if (r == 0)
 		r = uv_listen((uv_stream_t *)&http->listener, 1024, on_accept);
-	if (r != 0)
-		goto fail;
-	*out = http;
-	return 0;
-fail:
-	/* The caller logs r and exits; the half-made server is left to the OS. */
 	return r;
+}
+
+int ac_http_new(uv_loop_t *loop, const ac_http_opts *opts, ac_http **out)
+{
+	ac_http *http;
+
+	*out = NULL;
+	http = calloc(1, sizeof(*http));
+	if (http == NULL)
+		return -ENOMEM;
+	http->loop = loop;
+	http->opts = *opts;
+	if (opts->web_dir != NULL && (http->web_dir = strdup(opts->web_dir)) == NULL) {
+		free(http);
+		return -ENOMEM;
+	}
+	register_handler(http, opts);
+	h2o_context_init(&http->ctx, loop, &http->config);
+	http->accept_ctx.ctx = &http->ctx;
+	http->accept_ctx.hosts = http->config.hosts;
+	uv_timer_init(loop, &http->close_timer);
+	http->close_timer.data = http;
+	uv_tcp_init(loop, &http->listener);
+	http->listener.data = http;
+	http->listening = 1;
+	http->handles = 2;
+	/* On failure the caller still owns the server: ac_http_close, then free. */
+	*out = http;
+	return listen_on(http, opts->host, opts->port);
 }
 
 int ac_http_active(const ac_http *http)
 {
-	return http->active;
+	return http != NULL ? http->active : 0;
 }
 
-static void on_listener_closed(uv_handle_t *h)
+int ac_http_live(const ac_http *http)
 {
-	(void)h;
+	return http != NULL ? http->live : 0;
+}
+
+static void maybe_closed(ac_http *http)
+{
+	void (*cb)(void *) = http->close_cb;
+
+	if (http->closing != 1 || http->conns > 0 || http->handles > 0)
+		return;
+	http->closing = 2;
+	if (cb != NULL)
+		cb(http->close_data);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	ac_http *http = h->data;
+
+	http->handles--;
+	maybe_closed(http);
 }
 
 void ac_http_stop_accepting(ac_http *http)
 {
 	if (http->listening) {
 		http->listening = 0;
-		uv_close((uv_handle_t *)&http->listener, on_listener_closed);
+		uv_close((uv_handle_t *)&http->listener, on_handle_closed);
 	}
 	h2o_context_request_shutdown(&http->ctx);
 }
 
-void ac_http_close(ac_http *http, void (*cb)(void *), void *data)
+/*
+ * Closes connections waiting for their next request: h2o 2.2 keeps idle
+ * keep-alive connections until their timeout even after a shutdown request,
+ * and running that timeout now closes them. Busy connections close after
+ * their response, and are closed here when they become idle.
+ */
+static void close_poll(uv_timer_t *t)
 {
+	ac_http *http = t->data;
+
+	h2o_timeout_run(http->loop, &http->ctx.http1.req_timeout, UINT64_MAX);
+	if (http->conns == 0 && !uv_is_closing((uv_handle_t *)t)) {
+		uv_timer_stop(t);
+		uv_close((uv_handle_t *)t, on_handle_closed);
+	}
+}
+
+void ac_http_close(ac_http *http, void (*cb)(void *data), void *data)
+{
+	http->closing = 1;
+	http->close_cb = cb;
+	http->close_data = data;
 	ac_http_stop_accepting(http);
+	uv_timer_start(&http->close_timer, close_poll, 0, 50);
+}
+
+void ac_http_free(ac_http *http)
+{
+	if (http == NULL)
+		return;
+	/* The HTTP/2 graceful shutdown leaves its GOAWAY timer linked; h2o's
+	 * dispose insists on empty timeouts. */
+	if (h2o_timeout_is_linked(&http->ctx.http2._graceful_shutdown_timeout))
+		h2o_timeout_unlink(&http->ctx.http2._graceful_shutdown_timeout);
+	/* Closes h2o's own handles and runs the loop once (NOWAIT) to finish them:
+	 * hence not from a callback. */
 	h2o_context_dispose(&http->ctx);
 	h2o_config_dispose(&http->config);
 	free(http->web_dir);
 	free(http);
-	if (cb != NULL)
-		cb(data);
 }

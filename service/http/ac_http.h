@@ -1,35 +1,45 @@
 /*
  * HTTP for agricertd: libh2o on the agricertd loop. This is the only module
  * that includes h2o. It accepts connections, copies what a handler needs out
- * of each request into an ac_req, calls the application's router, and sends
- * responses with a content length (never chunked), one log line per request.
+ * of each request into an ac_req, hands it to the router (ac_handler.h), and
+ * sends responses with a content length (never chunked), one log line per
+ * request.
  *
  * An ac_req is reference counted. The connection holds one reference until
  * h2o disposes the request (the response went out, or the client left); any
- * asynchronous work (database, thread pool, CUPS) must hold its own with
- * ac_req_ref() and drop it with ac_req_unref() when it ends. Responding after
- * the client has left is allowed and does nothing but log.
+ * asynchronous work must hold its own (ac_handler.h does that for queries,
+ * thread-pool work and waits). The request's memory pool (ac_req_alloc) and
+ * everything deferred to it live until the last reference is dropped.
+ * Responding after the client has left is allowed and does nothing but log.
  *
  * Loop thread only.
  */
 #ifndef AC_HTTP_H
 #define AC_HTTP_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
+#include "ac_arena.h"
+#include "ac_db.h"
+#include "ac_perm.h"
+#include "ac_router.h"
+
 typedef struct ac_http ac_http;
-typedef struct ac_req ac_req;
+typedef struct ac_auth ac_auth;
+
+/* A step of a handler: the result of the query it waited for. */
+typedef void (*ac_step)(ac_req *r, const ac_db_result *res);
 
 struct ac_req {
 	ac_http *http;
 	void *app; /* the application given to ac_http_new */
 	uint64_t id;
-	char id_str[17]; /* request id, hex, also sent as X-Request-Id */
+	char id_str[24]; /* request id, hex, also sent as X-Request-Id */
 	uint64_t start_ns;
 	int refs;
+	int pending; /* queries, work and waits under way (ac_handler.h) */
 	int responded;
 	int gone; /* the client has left */
 	char method[8];
@@ -41,62 +51,67 @@ struct ac_req {
 	char *idempotency_key;
 	char *accept;
 	char *content_type;
-	char peer[64];		      /* client address */
-	void *handler_data;	      /* free for the handler's use */
-	void (*handler_free)(void *); /* called on handler_data when the request is freed */
+	char peer[64]; /* client address */
+	ac_arena pool; /* freed with the request: see ac_req_alloc */
+	/* Set by the router before the handler runs. */
+	const ac_route *route;
+	const char *param[AC_ROUTE_MAX_PARAMS]; /* the route's {parameters}, decoded */
+	const ac_principal *who;		/* the caller, or NULL when anonymous */
+	void *ctx;				/* the handler's own context (pool memory) */
+	/* The handler helper's (ac_handler.h). */
+	ac_step next;
+	int (*on_db_error)(ac_req *r, const char *sqlstate, const char *msg);
 };
-
-/*
- * Routes a request: returns 0 when the application handles it (it responds,
- * now or later), or -1 to fall through to the static files.
- */
-typedef int (*ac_http_router)(ac_req *r);
 
 typedef struct ac_http_opts {
 	const char *host;
 	int port;
-	const char *web_dir; /* static files under /, or NULL */
-	size_t max_body;     /* requests with a larger body get 413 */
-	ac_http_router router;
+	const char *web_dir;		     /* static files under /, or NULL */
+	size_t max_body;		     /* requests with a larger body get 413 */
+	const ac_route_table *const *routes; /* NULL-terminated */
+	ac_auth *auth;			     /* bearer tokens, borrowed */
+	ac_db *db;			     /* for handlers' queries, borrowed */
 	void *app;
 } ac_http_opts;
 
+/*
+ * Listens on host:port. Returns 0, or a negative code (UV_EADDRINUSE...):
+ * either way *out is a server the caller closes and frees.
+ */
 int ac_http_new(uv_loop_t *loop, const ac_http_opts *opts, ac_http **out);
 
 /* Requests whose response has not yet gone out (or been abandoned). */
 int ac_http_active(const ac_http *http);
+/* Requests not yet freed: answered or not, with work still under way. */
+int ac_http_live(const ac_http *http);
 
-/* Stops accepting and asks h2o to close idle connections. */
+/* Stops accepting; connections end after their response (no keep-alive). */
 void ac_http_stop_accepting(ac_http *http);
 
-/* Frees everything; the loop must have no more requests in flight. */
-void ac_http_close(ac_http *http, void (*cb)(void *), void *data);
+/*
+ * Closes every connection (idle ones at once, busy ones after their
+ * response) and the listener, then calls cb. Requests still holding
+ * references must be answered meanwhile (closing the database does that).
+ */
+void ac_http_close(ac_http *http, void (*cb)(void *data), void *data);
+
+/*
+ * Frees a closed server. h2o runs the loop once to close its own handles:
+ * call this after uv_run has returned, never from a callback. NULL is fine.
+ */
+void ac_http_free(ac_http *http);
 
 void ac_req_ref(ac_req *r);
 void ac_req_unref(ac_req *r);
 
-/* Responses. Each copies body; json is stolen. Only the first response counts. */
+/* Sends a response. Copies body. Only the first response counts. */
 void ac_req_respond(ac_req *r, int status, const char *content_type, const char *body, size_t len);
-void ac_req_json(ac_req *r, int status, json_t *json);
-/* {"error": {"code", "message", "message_zh"}} */
-void ac_req_error(ac_req *r, int status, const char *code, const char *message,
-		  const char *message_zh);
 
-/* The same with the request field it is about: {"error": {..., "field"}}. */
-void ac_req_error_field(ac_req *r, int status, const char *code, const char *field,
-			const char *message, const char *message_zh);
-/* 503 "unavailable": the database could not be reached; nothing was changed. */
-void ac_req_unavailable(ac_req *r);
-/* Parses the body as a JSON object; on failure answers 400 invalid_json and
- * returns NULL. The caller owns the result. */
-json_t *ac_req_body_object(ac_req *r);
-
-/* Returns a query parameter, decoded, in buf; NULL if absent. */
-const char *ac_req_query_param(const ac_req *r, const char *name, char *buf, size_t bufsz);
-
-/* Whether the client prefers JSON to HTML (Accept header). */
-int ac_req_wants_json(const ac_req *r);
-
-uint64_t ac_now_ns(void);
+/* Memory that lives as long as the request; zeroed; NULL when out of memory. */
+void *ac_req_alloc(ac_req *r, size_t size);
+#define ac_req_new(r, type) ((type *)ac_req_alloc((r), sizeof(type)))
+char *ac_req_strdup(ac_req *r, const char *s);
+/* Runs fn(arg) when the request is freed (see ac_arena_defer). */
+int ac_req_defer(ac_req *r, void (*fn)(void *), void *arg);
 
 #endif

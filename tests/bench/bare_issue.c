@@ -34,6 +34,11 @@ static bench B;
 
 static void submit_one(void);
 
+static void on_issuer_closed(void *data)
+{
+	ac_db_close(B.db, NULL, NULL);
+}
+
 static void on_done(ac_issue_job *job)
 {
 	if (job->err != 0)
@@ -47,7 +52,7 @@ static void on_done(ac_issue_job *job)
 		submit_one();
 	else if (B.outstanding == 0 && !B.stopping) {
 		B.stopping = 1;
-		ac_db_close(B.db, NULL, NULL);
+		ac_issuer_close(B.issuer, on_issuer_closed, NULL);
 	}
 }
 
@@ -115,8 +120,8 @@ int main(int argc, char **argv)
 	printf("%.0f\n", (double)B.done / seconds);
 	fprintf(stderr, "bare_issue: %ld certificates in %d s, %ld failed\n", B.done, seconds,
 		B.failed);
-	ac_issuer_free(B.issuer);
-	ac_keyring_free(keys);
+	ac_db_free(B.db);
+	ac_keyring_unref(keys);
 	ac_config_free(&cfg);
 	return B.failed ? 1 : 0;
 }

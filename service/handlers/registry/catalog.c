@@ -214,7 +214,7 @@ void ac_registry_region_list(ac_registry_ctx *c)
 	if (rc < 0)
 		return;
 	if (rc == 1) {
-		if (ac_registry_region_code(parent, &code) != 0) {
+		if (ac_check_region_code(parent, &code) != 0) {
 			ac_registry_error(c, 400, "invalid_parameter", "parent",
 					  "parent must be a 12-digit administrative division code",
 					  "上级地区必须是12位行政区划代码");
@@ -288,14 +288,14 @@ void ac_registry_region_create(ac_registry_ctx *c)
 	code = json_object_get(c->body, "code");
 	name = json_object_get(c->body, "name");
 	parent = json_object_get(c->body, "parent");
-	if (!json_is_string(code) || ac_registry_region_code(json_string_value(code), &v) != 0) {
+	if (!json_is_string(code) || ac_check_region_code(json_string_value(code), &v) != 0) {
 		ac_registry_error(c, 400, code == NULL ? "missing_field" : "invalid_field", "code",
 				  "code is required: a 12-digit administrative division code (a "
 				  "string)",
 				  "请填写12位行政区划代码");
 		return;
 	}
-	chars = json_is_string(name) ? ac_registry_chars(json_string_value(name)) : -1;
+	chars = json_is_string(name) ? ac_check_chars(json_string_value(name)) : -1;
 	if (chars < 1 || chars > 50 ||
 	    strlen(json_string_value(name)) != json_string_length(name)) {
 		ac_registry_error(c, 400, name == NULL ? "missing_field" : "invalid_field", "name",
@@ -329,7 +329,7 @@ void ac_registry_region_create(ac_registry_ctx *c)
 		return;
 	}
 	if (!json_is_string(parent) ||
-	    ac_registry_region_code(json_string_value(parent), &v) != 0) {
+	    ac_check_region_code(json_string_value(parent), &v) != 0) {
 		ac_registry_error(
 		    c, 400, "invalid_field", "parent",
 		    "parent must be a 12-digit administrative division code (a string)",

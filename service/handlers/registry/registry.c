@@ -249,7 +249,7 @@ static int field_value(ac_registry_ctx *c, const ac_registry_field *f, json_t *v
 		} else {
 			return -1;
 		}
-		if (ac_registry_region_code(s, &c->new_region) != 0)
+		if (ac_check_region_code(s, &c->new_region) != 0)
 			return -1;
 		c->has_new_region = 1;
 		*out = strdup(s);
@@ -269,7 +269,7 @@ static int field_value(ac_registry_ctx *c, const ac_registry_field *f, json_t *v
 		if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
 			return -1;
 		s = json_string_value(v);
-		chars = ac_registry_chars(s);
+		chars = ac_check_chars(s);
 		if (chars == 0 && f->nullable && !f->required)
 			return 0; /* "" clears an optional field */
 		if (chars < 1 || chars > f->max)
@@ -481,7 +481,7 @@ void ac_registry_list(ac_registry_ctx *c)
 			ok = f->values == NULL;
 			for (int i = 0; f->values != NULL && f->values[i] != NULL; i++)
 				ok |= strcmp(f->values[i], buf) == 0;
-			ok &= ac_registry_chars(buf) > 0 && ac_registry_chars(buf) <= 100;
+			ok &= ac_check_chars(buf) > 0 && ac_check_chars(buf) <= 100;
 			if (ok) {
 				snprintf(vbuf[n], sizeof(vbuf[n]), "%s", buf);
 				w += snprintf(where + w, sizeof(where) - w, " AND %s = $%d",
@@ -489,7 +489,7 @@ void ac_registry_list(ac_registry_ctx *c)
 				n++;
 			}
 		} else {
-			int chars = ac_registry_chars(buf);
+			int chars = ac_check_chars(buf);
 
 			ok = chars > 0 && chars <= AC_REGISTRY_MAX_Q;
 			if (ok) {

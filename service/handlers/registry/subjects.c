@@ -31,14 +31,14 @@ static const ac_registry_field subject_fields[] = {
 	  "请选择主体类型：企业、合作社、家庭农场、农户、收购单位或收购个人" },
 	{ "name", AC_REGISTRY_TEXT, 1, 0, 0, 100, NULL, NULL, NULL,
 	  "name is required, 1 to 100 characters", "请填写主体名称（1到100个字）" },
-	{ "credit_code", AC_REGISTRY_CHECK, 0, 0, 1, 18, NULL, ac_registry_valid_credit_code, NULL,
+	{ "credit_code", AC_REGISTRY_CHECK, 0, 0, 1, 18, NULL, ac_check_credit_code, NULL,
 	  "credit_code must be an 18-character unified social credit code with a valid check "
 	  "character",
 	  "统一社会信用代码应为18位且校验位正确，请核对营业执照" },
-	{ "id_number", AC_REGISTRY_CHECK, 0, 0, 1, 18, NULL, ac_registry_valid_id_number, NULL,
+	{ "id_number", AC_REGISTRY_CHECK, 0, 0, 1, 18, NULL, ac_check_id_number, NULL,
 	  "id_number must be an 18-character resident ID number with a valid check digit",
 	  "身份证号码应为18位且校验位正确，请核对" },
-	{ "contact", AC_REGISTRY_CHECK, 0, 0, 1, 20, NULL, ac_registry_valid_contact, NULL,
+	{ "contact", AC_REGISTRY_CHECK, 0, 0, 1, 20, NULL, ac_check_contact, NULL,
 	  "contact must be a phone number of at most 20 characters",
 	  "联系电话格式错误，请填写手机号或座机号（不超过20位）" },
 	{ "region_code", AC_REGISTRY_REGION, 1, 0, 0, 12, NULL, NULL, "::bigint",
@@ -247,7 +247,7 @@ static void change(ac_registry_ctx *c, const char *key, const char *column,
 	reason = json_object_get(c->body, "reason");
 	chars = json_is_string(reason) &&
 			strlen(json_string_value(reason)) == json_string_length(reason)
-		    ? ac_registry_chars(json_string_value(reason))
+		    ? ac_check_chars(json_string_value(reason))
 		    : -1;
 	if (chars < 1 || chars > 500) {
 		ac_registry_error(c, 400, reason == NULL ? "missing_field" : "invalid_field",

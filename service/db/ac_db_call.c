@@ -1,0 +1,54 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "ac_db_call.h"
+
+void ac_db_call_init(ac_db_call *c, const char *fn)
+{
+	int n;
+
+	memset(c, 0, sizeof(*c));
+	n = snprintf(c->sql, sizeof(c->sql), "SELECT * FROM %s(", fn);
+	if (n < 0 || (size_t)n >= sizeof(c->sql))
+		c->overflow = 1;
+	else
+		c->len = (size_t)n;
+}
+
+void ac_db_arg(ac_db_call *c, const char *name, const char *type, const char *value)
+{
+	int n;
+
+	if (c->overflow || c->n == AC_DB_CALL_MAX) {
+		c->overflow = 1;
+		return;
+	}
+	n = snprintf(c->sql + c->len, sizeof(c->sql) - c->len, "%s%s => $%d::%s",
+		     c->n > 0 ? ", " : "", name, c->n + 1, type);
+	if (n < 0 || (size_t)n >= sizeof(c->sql) - c->len) {
+		c->overflow = 1;
+		return;
+	}
+	c->len += (size_t)n;
+	c->values[c->n++] = value;
+}
+
+void ac_db_arg_int(ac_db_call *c, const char *name, const char *type, long long value)
+{
+	if (c->n < AC_DB_CALL_MAX) {
+		snprintf(c->ints[c->n], sizeof(c->ints[c->n]), "%lld", value);
+		ac_db_arg(c, name, type, c->ints[c->n]);
+	} else {
+		c->overflow = 1;
+	}
+}
+
+int ac_db_call_sql(const ac_db_call *c, char *out, size_t outsz)
+{
+	if (c->overflow || c->len + 2 > outsz)
+		return -1;
+	memcpy(out, c->sql, c->len);
+	out[c->len] = ')';
+	out[c->len + 1] = '\0';
+	return 0;
+}

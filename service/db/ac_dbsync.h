@@ -1,0 +1,42 @@
+/*
+ * Blocking PostgreSQL access, for the admin CLI and for agricertd's start-up
+ * before its loop runs (never on a running loop): one connection, one
+ * statement at a time, and the migrations.
+ *
+ * Results are the same ac_db_result as the pool's (ac_db.h accessors) and
+ * are freed with ac_db_result_free. Any thread, one connection per thread.
+ */
+#ifndef AC_DBSYNC_H
+#define AC_DBSYNC_H
+
+#include <stddef.h>
+
+#include "ac_db.h"
+
+typedef struct ac_dbsync ac_dbsync;
+
+/* Connects. Returns 0, or AC_EDB with the message in err. */
+int ac_dbsync_open(const char *conninfo, ac_dbsync **out, char *err, size_t errsz);
+
+/* Runs one statement; *res (if res is not NULL) must be freed with
+ * ac_db_result_free. Returns 0 or AC_EDB with the message in err. */
+int ac_dbsync_exec(ac_dbsync *db, const char *sql, int nparams, const char *const *values,
+		   ac_db_result **res, char *err, size_t errsz);
+void ac_db_result_free(ac_db_result *res);
+void ac_dbsync_close(ac_dbsync *db);
+
+/*
+ * Applies the migrations sql_dir/NNNN_name.sql not yet recorded in
+ * schema_migrations, in order, each in its own transaction with its SHA-256,
+ * under an advisory lock so that several instances can start at once.
+ *
+ * Migrations are never edited once applied: a recorded migration whose file
+ * now has other bytes, another name, or two files with one number, stop
+ * everything with AC_ECONFIG and a message naming the file. (A migration
+ * recorded before checksums existed gets its checksum on the next run.)
+ * Returns 0, AC_EDB (the database could not be reached or a migration
+ * failed) or AC_ECONFIG, with the reason in err.
+ */
+int ac_migrate(const char *conninfo, const char *sql_dir, char *err, size_t errsz);
+
+#endif

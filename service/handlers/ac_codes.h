@@ -1,0 +1,31 @@
+/*
+ * Checking the codes a request lists (receipts, market checks), shared by
+ * those handlers: each entry's text is a code as scanned (the label's URL or
+ * its payload). Signatures are verified in the thread pool (Ed25519 and SM2
+ * do not belong on the loop), against the key ring of the moment, on which
+ * the check holds a reference. Loop thread only.
+ */
+#ifndef AC_CODES_H
+#define AC_CODES_H
+
+#include "ac_code.h"
+#include "ac_http.h"
+
+typedef struct ac_scanned_code {
+	char text[256];
+	/* In: already refused for another reason (skipped), or NULL. Out: NULL
+	 * when the signature is genuine (code decoded, payload the canonical
+	 * text), else the verdict: "malformed", "unknown_key", "bad_signature",
+	 * "key_revoked". */
+	const char *status;
+	ac_code code;
+	char payload[AC_CODE_TEXT_SIZE];
+} ac_scanned_code;
+
+/*
+ * Checks v[0..n) (memory the request keeps, e.g. from its pool), then calls
+ * after(r) on the loop unless the client has left.
+ */
+void ac_codes_check(ac_req *r, ac_scanned_code *v, int n, void (*after)(ac_req *r));
+
+#endif
