@@ -18,7 +18,7 @@
  *   batch_max     -                     512 certificates per group commit
  *   max_body      -                     65536 bytes
  *   max_labels    -                     500 labels per certificate
- *   print_timeout -                     120 seconds before a job is cancelled
+ *   print_timeout -                     120 seconds at CUPS before a job is cancelled and failed
  *   region        AGRICERT_REGION       100000 (the division the trust bundle covers)
  *   retention_months AGRICERT_RETENTION_MONTHS 24 (receipts kept; 6 to 1200)
  *   printer.ID    -                     "QUEUE [SIZE]" e.g. "demo-kiosk 60x40@203"
