@@ -287,47 +287,50 @@ static void sign_raw(const ac_key *priv, uint8_t raw[AC_CODE_LEN], char *text)
 	ac_base32_encode(raw, AC_CODE_LEN, text, AC_CODE_TEXT_SIZE);
 }
 
-static void check_malformed(const ac_key *priv)
+/* Texts that are no code of any version: their length, padding or characters. */
+static void check_bad_texts(const char *text)
 {
-	ac_code_fields f;
+	/* Each format gets the genuine text as its argument. */
+	static const struct {
+		const char *fmt;
+		const char *what;
+	} cases[] = {
+		{ "%sA", "152 chars" },		{ "%sAAAAAAAA", "one block more" },
+		{ "AEAAAAAA====", "padding" },	{ " %s", "leading space" },
+		{ "%s\n", "trailing newline" }, { "hello, world", "prose" },
+	};
 	ac_code code;
-	char text[AC_CODE_TEXT_SIZE];
 	char buf[1024];
-	uint8_t raw[AC_CODE_LEN];
-	uint8_t base[AC_CODE_LEN];
-	int ok;
-
-	good_fields(&f);
-	ac_code_sign(priv, &f, text, sizeof(text));
+	int ok = 1;
 
 	AC_CHECK(ac_code_decode("", 0, &code) == AC_ETRUNCATED, "empty text");
 	AC_CHECK(ac_code_decode(NULL, 0, &code) == AC_ETRUNCATED, "NULL empty text");
-	ok = 1;
 	for (size_t len = 0; len < AC_CODE_TEXT_LEN; len++) {
 		if (ac_code_decode(text, len, &code) != AC_ETRUNCATED)
 			ok = 0;
 	}
 	AC_CHECK(ok, "every truncation is AC_ETRUNCATED");
-	snprintf(buf, sizeof(buf), "%sA", text);
-	AC_CHECK(ac_code_decode(buf, strlen(buf), &code) == AC_EMALFORMED, "152 chars");
-	snprintf(buf, sizeof(buf), "%sAAAAAAAA", text);
-	AC_CHECK(ac_code_decode(buf, strlen(buf), &code) == AC_EMALFORMED, "one block more");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), cases[i].fmt, text);
+		AC_CHECK(ac_code_decode(buf, strlen(buf), &code) == AC_EMALFORMED, cases[i].what);
+	}
 	memset(buf, 'A', sizeof(buf));
 	buf[1] = 'E';
 	AC_CHECK(ac_code_decode(buf, sizeof(buf), &code) == AC_EMALFORMED, "1024 chars");
-	AC_CHECK(ac_code_decode("AEAAAAAA====", 12, &code) == AC_EMALFORMED, "padding");
-	snprintf(buf, sizeof(buf), " %s", text);
-	AC_CHECK(ac_code_decode(buf, strlen(buf), &code) == AC_EMALFORMED, "leading space");
-	snprintf(buf, sizeof(buf), "%s\n", text);
-	AC_CHECK(ac_code_decode(buf, strlen(buf), &code) == AC_EMALFORMED, "trailing newline");
-	AC_CHECK(ac_code_decode("hello, world", 12, &code) == AC_EMALFORMED, "prose");
+}
 
-	/* Versions this build does not know, whatever their length. */
-	ac_base32_decode(text, AC_CODE_TEXT_LEN, base, sizeof(base), &(size_t){ 0 });
+/* Versions this build does not know, whatever their length; unpack's lengths. */
+static void check_versions(const uint8_t base[AC_CODE_LEN])
+{
+	ac_code_fields f;
+	ac_code code;
+	uint8_t raw[AC_CODE_LEN];
+	char buf[AC_CODE_TEXT_SIZE];
+
 	for (int v = 0; v < 256; v += 1) {
 		if (v == AC_CODE_VERSION)
 			continue;
-		memcpy(raw, base, sizeof(raw));
+		memcpy(raw, base, AC_CODE_LEN);
 		raw[0] = (uint8_t)v;
 		ac_base32_encode(raw, sizeof(raw), buf, sizeof(buf));
 		if (ac_code_decode(buf, strlen(buf), &code) != AC_EVERSION)
@@ -340,51 +343,57 @@ static void check_malformed(const ac_key *priv)
 	AC_CHECK(ac_code_unpack(base, 29, &f) == AC_ETRUNCATED, "unpack of 29 bytes");
 	AC_CHECK(ac_code_unpack(base, 0, &f) == AC_ETRUNCATED, "unpack of nothing");
 	AC_CHECK(ac_code_unpack(base, 30, &f) == 0 && f.serial == 77, "unpack of 30 bytes");
+}
 
-	/* Out-of-range fields, validly signed so only the range check can refuse them. */
-	{
-		static const struct {
-			int off;
-			int len;
-			uint64_t value;
-			const char *what;
-		} cases[] = {
-			{ 9, 2, 0, "item 0" },
-			{ 13, 2, 0, "product 0" },
-			{ 15, 4, 0, "quantity 0" },
-			{ 19, 1, 0, "unit 0" },
-			{ 19, 1, 11, "unit 11" },
-			{ 19, 1, 255, "unit 255" },
-			{ 20, 4, 0, "issuer 0" },
-			{ 24, 5, 99999999999ULL, "origin of 11 digits" },
-			{ 24, 5, 1000000000000ULL, "origin of 13 digits" },
-			{ 24, 5, 0xffffffffffULL, "origin 2^40-1" },
-			{ 24, 5, 0, "origin 0" },
-			{ 29, 1, 0x03 | 0x04, "basis 3" },
-			{ 29, 1, 0x00, "style 0" },
-			{ 29, 1, 0x0c, "style 3" },
-			{ 29, 1, 0x14, "flags bit 4" },
-			{ 29, 1, 0x84, "flags bit 7" },
-		};
+/* Out-of-range fields, validly signed so only the range check can refuse them. */
+static void check_ranges(const ac_key *priv, const uint8_t base[AC_CODE_LEN])
+{
+	static const struct {
+		int off;
+		int len;
+		uint64_t value;
+		const char *what;
+	} cases[] = {
+		{ 9, 2, 0, "item 0" },
+		{ 13, 2, 0, "product 0" },
+		{ 15, 4, 0, "quantity 0" },
+		{ 19, 1, 0, "unit 0" },
+		{ 19, 1, 11, "unit 11" },
+		{ 19, 1, 255, "unit 255" },
+		{ 20, 4, 0, "issuer 0" },
+		{ 24, 5, 99999999999ULL, "origin of 11 digits" },
+		{ 24, 5, 1000000000000ULL, "origin of 13 digits" },
+		{ 24, 5, 0xffffffffffULL, "origin 2^40-1" },
+		{ 24, 5, 0, "origin 0" },
+		{ 29, 1, 0x03 | 0x04, "basis 3" },
+		{ 29, 1, 0x00, "style 0" },
+		{ 29, 1, 0x0c, "style 3" },
+		{ 29, 1, 0x14, "flags bit 4" },
+		{ 29, 1, 0x84, "flags bit 7" },
+	};
+	ac_code code;
+	uint8_t raw[AC_CODE_LEN];
+	char buf[AC_CODE_TEXT_SIZE];
 
-		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			uint64_t v = cases[i].value;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = cases[i].value;
 
-			memcpy(raw, base, sizeof(raw));
-			for (int b = cases[i].len - 1; b >= 0; b--) {
-				raw[cases[i].off + b] = (uint8_t)v;
-				v >>= 8;
-			}
-			sign_raw(priv, raw, buf);
-			AC_CHECK(ac_code_decode(buf, strlen(buf), &code) == AC_ERANGE,
-				 cases[i].what);
+		memcpy(raw, base, sizeof(raw));
+		for (int b = cases[i].len - 1; b >= 0; b--) {
+			raw[cases[i].off + b] = (uint8_t)v;
+			v >>= 8;
 		}
+		sign_raw(priv, raw, buf);
+		AC_CHECK(ac_code_decode(buf, strlen(buf), &code) == AC_ERANGE, cases[i].what);
 	}
+}
 
-	/* ac_code_pack refuses the same values. */
-	{
-		uint8_t out[AC_CODE_FIELDS_LEN];
-		ac_code_fields g;
+/* ac_code_pack and ac_code_sign refuse the same values. */
+static void check_pack(const ac_key *priv)
+{
+	uint8_t out[AC_CODE_FIELDS_LEN];
+	char buf[1024];
+	ac_code_fields g;
 
 #define BAD(stmt, err, what)                                                                       \
 	do {                                                                                       \
@@ -392,33 +401,47 @@ static void check_malformed(const ac_key *priv)
 		stmt;                                                                              \
 		AC_CHECK(ac_code_pack(&g, out) == (err), what);                                    \
 	} while (0)
-		BAD(g.version = 0, AC_EVERSION, "pack version 0");
-		BAD(g.version = 2, AC_EVERSION, "pack version 2");
-		BAD(g.serial = AC_CODE_SERIAL_MAX + 1, AC_ERANGE, "pack serial 2^48");
-		BAD(g.item = 0, AC_ERANGE, "pack item 0");
-		BAD(g.product = 0, AC_ERANGE, "pack product 0");
-		BAD(g.quantity_milli = 0, AC_ERANGE, "pack quantity 0");
-		BAD(g.unit = 0, AC_ERANGE, "pack unit 0");
-		BAD(g.unit = AC_UNIT_MAX + 1, AC_ERANGE, "pack unit 11");
-		BAD(g.issuer = 0, AC_ERANGE, "pack issuer 0");
-		BAD(g.origin = AC_CODE_ORIGIN_MIN - 1, AC_ERANGE, "pack origin too small");
-		BAD(g.origin = AC_CODE_ORIGIN_MAX + 1, AC_ERANGE, "pack origin too large");
-		BAD(g.basis = 3, AC_ERANGE, "pack basis 3");
-		BAD(g.style = 0, AC_ERANGE, "pack style 0");
-		BAD(g.style = 3, AC_ERANGE, "pack style 3");
-		BAD(g.origin = AC_CODE_ORIGIN_MAX, 0, "pack origin max");
-		BAD(g.serial = AC_CODE_SERIAL_MAX, 0, "pack serial max");
+	BAD(g.version = 0, AC_EVERSION, "pack version 0");
+	BAD(g.version = 2, AC_EVERSION, "pack version 2");
+	BAD(g.serial = AC_CODE_SERIAL_MAX + 1, AC_ERANGE, "pack serial 2^48");
+	BAD(g.item = 0, AC_ERANGE, "pack item 0");
+	BAD(g.product = 0, AC_ERANGE, "pack product 0");
+	BAD(g.quantity_milli = 0, AC_ERANGE, "pack quantity 0");
+	BAD(g.unit = 0, AC_ERANGE, "pack unit 0");
+	BAD(g.unit = AC_UNIT_MAX + 1, AC_ERANGE, "pack unit 11");
+	BAD(g.issuer = 0, AC_ERANGE, "pack issuer 0");
+	BAD(g.origin = AC_CODE_ORIGIN_MIN - 1, AC_ERANGE, "pack origin too small");
+	BAD(g.origin = AC_CODE_ORIGIN_MAX + 1, AC_ERANGE, "pack origin too large");
+	BAD(g.basis = 3, AC_ERANGE, "pack basis 3");
+	BAD(g.style = 0, AC_ERANGE, "pack style 0");
+	BAD(g.style = 3, AC_ERANGE, "pack style 3");
+	BAD(g.origin = AC_CODE_ORIGIN_MAX, 0, "pack origin max");
+	BAD(g.serial = AC_CODE_SERIAL_MAX, 0, "pack serial max");
 #undef BAD
-		good_fields(&g);
-		g.item = 0;
-		AC_CHECK(ac_code_sign(priv, &g, buf, sizeof(buf)) == AC_ERANGE && buf[0] == '\0',
-			 "sign refuses bad fields");
-		good_fields(&g);
-		AC_CHECK(ac_code_sign(priv, &g, buf, AC_CODE_TEXT_SIZE - 1) == AC_ETOOBIG,
-			 "sign needs 152 bytes");
-		AC_CHECK(ac_code_sign(key_for(1, 0), &g, buf, sizeof(buf)) == AC_EKEY,
-			 "sign with a public key");
-	}
+	good_fields(&g);
+	g.item = 0;
+	AC_CHECK(ac_code_sign(priv, &g, buf, sizeof(buf)) == AC_ERANGE && buf[0] == '\0',
+		 "sign refuses bad fields");
+	good_fields(&g);
+	AC_CHECK(ac_code_sign(priv, &g, buf, AC_CODE_TEXT_SIZE - 1) == AC_ETOOBIG,
+		 "sign needs 152 bytes");
+	AC_CHECK(ac_code_sign(key_for(1, 0), &g, buf, sizeof(buf)) == AC_EKEY,
+		 "sign with a public key");
+}
+
+static void check_malformed(const ac_key *priv)
+{
+	ac_code_fields f;
+	char text[AC_CODE_TEXT_SIZE];
+	uint8_t base[AC_CODE_LEN];
+
+	good_fields(&f);
+	ac_code_sign(priv, &f, text, sizeof(text));
+	check_bad_texts(text);
+	ac_base32_decode(text, AC_CODE_TEXT_LEN, base, sizeof(base), &(size_t){ 0 });
+	check_versions(base);
+	check_ranges(priv, base);
+	check_pack(priv);
 }
 
 static void check_urls(const ac_key *priv)
