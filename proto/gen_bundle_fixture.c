@@ -19,6 +19,7 @@
  *
  * Exits 0, or 1 with a message.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,24 +28,14 @@
 #include "ac_code.h"
 #include "ac_error.h"
 #include "ac_sign.h"
+#include "test_util.h"
 
 static const char *dir;
 
 static int write_file(const char *name, const char *data, size_t len)
 {
-	char path[4096];
-	FILE *f;
-	int ok;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (f == NULL) {
-		perror(path);
-		return -1;
-	}
-	ok = fwrite(data, 1, len, f) == len;
-	if (fclose(f) != 0 || !ok) {
-		perror(path);
+	if (test_write_file(dir, name, data, len) != 0) {
+		fprintf(stderr, "could not write file \"%s/%s\": %s\n", dir, name, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -11,6 +11,7 @@
 #include "ac_code.h"
 #include "ac_error.h"
 #include "ac_test.h"
+#include "test_util.h"
 
 #define HOST_URL "https://trace.agri.fujian.gov.cn"
 
@@ -86,12 +87,6 @@ static int fields_from_json(json_t *j, ac_code_fields *f)
 	f->basis = (uint8_t)ac_basis_from_name(basis);
 	f->style = (uint8_t)ac_style_from_name(style);
 	return 0;
-}
-
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", p[i]);
 }
 
 static int error_named(const char *name)
@@ -171,7 +166,7 @@ static void check_vectors(const char *path)
 		if (!AC_CHECK(priv != NULL, "vector kid names a key"))
 			continue;
 		AC_CHECK(ac_code_pack(&f, packed) == 0, "vector fields pack");
-		hex(packed, sizeof(packed), h);
+		test_hex(packed, sizeof(packed), h);
 		AC_CHECK(strcmp(h, fhex) == 0, "vector fields_hex exact");
 		AC_CHECK(ac_code_decode(payload, strlen(payload), &code) == 0 &&
 			     memcmp(&code.f, &f, sizeof(f)) == 0 && code.raw_len == AC_CODE_LEN,

@@ -12,6 +12,7 @@
 #include "ac_code.h"
 #include "ac_error.h"
 #include "ac_test.h"
+#include "test_util.h"
 
 /*
  * Version libqrencode picks for text (it splits the text into the cheapest
@@ -46,20 +47,7 @@ static int qr_version_an(const char *text)
 int main(void)
 {
 	/* The largest field values: every signed byte as high as it may be. */
-	ac_code_fields f = {
-		.version = 1,
-		.kid = 0xffff,
-		.serial = AC_CODE_SERIAL_MAX,
-		.item = 0xffff,
-		.issue_day = 0xffff,
-		.product = 0xffff,
-		.quantity_milli = 0xffffffff,
-		.unit = AC_UNIT_MAX,
-		.issuer = 0xffffffff,
-		.origin = AC_CODE_ORIGIN_MAX,
-		.basis = AC_BASIS_MAX,
-		.style = AC_STYLE_PURCHASER,
-	};
+	ac_code_fields f = test_fields_largest();
 	/*
 	 * Host names of n characters behind "HTTPS://" (n = 0: the development
 	 * URL "HTTP://127.0.0.1:8080"; n = 24: TRACE.AGRI.FUJIAN.GOV.CN). The
