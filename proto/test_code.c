@@ -104,17 +104,12 @@ static int error_named(const char *name)
 	return 1;
 }
 
-static void check_vectors(const char *path)
+/* The vectors' keys, private and public, into keys_*; nkeys counts them. */
+static void load_vector_keys(json_t *root)
 {
-	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr);
 	json_t *item;
 	size_t i;
 
-	if (!AC_CHECK(root != NULL, "vectors load")) {
-		printf("# %s: %s\n", path, jerr.text);
-		return;
-	}
 	json_array_foreach(json_object_get(root, "keys"), i, item)
 	{
 		const char *priv = json_string_value(json_object_get(item, "private_pem"));
@@ -141,50 +136,67 @@ static void check_vectors(const char *path)
 		nkeys++;
 	}
 	AC_CHECK(nkeys == 3, "three vector keys");
+}
 
+/* One code vector: its fields pack, its payload and url decode, verify and re-sign. */
+static void check_vector_code(json_t *item)
+{
+	const char *payload = json_string_value(json_object_get(item, "payload"));
+	const char *url = json_string_value(json_object_get(item, "url"));
+	const char *fhex = json_string_value(json_object_get(item, "fields_hex"));
+	int det = json_is_true(json_object_get(item, "deterministic"));
+	ac_code_fields f;
+	ac_code code;
+	uint8_t packed[AC_CODE_FIELDS_LEN];
+	char text[AC_CODE_TEXT_SIZE];
+	char mine[AC_CODE_URL_MAX];
+	char h[2 * AC_CODE_FIELDS_LEN + 1];
+	const ac_key *priv;
+	const ac_key *pub;
+
+	if (!AC_CHECK(payload && url && fhex &&
+			  fields_from_json(json_object_get(item, "fields"), &f) == 0,
+		      "vector is complete"))
+		return;
+	priv = key_for(f.kid, 1);
+	pub = key_for(f.kid, 0);
+	if (!AC_CHECK(priv != NULL, "vector kid names a key"))
+		return;
+	AC_CHECK(ac_code_pack(&f, packed) == 0, "vector fields pack");
+	test_hex(packed, sizeof(packed), h);
+	AC_CHECK(strcmp(h, fhex) == 0, "vector fields_hex exact");
+	AC_CHECK(ac_code_decode(payload, strlen(payload), &code) == 0 &&
+		     memcmp(&code.f, &f, sizeof(f)) == 0 && code.raw_len == AC_CODE_LEN,
+		 "vector payload decodes to its fields");
+	AC_CHECK(ac_code_verify(&code, pub) == 0, "vector payload verifies");
+	AC_CHECK(ac_code_sign(priv, &f, text, sizeof(text)) == 0 &&
+		     strlen(text) == AC_CODE_TEXT_LEN,
+		 "vector signs");
+	if (det)
+		AC_CHECK(strcmp(text, payload) == 0, "ed25519 vector payload exact");
+	else
+		AC_CHECK(decode_verify(text, strlen(text)) == 0, "sm2 fresh code verifies");
+	AC_CHECK(ac_code_url(HOST_URL, payload, mine, sizeof(mine)) > 0 && strcmp(mine, url) == 0,
+		 "vector url exact");
+	AC_CHECK(decode_verify(url, strlen(url)) == 0, "vector url verifies");
+}
+
+static void check_vectors(const char *path)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, 0, &jerr);
+	json_t *item;
+	size_t i;
+
+	if (!AC_CHECK(root != NULL, "vectors load")) {
+		printf("# %s: %s\n", path, jerr.text);
+		return;
+	}
+	load_vector_keys(root);
 	json_array_foreach(json_object_get(root, "codes"), i, item)
 	{
-		const char *payload = json_string_value(json_object_get(item, "payload"));
-		const char *url = json_string_value(json_object_get(item, "url"));
-		const char *fhex = json_string_value(json_object_get(item, "fields_hex"));
-		int det = json_is_true(json_object_get(item, "deterministic"));
-		ac_code_fields f;
-		ac_code code;
-		uint8_t packed[AC_CODE_FIELDS_LEN];
-		char text[AC_CODE_TEXT_SIZE];
-		char mine[AC_CODE_URL_MAX];
-		char h[2 * AC_CODE_FIELDS_LEN + 1];
-		const ac_key *priv;
-		const ac_key *pub;
-
-		if (!AC_CHECK(payload && url && fhex &&
-				  fields_from_json(json_object_get(item, "fields"), &f) == 0,
-			      "vector is complete"))
-			continue;
-		priv = key_for(f.kid, 1);
-		pub = key_for(f.kid, 0);
-		if (!AC_CHECK(priv != NULL, "vector kid names a key"))
-			continue;
-		AC_CHECK(ac_code_pack(&f, packed) == 0, "vector fields pack");
-		test_hex(packed, sizeof(packed), h);
-		AC_CHECK(strcmp(h, fhex) == 0, "vector fields_hex exact");
-		AC_CHECK(ac_code_decode(payload, strlen(payload), &code) == 0 &&
-			     memcmp(&code.f, &f, sizeof(f)) == 0 && code.raw_len == AC_CODE_LEN,
-			 "vector payload decodes to its fields");
-		AC_CHECK(ac_code_verify(&code, pub) == 0, "vector payload verifies");
-		AC_CHECK(ac_code_sign(priv, &f, text, sizeof(text)) == 0 &&
-			     strlen(text) == AC_CODE_TEXT_LEN,
-			 "vector signs");
-		if (det)
-			AC_CHECK(strcmp(text, payload) == 0, "ed25519 vector payload exact");
-		else
-			AC_CHECK(decode_verify(text, strlen(text)) == 0, "sm2 fresh code verifies");
-		AC_CHECK(ac_code_url(HOST_URL, payload, mine, sizeof(mine)) > 0 &&
-			     strcmp(mine, url) == 0,
-			 "vector url exact");
-		AC_CHECK(decode_verify(url, strlen(url)) == 0, "vector url verifies");
+		check_vector_code(item);
 	}
-
 	json_array_foreach(json_object_get(root, "invalid"), i, item)
 	{
 		const char *text = json_string_value(json_object_get(item, "text"));
@@ -439,6 +451,7 @@ static void check_malformed(const ac_key *priv)
 	check_pack(priv);
 }
 
+/* The URL forms a scanner may read, accepted or refused. */
 static void check_urls(const ac_key *priv)
 {
 	static const char *good[] = {
@@ -486,7 +499,33 @@ static void check_urls(const ac_key *priv)
 	AC_CHECK(ac_code_decode("HTTPS://HOST/V/", 15, &code) == AC_ETRUNCATED, "empty payload");
 	AC_CHECK(ac_code_decode("HTTPS://HOST", 12, &code) == AC_EMALFORMED, "host only");
 	AC_CHECK(ac_code_decode("https://", 8, &code) == AC_EMALFORMED, "scheme only");
+}
 
+/* ac_code_url: the URL printed on a label, from the public URL and a payload. */
+static void check_make_urls(const ac_key *priv)
+{
+	static const char *badurl[] = {
+		"https://",
+		"ftp://x.cn",
+		"x.cn",
+		"https://x.cn/path",
+		"https://u@x.cn",
+		"https://x.cn:",
+		"https://x.cn:123456",
+		"https://x_y.cn",
+		"https://[::1]:80",
+		"https://x.cn?q",
+		"https://:80",
+		"https://x.cn:8a",
+		"https://x.cn:80:81",
+	};
+	ac_code_fields f;
+	char text[AC_CODE_TEXT_SIZE];
+	char buf[1024];
+	int ok = 1;
+
+	good_fields(&f);
+	ac_code_sign(priv, &f, text, sizeof(text));
 	AC_CHECK(ac_code_url("http://127.0.0.1:8080", text, buf, sizeof(buf)) ==
 			 (int)strlen("HTTP://127.0.0.1:8080/V/") + AC_CODE_TEXT_LEN &&
 		     strncmp(buf, "HTTP://127.0.0.1:8080/V/", 24) == 0 &&
@@ -498,32 +537,13 @@ static void check_urls(const ac_key *priv)
 	AC_CHECK(ac_code_url("https://x.cn", "ABC", buf, 31) == 18, "url into an exact buffer");
 	AC_CHECK(ac_code_url("https://x.cn", "ABC", buf, 18) == AC_ETOOBIG && buf[0] == '\0',
 		 "url without room");
-	{
-		static const char *badurl[] = {
-			"https://",
-			"ftp://x.cn",
-			"x.cn",
-			"https://x.cn/path",
-			"https://u@x.cn",
-			"https://x.cn:",
-			"https://x.cn:123456",
-			"https://x_y.cn",
-			"https://[::1]:80",
-			"https://x.cn?q",
-			"https://:80",
-			"https://x.cn:8a",
-			"https://x.cn:80:81",
-		};
-
-		ok = 1;
-		for (size_t i = 0; i < sizeof(badurl) / sizeof(badurl[0]); i++) {
-			if (ac_code_url(badurl[i], "ABC", buf, sizeof(buf)) != AC_EMALFORMED) {
-				printf("# accepted %s\n", badurl[i]);
-				ok = 0;
-			}
+	for (size_t i = 0; i < sizeof(badurl) / sizeof(badurl[0]); i++) {
+		if (ac_code_url(badurl[i], "ABC", buf, sizeof(buf)) != AC_EMALFORMED) {
+			printf("# accepted %s\n", badurl[i]);
+			ok = 0;
 		}
-		AC_CHECK(ok, "bad public urls refused");
 	}
+	AC_CHECK(ok, "bad public urls refused");
 	AC_CHECK(ac_code_url("https://x.cn", "AB=", buf, sizeof(buf)) == AC_EMALFORMED,
 		 "url refuses a non-base32 payload");
 	AC_CHECK(ac_code_url("https://x.cn", "", buf, sizeof(buf)) == AC_EMALFORMED,
@@ -623,6 +643,7 @@ int main(int argc, char **argv)
 		check_char_changes(key_for(1, 1));
 		check_malformed(key_for(1, 1));
 		check_urls(key_for(1, 1));
+		check_make_urls(key_for(1, 1));
 		check_wrong_keys();
 	}
 	check_dates_names();
