@@ -46,6 +46,15 @@ static void good_fields(ac_code_fields *f)
 	f->style = AC_STYLE_PRODUCER;
 }
 
+/* The text of a genuine code of good_fields(), signed with priv. */
+static void good_text(const ac_key *priv, char text[AC_CODE_TEXT_SIZE])
+{
+	ac_code_fields f;
+
+	good_fields(&f);
+	ac_code_sign(priv, &f, text, AC_CODE_TEXT_SIZE);
+}
+
 /* Decodes text and verifies it with the key its kid names: 0 or an error. */
 static int decode_verify(const char *text, size_t len)
 {
@@ -89,18 +98,22 @@ static int fields_from_json(json_t *j, ac_code_fields *f)
 	return 0;
 }
 
+/* The code a vector's "error" names; 1 (no code) for an unknown name. */
 static int error_named(const char *name)
 {
-	if (strcmp(name, "truncated") == 0)
-		return AC_ETRUNCATED;
-	if (strcmp(name, "malformed") == 0)
-		return AC_EMALFORMED;
-	if (strcmp(name, "version") == 0)
-		return AC_EVERSION;
-	if (strcmp(name, "range") == 0)
-		return AC_ERANGE;
-	if (strcmp(name, "signature") == 0)
-		return AC_EBADSIG;
+	static const struct {
+		const char *name;
+		int err;
+	} errors[] = {
+		{ "truncated", AC_ETRUNCATED }, { "malformed", AC_EMALFORMED },
+		{ "version", AC_EVERSION },	{ "range", AC_ERANGE },
+		{ "signature", AC_EBADSIG },
+	};
+
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+		if (strcmp(name, errors[i].name) == 0)
+			return errors[i].err;
+	}
 	return 1;
 }
 
@@ -246,14 +259,12 @@ static void check_char_changes(const ac_key *priv)
 {
 	static const char others[] = "01890=/?# .-_+\x7f\x80\xff";
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-	ac_code_fields f;
 	char text[AC_CODE_TEXT_SIZE];
 	int tried = 0;
 	int refused = 0;
 	int same = 1;
 
-	good_fields(&f);
-	ac_code_sign(priv, &f, text, sizeof(text));
+	good_text(priv, text);
 	for (int pos = 0; pos < AC_CODE_TEXT_LEN; pos++) {
 		char t[AC_CODE_TEXT_SIZE];
 
@@ -438,12 +449,10 @@ static void check_pack(const ac_key *priv)
 
 static void check_malformed(const ac_key *priv)
 {
-	ac_code_fields f;
 	char text[AC_CODE_TEXT_SIZE];
 	uint8_t base[AC_CODE_LEN];
 
-	good_fields(&f);
-	ac_code_sign(priv, &f, text, sizeof(text));
+	good_text(priv, text);
 	check_bad_texts(text);
 	ac_base32_decode(text, AC_CODE_TEXT_LEN, base, sizeof(base), &(size_t){ 0 });
 	check_versions(base);
@@ -469,14 +478,12 @@ static void check_urls(const ac_key *priv)
 		"https://host//V/%s", "https://host/V/V/%s", "https:/host/V/%s",
 		"https://host?/V/%s", "https://host/%s",     "https://host/V/%s x",
 	};
-	ac_code_fields f;
 	ac_code code;
 	char text[AC_CODE_TEXT_SIZE];
 	char buf[1024];
 	int ok = 1;
 
-	good_fields(&f);
-	ac_code_sign(priv, &f, text, sizeof(text));
+	good_text(priv, text);
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		snprintf(buf, sizeof(buf), good[i], text);
 		if (decode_verify(buf, strlen(buf)) != 0) {
@@ -519,13 +526,11 @@ static void check_make_urls(const ac_key *priv)
 		"https://x.cn:8a",
 		"https://x.cn:80:81",
 	};
-	ac_code_fields f;
 	char text[AC_CODE_TEXT_SIZE];
 	char buf[1024];
 	int ok = 1;
 
-	good_fields(&f);
-	ac_code_sign(priv, &f, text, sizeof(text));
+	good_text(priv, text);
 	AC_CHECK(ac_code_url("http://127.0.0.1:8080", text, buf, sizeof(buf)) ==
 			 (int)strlen("HTTP://127.0.0.1:8080/V/") + AC_CODE_TEXT_LEN &&
 		     strncmp(buf, "HTTP://127.0.0.1:8080/V/", 24) == 0 &&
@@ -552,12 +557,10 @@ static void check_make_urls(const ac_key *priv)
 
 static void check_wrong_keys(void)
 {
-	ac_code_fields f;
 	ac_code code;
 	char text[AC_CODE_TEXT_SIZE];
 
-	good_fields(&f);
-	ac_code_sign(key_for(1, 1), &f, text, sizeof(text));
+	good_text(key_for(1, 1), text);
 	ac_code_decode(text, strlen(text), &code);
 	AC_CHECK(ac_code_verify(&code, key_for(1, 0)) == 0, "right key verifies");
 	AC_CHECK(ac_code_verify(&code, key_for(0xffff, 0)) == AC_EBADSIG, "other ed25519 key");
