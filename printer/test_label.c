@@ -83,23 +83,40 @@ static int words_inside(const char *pdf, int *nwords)
 	return ok && pw > 0;
 }
 
+/*
+ * Renders d at sz and writes it to tmpdir/name, path[cap] then naming the
+ * file; returns what ac_label_render_pdf returned, *len the PDF's size.
+ */
+static int render_file(ac_label_renderer *r, const ac_label_size *sz, const ac_label_data *d,
+		       const char *name, char *path, size_t cap, size_t *len)
+{
+	unsigned char *pdf = NULL;
+	int rc = ac_label_render_pdf(r, sz, d, &pdf, len);
+
+	snprintf(path, cap, "%s/%s", tmpdir, name);
+	if (rc == 0) {
+		test_write_file(path, pdf, *len);
+		free(pdf);
+	}
+	return rc;
+}
+
 static void test_sizes(ac_label_renderer *r)
 {
 	static const char *const sizes[] = { "40x30", "60x40", "70x50", "100x70", "60x40@300" };
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		ac_label_size sz;
 		ac_label_data d = test_label_sample(codes, 3);
-		unsigned char *pdf = NULL;
 		size_t len = 0;
-		char what[128], path[512];
+		char what[128], name[32], path[512];
 
 		AC_CHECK(ac_label_size_parse(sizes[i], &sz) == 0, "size parses");
 		snprintf(what, sizeof(what), "%s: 3-label PDF renders", sizes[i]);
-		if (!AC_CHECK(ac_label_render_pdf(r, &sz, &d, &pdf, &len) == 0 && len > 0, what))
+		snprintf(name, sizeof(name), "label-%zu.pdf", i);
+		if (!AC_CHECK(render_file(r, &sz, &d, name, path, sizeof(path), &len) == 0 &&
+				  len > 0,
+			      what))
 			continue;
-		snprintf(path, sizeof(path), "%s/label-%zu.pdf", tmpdir, i);
-		test_write_file(path, pdf, len);
-		free(pdf);
 
 		char *out = scan(path);
 		for (size_t c = 0; c < 3; c++) {
@@ -136,17 +153,14 @@ static void test_font_and_text(ac_label_renderer *r)
 {
 	ac_label_size sz;
 	ac_label_data d = test_label_sample(codes, 3);
-	unsigned char *pdf = NULL;
 	size_t len = 0;
 	char path[256], cmd[4096];
 
 	ac_label_size_parse("60x40", &sz);
 	d.ncodes = 1;
-	if (!AC_CHECK(ac_label_render_pdf(r, &sz, &d, &pdf, &len) == 0, "one label renders"))
+	if (!AC_CHECK(render_file(r, &sz, &d, "one.pdf", path, sizeof(path), &len) == 0,
+		      "one label renders"))
 		return;
-	snprintf(path, sizeof(path), "%s/one.pdf", tmpdir);
-	test_write_file(path, pdf, len);
-	free(pdf);
 	printf("# one 60x40 label: %zu bytes\n", len);
 	AC_CHECK(len < 64 * 1024, "a one-label PDF stays small (font subset)");
 
@@ -213,9 +227,8 @@ static void test_long_fields(ac_label_renderer *r)
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		ac_label_size sz;
 		ac_label_data d = test_label_sample(codes, 3);
-		unsigned char *pdf = NULL;
 		size_t len = 0;
-		char path[256], what[128];
+		char path[256], name[32], what[128];
 
 		ac_label_size_parse(sizes[i], &sz);
 		d.issuer = issuer;
@@ -223,11 +236,9 @@ static void test_long_fields(ac_label_renderer *r)
 		d.origin = "Fujian Anxi Fengcheng a very long latin origin with many words in it";
 		d.ncodes = 1;
 		snprintf(what, sizeof(what), "%s: over-long fields render", sizes[i]);
-		if (!AC_CHECK(ac_label_render_pdf(r, &sz, &d, &pdf, &len) == 0, what))
+		snprintf(name, sizeof(name), "long-%zu.pdf", i);
+		if (!AC_CHECK(render_file(r, &sz, &d, name, path, sizeof(path), &len) == 0, what))
 			continue;
-		snprintf(path, sizeof(path), "%s/long-%zu.pdf", tmpdir, i);
-		test_write_file(path, pdf, len);
-		free(pdf);
 		int nwords = 0;
 		snprintf(what, sizeof(what), "%s: 100-character issuer stays on the label",
 			 sizes[i]);
