@@ -235,6 +235,75 @@ static void copy_text(ipp_attribute_t *attr, char *buf, size_t cap)
 	snprintf(buf, cap, "%s", s ? s : "");
 }
 
+/*
+ * What every call about one job does first: checks queue and job_id, then
+ * connects. *http is NULL on failure.
+ */
+static int open_job(const char *server, const char *queue, int job_id, http_t **http,
+		    ac_cups_error *err)
+{
+	int r;
+
+	*http = NULL;
+	err_clear(err);
+	r = check_queue(queue, err);
+	if (r < 0)
+		return r;
+	if (job_id <= 0) {
+		err_set(err, 0, "invalid job id");
+		return AC_ERANGE;
+	}
+	return connect_server(server, http, err);
+}
+
+/*
+ * Sends a Get-Job-Attributes or Get-Printer-Attributes request for attrs.
+ * *resp is the answer when there is one, even with an error status (the
+ * caller ippDeletes it), else NULL.
+ */
+static int get_attributes(http_t *http, ipp_op_t op, const char *queue, int job_id,
+			  const char *const *attrs, int nattrs, ipp_t **resp, ac_cups_error *err)
+{
+	ipp_t *req = new_request(op, queue, job_id);
+
+	*resp = NULL;
+	if (!req)
+		return -ENOMEM;
+	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes", nattrs, NULL,
+		      attrs);
+	*resp = cupsDoRequest(http, req, "/"); /* frees req */
+	if (!*resp || ippGetStatusCode(*resp) > IPP_STATUS_OK_CONFLICTING)
+		return err_from_cups(err);
+	return 0;
+}
+
+static void read_job_attributes(ipp_t *resp, ac_job_status *out)
+{
+	ipp_attribute_t *a = ippFindAttribute(resp, "job-state", IPP_TAG_ENUM);
+
+	out->state = a ? ippGetInteger(a, 0) : 0;
+	join_keywords(ippFindAttribute(resp, "job-state-reasons", IPP_TAG_KEYWORD),
+		      out->state_reasons, sizeof(out->state_reasons));
+	copy_text(ippFindAttribute(resp, "job-printer-state-message", IPP_TAG_TEXT), out->message,
+		  sizeof(out->message));
+	a = ippFindAttribute(resp, "job-media-sheets-completed", IPP_TAG_INTEGER);
+	if (!a)
+		a = ippFindAttribute(resp, "job-impressions-completed", IPP_TAG_INTEGER);
+	out->pages_completed = a ? ippGetInteger(a, 0) : 0;
+}
+
+static void read_printer_attributes(ipp_t *resp, ac_job_status *out)
+{
+	ipp_attribute_t *a = ippFindAttribute(resp, "printer-state", IPP_TAG_ENUM);
+
+	out->printer_state = a ? ippGetInteger(a, 0) : 0;
+	join_keywords(ippFindAttribute(resp, "printer-state-reasons", IPP_TAG_KEYWORD),
+		      out->printer_state_reasons, sizeof(out->printer_state_reasons));
+	if (!out->message[0])
+		copy_text(ippFindAttribute(resp, "printer-state-message", IPP_TAG_TEXT),
+			  out->message, sizeof(out->message));
+}
+
 int ac_cups_job_status(const char *server, const char *queue, int job_id, ac_job_status *out,
 		       ac_cups_error *err)
 {
@@ -246,71 +315,25 @@ int ac_cups_job_status(const char *server, const char *queue, int job_id, ac_job
 						     "printer-state-message" };
 	int r;
 	http_t *http = NULL;
-	ipp_t *req = NULL, *resp = NULL;
-	ipp_attribute_t *a;
+	ipp_t *resp = NULL;
 
 	memset(out, 0, sizeof(*out));
-	err_clear(err);
-	r = check_queue(queue, err);
-	if (r < 0)
-		return r;
-	if (job_id <= 0) {
-		err_set(err, 0, "invalid job id");
-		return AC_ERANGE;
-	}
-	r = connect_server(server, &http, err);
+	r = open_job(server, queue, job_id, &http, err);
 	if (r < 0)
 		goto out;
-
-	req = new_request(IPP_OP_GET_JOB_ATTRIBUTES, queue, job_id);
-	if (!req) {
-		r = -ENOMEM;
+	r = get_attributes(http, IPP_OP_GET_JOB_ATTRIBUTES, queue, job_id, job_attrs,
+			   (int)(sizeof(job_attrs) / sizeof(job_attrs[0])), &resp, err);
+	if (r < 0)
 		goto out;
-	}
-	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
-		      (int)(sizeof(job_attrs) / sizeof(job_attrs[0])), NULL, job_attrs);
-	resp = cupsDoRequest(http, req, "/"); /* frees req */
-	req = NULL;
-	if (!resp || ippGetStatusCode(resp) > IPP_STATUS_OK_CONFLICTING) {
-		r = err_from_cups(err);
-		goto out;
-	}
-	a = ippFindAttribute(resp, "job-state", IPP_TAG_ENUM);
-	out->state = a ? ippGetInteger(a, 0) : 0;
-	join_keywords(ippFindAttribute(resp, "job-state-reasons", IPP_TAG_KEYWORD),
-		      out->state_reasons, sizeof(out->state_reasons));
-	copy_text(ippFindAttribute(resp, "job-printer-state-message", IPP_TAG_TEXT), out->message,
-		  sizeof(out->message));
-	a = ippFindAttribute(resp, "job-media-sheets-completed", IPP_TAG_INTEGER);
-	if (!a)
-		a = ippFindAttribute(resp, "job-impressions-completed", IPP_TAG_INTEGER);
-	out->pages_completed = a ? ippGetInteger(a, 0) : 0;
+	read_job_attributes(resp, out);
 	ippDelete(resp);
-
-	req = new_request(IPP_OP_GET_PRINTER_ATTRIBUTES, queue, 0);
-	if (!req) {
-		resp = NULL;
-		r = -ENOMEM;
+	r = get_attributes(http, IPP_OP_GET_PRINTER_ATTRIBUTES, queue, 0, printer_attrs,
+			   (int)(sizeof(printer_attrs) / sizeof(printer_attrs[0])), &resp, err);
+	if (r < 0)
 		goto out;
-	}
-	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
-		      (int)(sizeof(printer_attrs) / sizeof(printer_attrs[0])), NULL, printer_attrs);
-	resp = cupsDoRequest(http, req, "/");
-	req = NULL;
-	if (!resp || ippGetStatusCode(resp) > IPP_STATUS_OK_CONFLICTING) {
-		r = err_from_cups(err);
-		goto out;
-	}
-	a = ippFindAttribute(resp, "printer-state", IPP_TAG_ENUM);
-	out->printer_state = a ? ippGetInteger(a, 0) : 0;
-	join_keywords(ippFindAttribute(resp, "printer-state-reasons", IPP_TAG_KEYWORD),
-		      out->printer_state_reasons, sizeof(out->printer_state_reasons));
-	if (!out->message[0])
-		copy_text(ippFindAttribute(resp, "printer-state-message", IPP_TAG_TEXT),
-			  out->message, sizeof(out->message));
+	read_printer_attributes(resp, out);
 	r = 0;
 out:
-	ippDelete(req);
 	ippDelete(resp);
 	httpClose(http);
 	return r;
@@ -321,15 +344,7 @@ int ac_cups_cancel(const char *server, const char *queue, int job_id, ac_cups_er
 	int r;
 	http_t *http = NULL;
 
-	err_clear(err);
-	r = check_queue(queue, err);
-	if (r < 0)
-		return r;
-	if (job_id <= 0) {
-		err_set(err, 0, "invalid job id");
-		return AC_ERANGE;
-	}
-	r = connect_server(server, &http, err);
+	r = open_job(server, queue, job_id, &http, err);
 	if (r < 0)
 		goto out;
 	if (cupsCancelJob2(http, queue, job_id, 0) > IPP_STATUS_OK_CONFLICTING)

@@ -305,8 +305,9 @@ static int fields_fit(text *ft, int nft, double f, double cw, double ch, int ell
 	return lines * f * 1.22 <= ch + 1e-6;
 }
 
-static void do_layout(layout *L, const ac_label_size *sz, text *title, text *promise, text *ft,
-		      int qr_w, int ell_w, double ascent)
+/* Page, margin, title, rule and promise; returns where the body starts. */
+static double layout_header(layout *L, const ac_label_size *sz, const text *title,
+			    const text *promise, int ell_w, double ascent)
 {
 	double H = sz->height_mm * MM, W = sz->width_mm * MM;
 	memset(L, 0, sizeof(*L));
@@ -331,68 +332,52 @@ static void do_layout(layout *L, const ac_label_size *sz, text *title, text *pro
 	L->promise_top = L->rule_y + L->rule_w + 0.5 * MM;
 	if (promise->n)
 		wrap(promise, L->promise_size, W - 2 * L->m, 3, ell_w, L->promise, &L->npromise);
-	double body_top = L->promise_top + L->npromise * L->promise_size * 1.2 + 0.4 * MM;
+	return L->promise_top + L->npromise * L->promise_size * 1.2 + 0.4 * MM;
+}
 
-	/*
-	 * QR on the right, modules in whole dots. Try the largest module first;
-	 * take the first that leaves the fields readable.
-	 */
-	int quiet = 2;
-	double fmax_ = fmin(0.075 * H, 4.5 * MM), fread_ = fmax(1.8 * MM, 0.045 * H);
-	double fmin_ = 1.3 * MM;
+/*
+ * The QR module in dots: the largest that leaves the fields readable (at a
+ * field size of at least fread_, returned in *f), else the smallest allowed
+ * with *f = 0.
+ */
+static int choose_module(const layout *L, const ac_label_size *sz, text *ft, int qr_w, int ell_w,
+			 double body_top, int quiet, double fread_, double *f)
+{
+	double fmax_ = fmin(0.075 * L->h, 4.5 * MM);
 	int mod_min = (int)lround(0.375 * MM / L->dot);
 	if (mod_min < 3 && sz->dpi <= 203)
 		mod_min = 3;
-	int best_mod = mod_min;
-	double best_f = 0;
+	*f = 0;
 	for (int mod = 64; mod >= mod_min; mod--) {
 		double qz = quiet * mod * L->dot;
 		double sym = qr_w * mod * L->dot;
-		double bottom = H - fmax(L->m, qz);
-		double right = W - fmax(L->m, qz);
-		if (body_top + qz + sym > bottom || sym > 0.55 * (W - 2 * L->m))
+		double bottom = L->h - fmax(L->m, qz);
+		double right = L->w - fmax(L->m, qz);
+		if (body_top + qz + sym > bottom || sym > 0.55 * (L->w - 2 * L->m))
 			continue;
 		double cw = right - sym - qz - L->m - 0.3 * MM;
-		double ch = H - L->m - body_top;
-		double f;
-		for (f = fmax_; f >= fread_ - 1e-9; f -= 0.05 * MM) {
-			if (fields_fit(ft, F_N, f, cw, ch, ell_w))
+		double ch = L->h - L->m - body_top;
+		double size;
+		for (size = fmax_; size >= fread_ - 1e-9; size -= 0.05 * MM) {
+			if (fields_fit(ft, F_N, size, cw, ch, ell_w))
 				break;
 		}
-		if (f >= fread_ - 1e-9) {
-			best_mod = mod;
-			best_f = f;
-			break;
+		if (size >= fread_ - 1e-9) {
+			*f = size;
+			return mod;
 		}
 	}
-	L->mod = best_mod;
-	double qz = quiet * best_mod * L->dot;
-	double right = W - fmax(L->m, qz);
-	L->qr_x = (int)floor(right / L->dot) - qr_w * best_mod;
-	L->qr_y = (int)ceil((body_top + qz) / L->dot);
-	double sym_left = L->qr_x * L->dot;
-	double cw = sym_left - qz - L->m - 0.3 * MM;
-	double ch = H - L->m - body_top;
+	return mod_min;
+}
 
-	if (best_f == 0) {
-		/* Not readable at any module: smallest module, shrink the text. */
-		for (best_f = fread_; best_f > fmin_; best_f -= 0.05 * MM) {
-			if (fields_fit(ft, F_N, best_f, cw, ch, ell_w))
-				break;
-		}
-		best_f = fmax(best_f, fmin_);
-	}
-	L->field_size = best_f;
-	L->field_top = body_top;
-	L->field_x = L->m;
-
-	/* Give each field lines until the column is full; cut the rest with "…". */
-	int cap = (int)floor((ch + 1e-6) / (best_f * 1.22));
+/* Gives each field lines until the column is full; cuts the rest with "…". */
+static void place_fields(layout *L, text *ft, double f, double cw, double ch, int ell_w)
+{
+	int cap = (int)floor((ch + 1e-6) / (f * 1.22));
 	int need[F_N], give[F_N], total = 0;
 	for (int i = 0; i < F_N; i++) {
-		need[i] = ft[i].n > ft[i].prefix
-			      ? wrap(&ft[i], best_f, cw, MAX_LINES, ell_w, NULL, NULL)
-			      : 0;
+		need[i] =
+		    ft[i].n > ft[i].prefix ? wrap(&ft[i], f, cw, MAX_LINES, ell_w, NULL, NULL) : 0;
 		give[i] = need[i] ? 1 : 0;
 		total += give[i];
 	}
@@ -412,9 +397,45 @@ static void do_layout(layout *L, const ac_label_size *sz, text *title, text *pro
 	for (int i = 0; i < F_N; i++) {
 		if (!give[i] || used + give[i] > cap)
 			continue;
-		wrap(&ft[i], best_f, cw, give[i], ell_w, L->fields, &L->nfields);
+		wrap(&ft[i], f, cw, give[i], ell_w, L->fields, &L->nfields);
 		used += give[i];
 	}
+}
+
+static void do_layout(layout *L, const ac_label_size *sz, text *title, text *promise, text *ft,
+		      int qr_w, int ell_w, double ascent)
+{
+	double body_top = layout_header(L, sz, title, promise, ell_w, ascent);
+
+	/*
+	 * QR on the right, modules in whole dots. Try the largest module first;
+	 * take the first that leaves the fields readable.
+	 */
+	int quiet = 2;
+	double fread_ = fmax(1.8 * MM, 0.045 * L->h), fmin_ = 1.3 * MM;
+	double best_f;
+	int best_mod = choose_module(L, sz, ft, qr_w, ell_w, body_top, quiet, fread_, &best_f);
+	L->mod = best_mod;
+	double qz = quiet * best_mod * L->dot;
+	double right = L->w - fmax(L->m, qz);
+	L->qr_x = (int)floor(right / L->dot) - qr_w * best_mod;
+	L->qr_y = (int)ceil((body_top + qz) / L->dot);
+	double sym_left = L->qr_x * L->dot;
+	double cw = sym_left - qz - L->m - 0.3 * MM;
+	double ch = L->h - L->m - body_top;
+
+	if (best_f == 0) {
+		/* Not readable at any module: smallest module, shrink the text. */
+		for (best_f = fread_; best_f > fmin_; best_f -= 0.05 * MM) {
+			if (fields_fit(ft, F_N, best_f, cw, ch, ell_w))
+				break;
+		}
+		best_f = fmax(best_f, fmin_);
+	}
+	L->field_size = best_f;
+	L->field_top = body_top;
+	L->field_x = L->m;
+	place_fields(L, ft, best_f, cw, ch, ell_w);
 }
 
 static int draw_text(HPDF_Page page, HPDF_Font font, const layout *L, const line *l, double size,
@@ -519,180 +540,256 @@ static int font_file(const unsigned char *ttf, size_t len, int *fd, char *path, 
 	return 0;
 }
 
-int ac_label_render_pdf(ac_label_renderer *r, const ac_label_size *size, const ac_label_data *data,
-			unsigned char **pdf, size_t *len)
+/* The texts of one label, each decoded once and measured with the subset font. */
+typedef struct label_text {
+	text title;
+	text promise;
+	text ell; /* "…" alone, for its width */
+	text ft[F_N];
+} label_text;
+
+/* Every text of lt, in the order their characters go into the font subset. */
+static void label_text_all(label_text *lt, text *all[F_N + 3])
+{
+	all[0] = &lt->title;
+	all[1] = &lt->promise;
+	all[2] = &lt->ell;
+	for (int i = 0; i < F_N; i++)
+		all[3 + i] = &lt->ft[i];
+}
+
+static int label_text_init(label_text *lt, const ac_ttf *ttf, const char *promise,
+			   const char *const values[F_N])
 {
 	static const char *const prefixes[F_N] = { "承诺依据：", "产品：",     "数量：", "产地：",
 						   "开具方：",	 "联系方式：", "日期：", "编号：" };
-	int ret = AC_ERENDER;
-	render_ctx ctx = { 0 };
-	HPDF_Doc doc = NULL;
-	QRcode **qr = NULL;
-	unsigned char *font = NULL, *buf = NULL;
-	size_t font_len = 0;
-	int fd = -1;
-	text title = { 0 }, promise = { 0 }, ell = { 0 }, ft[F_N];
-	uint32_t *cps = NULL;
+	int rc = text_init(&lt->title, ttf, NULL, "承诺达标合格证");
+	if (!rc)
+		rc = text_init(&lt->promise, ttf, NULL, promise);
+	if (!rc)
+		rc = text_init(&lt->ell, ttf, NULL, "\xE2\x80\xA6");
+	for (int i = 0; i < F_N && !rc; i++) {
+		const char *v = values[i] && *values[i] ? values[i] : NULL;
+		rc = text_init(&lt->ft[i], ttf, v ? prefixes[i] : NULL, v);
+	}
+	return rc;
+}
+
+static void label_text_free(label_text *lt)
+{
+	text *all[F_N + 3];
+
+	label_text_all(lt, all);
+	for (int i = 0; i < F_N + 3; i++)
+		text_free(all[i]);
+}
+
+static void label_text_widths(label_text *lt, HPDF_Font font)
+{
+	text *all[F_N + 3];
+
+	label_text_all(lt, all);
+	for (int i = 0; i < F_N + 3; i++)
+		text_widths(all[i], font);
+}
+
+/*
+ * Fills values[] with the fields in F_ order and checks the input: AC_ERANGE
+ * for an unknown size, no codes or too many, or a field too long.
+ */
+static int check_data(const ac_label_size *size, const ac_label_data *data, const char *values[F_N])
+{
 	ac_label_size check;
 	char sz[32];
 
-	memset(ft, 0, sizeof(ft));
-	*pdf = NULL;
-	*len = 0;
+	values[F_BASIS] = data->basis;
+	values[F_PRODUCT] = data->product;
+	values[F_QUANTITY] = data->quantity;
+	values[F_ORIGIN] = data->origin;
+	values[F_ISSUER] = data->issuer;
+	values[F_CONTACT] = data->contact;
+	values[F_DATE] = data->date;
+	values[F_NUMBER] = data->number;
 	snprintf(sz, sizeof(sz), "%dx%d@%d", size->width_mm, size->height_mm, size->dpi);
 	if (ac_label_size_parse(sz, &check) < 0 || data->ncodes == 0 ||
-	    data->ncodes > AC_LABEL_MAX_CODES) {
-		ret = AC_ERANGE;
-		goto out;
-	}
-	const char *values[F_N] = { data->basis,  data->product, data->quantity, data->origin,
-				    data->issuer, data->contact, data->date,	 data->number };
-	if ((data->promise && strlen(data->promise) > AC_LABEL_MAX_FIELD_LEN)) {
-		ret = AC_ERANGE;
-		goto out;
-	}
+	    data->ncodes > AC_LABEL_MAX_CODES)
+		return AC_ERANGE;
+	if (data->promise && strlen(data->promise) > AC_LABEL_MAX_FIELD_LEN)
+		return AC_ERANGE;
 	for (int i = 0; i < F_N; i++) {
-		if (values[i] && strlen(values[i]) > AC_LABEL_MAX_FIELD_LEN) {
-			ret = AC_ERANGE;
-			goto out;
-		}
+		if (values[i] && strlen(values[i]) > AC_LABEL_MAX_FIELD_LEN)
+			return AC_ERANGE;
 	}
+	return 0;
+}
 
+/*
+ * Encodes every code into qr[] (data->ncodes entries, zeroed by the caller,
+ * freed by the caller even on failure); *qr_w is the widest symbol.
+ */
+static int encode_codes(const ac_label_data *data, QRcode **qr, int *qr_w)
+{
+	*qr_w = 0;
+	for (size_t i = 0; i < data->ncodes; i++) {
+		const char *c = data->codes[i];
+		if (!c || !*c || strlen(c) > AC_LABEL_MAX_CODE_LEN)
+			return AC_ERANGE;
+		qr[i] = QRcode_encodeString(c, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+		if (!qr[i])
+			return errno == ERANGE ? AC_ERANGE : errno == ENOMEM ? -ENOMEM : AC_ERENDER;
+		if (qr[i]->width > *qr_w)
+			*qr_w = qr[i]->width;
+	}
+	return 0;
+}
+
+/* The subset of the font holding exactly the characters of lt, and a space. */
+static int subset_font(const ac_ttf *ttf, label_text *lt, unsigned char **font, size_t *font_len)
+{
+	text *all[F_N + 3];
+	size_t ncps = 1, k = 0;
+
+	label_text_all(lt, all);
+	for (int i = 0; i < F_N + 3; i++)
+		ncps += all[i]->n;
+	uint32_t *cps = malloc(ncps * sizeof(*cps));
+	if (!cps)
+		return -ENOMEM;
+	for (int i = 0; i < F_N + 3; i++) {
+		memcpy(cps + k, all[i]->cp, all[i]->n * sizeof(*cps));
+		k += all[i]->n;
+	}
+	cps[k++] = ' ';
+	int rc = ac_ttf_subset(ttf, cps, k, font, font_len);
+	free(cps);
+	return rc == AC_EMALFORMED ? AC_ERENDER : rc;
+}
+
+/* A new document with the font at path loaded; libharu's errors go to ctx. */
+static int open_doc(render_ctx *ctx, const char *path, HPDF_Doc *doc, HPDF_Font *font)
+{
+	*font = NULL;
+	*doc = HPDF_New(on_hpdf_error, ctx);
+	if (!*doc)
+		return -ENOMEM;
+	HPDF_SetCompressionMode(*doc, HPDF_COMP_ALL);
+	HPDF_UseUTFEncodings(*doc);
+	HPDF_SetCurrentEncoder(*doc, "UTF-8");
+	const char *name = HPDF_LoadTTFontFromFile(*doc, path, HPDF_TRUE);
+	*font = name ? HPDF_GetFont(*doc, name, "UTF-8") : NULL;
+	return *font && !ctx->error ? 0 : AC_ERENDER;
+}
+
+/* Lays the label out once and draws a page per code. */
+static int draw_pages(HPDF_Doc doc, HPDF_Font hf, const render_ctx *ctx, const ac_label_size *size,
+		      label_text *lt, QRcode *const *qr, size_t ncodes, int qr_w)
+{
+	double ascent = HPDF_Font_GetAscent(hf) / 1000.0;
+	int r = 0;
+
+	if (ascent <= 0.5 || ascent > 1.2)
+		ascent = 0.88;
+	layout *L = malloc(sizeof(*L));
+	if (!L)
+		return -ENOMEM;
+	do_layout(L, size, &lt->title, &lt->promise, lt->ft, qr_w, lt->ell.n ? lt->ell.w[0] : 1000,
+		  ascent);
+	for (size_t i = 0; i < ncodes && !ctx->error && r == 0; i++) {
+		/* Smaller symbols (shorter codes) are centred in the largest one's place. */
+		layout Lp = *L;
+		int shift = (qr_w - qr[i]->width) * L->mod / 2;
+		Lp.qr_x += shift;
+		Lp.qr_y += shift;
+		r = draw_page(doc, hf, &Lp, &lt->title, ascent, qr[i]);
+	}
+	free(L);
+	return r;
+}
+
+/* The finished PDF, now owned by the caller. */
+static int save_doc(HPDF_Doc doc, unsigned char **pdf, size_t *len)
+{
+	if (HPDF_SaveToStream(doc) != HPDF_OK)
+		return AC_ERENDER;
+	HPDF_UINT32 total = HPDF_GetStreamSize(doc), got = 0;
+	unsigned char *buf = malloc(total ? total : 1);
+	if (!buf)
+		return -ENOMEM;
+	HPDF_STATUS st = HPDF_OK;
+	while (got < total && st == HPDF_OK) {
+		HPDF_UINT32 n = total - got;
+		st = HPDF_ReadFromStream(doc, buf + got, &n);
+		got += n;
+		if (n == 0)
+			break;
+	}
+	if ((st != HPDF_OK && st != HPDF_STREAM_EOF) || got != total) {
+		free(buf);
+		return AC_ERENDER;
+	}
+	*pdf = buf;
+	*len = total;
+	return 0;
+}
+
+int ac_label_render_pdf(ac_label_renderer *r, const ac_label_size *size, const ac_label_data *data,
+			unsigned char **pdf, size_t *len)
+{
+	int ret;
+	render_ctx ctx = { 0 };
+	HPDF_Doc doc = NULL;
+	HPDF_Font hf = NULL;
+	QRcode **qr = NULL;
+	unsigned char *font = NULL;
+	size_t font_len = 0;
+	int fd = -1;
+	int qr_w = 0;
+	label_text lt;
+	const char *values[F_N];
+	char path[64];
+
+	memset(&lt, 0, sizeof(lt));
+	*pdf = NULL;
+	*len = 0;
+	ret = check_data(size, data, values);
+	if (ret < 0)
+		goto out;
 	/* QR codes first: they fail on bad input before any PDF work. */
 	qr = calloc(data->ncodes, sizeof(*qr));
 	if (!qr) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	int qr_w = 0;
-	for (size_t i = 0; i < data->ncodes; i++) {
-		const char *c = data->codes[i];
-		if (!c || !*c || strlen(c) > AC_LABEL_MAX_CODE_LEN) {
-			ret = AC_ERANGE;
-			goto out;
-		}
-		qr[i] = QRcode_encodeString(c, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-		if (!qr[i]) {
-			ret = errno == ERANGE ? AC_ERANGE : errno == ENOMEM ? -ENOMEM : AC_ERENDER;
-			goto out;
-		}
-		if (qr[i]->width > qr_w)
-			qr_w = qr[i]->width;
-	}
-
+	ret = encode_codes(data, qr, &qr_w);
+	if (ret < 0)
+		goto out;
 	/* The text, and the font subset holding exactly its characters. */
-	int rc = text_init(&title, r->ttf, NULL, "承诺达标合格证");
-	if (!rc)
-		rc = text_init(&promise, r->ttf, NULL, data->promise);
-	if (!rc)
-		rc = text_init(&ell, r->ttf, NULL, "\xE2\x80\xA6");
-	for (int i = 0; i < F_N && !rc; i++) {
-		const char *v = values[i] && *values[i] ? values[i] : NULL;
-		rc = text_init(&ft[i], r->ttf, v ? prefixes[i] : NULL, v);
-	}
-	if (rc < 0) {
-		ret = rc;
+	ret = label_text_init(&lt, r->ttf, data->promise, values);
+	if (ret < 0)
 		goto out;
-	}
-	size_t ncps = title.n + promise.n + ell.n + 1, k = 0;
-	for (int i = 0; i < F_N; i++)
-		ncps += ft[i].n;
-	cps = malloc(ncps * sizeof(*cps));
-	if (!cps) {
-		ret = -ENOMEM;
+	ret = subset_font(r->ttf, &lt, &font, &font_len);
+	if (ret < 0)
 		goto out;
-	}
-	const text *all[F_N + 3] = { &title, &promise, &ell };
-	for (int i = 0; i < F_N; i++)
-		all[3 + i] = &ft[i];
-	for (int i = 0; i < F_N + 3; i++) {
-		memcpy(cps + k, all[i]->cp, all[i]->n * sizeof(*cps));
-		k += all[i]->n;
-	}
-	cps[k++] = ' ';
-	rc = ac_ttf_subset(r->ttf, cps, k, &font, &font_len);
-	if (rc < 0) {
-		ret = rc == AC_EMALFORMED ? AC_ERENDER : rc;
+	ret = font_file(font, font_len, &fd, path, sizeof(path));
+	if (ret < 0)
 		goto out;
-	}
-	char path[64];
-	rc = font_file(font, font_len, &fd, path, sizeof(path));
-	if (rc < 0) {
-		ret = rc;
+	ret = open_doc(&ctx, path, &doc, &hf);
+	if (ret < 0)
 		goto out;
-	}
-
-	doc = HPDF_New(on_hpdf_error, &ctx);
-	if (!doc) {
-		ret = -ENOMEM;
+	label_text_widths(&lt, hf);
+	ret = draw_pages(doc, hf, &ctx, size, &lt, qr, data->ncodes, qr_w);
+	if (ret == 0 && ctx.error)
+		ret = AC_ERENDER;
+	if (ret < 0)
 		goto out;
-	}
-	HPDF_SetCompressionMode(doc, HPDF_COMP_ALL);
-	HPDF_UseUTFEncodings(doc);
-	HPDF_SetCurrentEncoder(doc, "UTF-8");
-	const char *name = HPDF_LoadTTFontFromFile(doc, path, HPDF_TRUE);
-	HPDF_Font hf = name ? HPDF_GetFont(doc, name, "UTF-8") : NULL;
-	if (!hf || ctx.error)
-		goto out;
-	for (int i = 0; i < F_N + 3; i++)
-		text_widths((text *)all[i], hf);
-	double ascent = HPDF_Font_GetAscent(hf) / 1000.0;
-	if (ascent <= 0.5 || ascent > 1.2)
-		ascent = 0.88;
-
-	layout *L = malloc(sizeof(*L));
-	if (!L) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	do_layout(L, size, &title, &promise, ft, qr_w, ell.n ? ell.w[0] : 1000, ascent);
-	for (size_t i = 0; i < data->ncodes && !ctx.error; i++) {
-		/* Smaller symbols (shorter codes) are centred in the largest one's place. */
-		layout Lp = *L;
-		int shift = (qr_w - qr[i]->width) * L->mod / 2;
-		Lp.qr_x += shift;
-		Lp.qr_y += shift;
-		if (draw_page(doc, hf, &Lp, &title, ascent, qr[i]) < 0)
-			break;
-	}
-	free(L);
-	if (ctx.error || HPDF_SaveToStream(doc) != HPDF_OK)
-		goto out;
-
-	HPDF_UINT32 total = HPDF_GetStreamSize(doc), got = 0;
-	buf = malloc(total ? total : 1);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	while (got < total) {
-		HPDF_UINT32 n = total - got;
-		HPDF_STATUS st = HPDF_ReadFromStream(doc, buf + got, &n);
-		got += n;
-		if (st == HPDF_STREAM_EOF || n == 0)
-			break;
-		if (st != HPDF_OK)
-			goto out;
-	}
-	if (got != total)
-		goto out;
-	*pdf = buf;
-	*len = total;
-	buf = NULL;
-	ret = 0;
+	ret = save_doc(doc, pdf, len);
 out:
-	free(buf);
 	if (doc)
 		HPDF_Free(doc);
 	if (fd >= 0)
 		close(fd);
 	free(font);
-	free(cps);
-	text_free(&title);
-	text_free(&promise);
-	text_free(&ell);
-	for (int i = 0; i < F_N; i++)
-		text_free(&ft[i]);
+	label_text_free(&lt);
 	if (qr) {
 		for (size_t i = 0; i < data->ncodes; i++)
 			QRcode_free(qr[i]);

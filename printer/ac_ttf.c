@@ -400,155 +400,188 @@ static uint32_t pad4(uint32_t n)
 
 enum { T_OS2, T_CMAP, T_CVT, T_GLYF, T_HEAD, T_HHEA, T_HMTX, T_LOCA, T_MAXP, T_NAME, T_POST, T_N };
 
-int ac_ttf_subset(const ac_ttf *ttf, const uint32_t *cps, size_t n, unsigned char **buf,
-		  size_t *len)
-{
-	/* Sorted by tag, as the table directory must be. */
-	static const char tags[T_N][5] = { "OS/2", "cmap", "cvt ", "glyf", "head", "hhea",
-					   "hmtx", "loca", "maxp", "name", "post" };
-	int r = -ENOMEM;
-	uint32_t *sorted = NULL;
-	cmap_entry *map = NULL;
-	uint32_t *seg_start = NULL;
-	glyph_set *set = NULL;
-	uint8_t *out = NULL;
-	size_t nmap = 0;
-	uint32_t tlen[T_N] = { 0 };
-	uint32_t toff[T_N] = { 0 };
+/* The work of one ac_ttf_subset() call, freed at its end but for out. */
+typedef struct subset {
+	const ac_ttf *ttf;
+	cmap_entry *map; /* code point to new glyph id, by code point */
+	size_t nmap;
+	glyph_set *set; /* old glyph ids in their new order */
+	uint32_t *seg_start;
+	uint32_t segs; /* format 4 segments, the final 0xFFFF one included */
+	uint32_t tlen[T_N];
+	uint32_t toff[T_N];
+	uint32_t ntables;
+	uint32_t total;
+	uint8_t *out;
+} subset;
 
-	*buf = NULL;
-	*len = 0;
-	if (n > AC_TTF_MAX_GLYPHS * 4)
-		return AC_ETOOBIG;
-	sorted = malloc((n ? n : 1) * sizeof(*sorted));
-	map = malloc((n ? n : 1) * sizeof(*map));
-	set = malloc(sizeof(*set));
-	if (!sorted || !map || !set)
-		goto out;
+/*
+ * Maps each distinct code point of cps that the font has to a new glyph id
+ * (.notdef is glyph 0), filling s->map and s->set.
+ */
+static int map_code_points(subset *s, const uint32_t *cps, size_t n)
+{
+	uint32_t *sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	int r = 0;
+
+	if (!sorted)
+		return -ENOMEM;
 	memcpy(sorted, cps, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), cmp_u32);
-
-	set->n = 0;
-	set_add(set, 0);
+	s->set->n = 0;
+	set_add(s->set, 0);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && sorted[i] == sorted[i - 1])
 			continue;
-		uint16_t g = lookup(ttf, sorted[i]);
+		uint16_t g = lookup(s->ttf, sorted[i]);
 		if (!g)
 			continue;
-		int id = set_add(set, g);
+		int id = set_add(s->set, g);
 		if (id < 0) {
 			r = AC_ETOOBIG;
-			goto out;
+			break;
 		}
-		map[nmap].cp = (uint16_t)sorted[i];
-		map[nmap].gid = (uint16_t)id;
-		nmap++;
+		s->map[s->nmap].cp = (uint16_t)sorted[i];
+		s->map[s->nmap].gid = (uint16_t)id;
+		s->nmap++;
 	}
+	free(sorted);
+	return r;
+}
 
-	/* Close over composite glyphs; set->n grows while we walk it. */
-	uint32_t glyf_len = 0;
-	for (uint32_t i = 0; i < set->n; i++) {
+/* Adds the components of composite glyphs to s->set; sums the glyf length. */
+static int close_composites(subset *s, uint32_t *glyf_len)
+{
+	const ac_ttf *ttf = s->ttf;
+
+	*glyf_len = 0;
+	/* s->set->n grows while we walk it. */
+	for (uint32_t i = 0; i < s->set->n; i++) {
 		uint32_t off, gl;
-		r = glyph_range(ttf, set->old[i], &off, &gl);
+		int r = glyph_range(ttf, s->set->old[i], &off, &gl);
 		if (r < 0)
-			goto out;
+			return r;
 		if (gl >= 10 && (int16_t)rd16(ttf->map + off) < 0) {
 			/* add_component only reads: the mapping stays untouched. */
-			r = each_component((uint8_t *)(ttf->map + off), gl, add_component, set);
+			r = each_component((uint8_t *)(ttf->map + off), gl, add_component, s->set);
 			if (r < 0)
-				goto out;
+				return r;
 		}
-		glyf_len += pad4(gl);
+		*glyf_len += pad4(gl);
 	}
+	return 0;
+}
 
-	seg_start = malloc((nmap + 1) * sizeof(*seg_start));
-	if (!seg_start) {
-		r = -ENOMEM;
-		goto out;
-	}
+/* Sizes and places every table, and allocates the zeroed font in s->out. */
+static int plan_tables(subset *s, uint32_t glyf_len)
+{
+	const ac_ttf *ttf = s->ttf;
 	uint32_t arr_len = 0;
-	uint32_t segs = plan_segments(map, nmap, seg_start, &arr_len) + 1;
-	tlen[T_OS2] = ttf->os2.len;
-	tlen[T_CMAP] = 4 + 8 + 16 + 8 * segs + 2 * arr_len;
-	tlen[T_CVT] = ttf->cvt.len;
-	tlen[T_GLYF] = glyf_len;
-	tlen[T_HEAD] = 54;
-	tlen[T_HHEA] = 36;
-	tlen[T_HMTX] = 4 * set->n;
-	tlen[T_LOCA] = 4 * (set->n + 1);
-	tlen[T_MAXP] = ttf->maxp.len;
-	tlen[T_NAME] = ttf->name.len;
-	tlen[T_POST] = 32;
-	uint32_t ntables = ttf->cvt.off ? T_N : T_N - 1;
-	uint32_t total = 12 + 16 * ntables;
+
+	s->seg_start = malloc((s->nmap + 1) * sizeof(*s->seg_start));
+	if (!s->seg_start)
+		return -ENOMEM;
+	s->segs = plan_segments(s->map, s->nmap, s->seg_start, &arr_len) + 1;
+	s->tlen[T_OS2] = ttf->os2.len;
+	s->tlen[T_CMAP] = 4 + 8 + 16 + 8 * s->segs + 2 * arr_len;
+	s->tlen[T_CVT] = ttf->cvt.len;
+	s->tlen[T_GLYF] = glyf_len;
+	s->tlen[T_HEAD] = 54;
+	s->tlen[T_HHEA] = 36;
+	s->tlen[T_HMTX] = 4 * s->set->n;
+	s->tlen[T_LOCA] = 4 * (s->set->n + 1);
+	s->tlen[T_MAXP] = ttf->maxp.len;
+	s->tlen[T_NAME] = ttf->name.len;
+	s->tlen[T_POST] = 32;
+	s->ntables = ttf->cvt.off ? T_N : T_N - 1;
+	s->total = 12 + 16 * s->ntables;
 	for (int t = 0; t < T_N; t++) {
 		if (t == T_CVT && !ttf->cvt.off)
 			continue;
-		toff[t] = total;
-		total += pad4(tlen[t]);
+		s->toff[t] = s->total;
+		s->total += pad4(s->tlen[t]);
 	}
-	out = calloc(1, total);
-	if (!out) {
-		r = -ENOMEM;
-		goto out;
-	}
+	s->out = calloc(1, s->total);
+	return s->out ? 0 : -ENOMEM;
+}
 
+/* The tables taken over from the font, some with new glyph counts. */
+static void copy_tables(subset *s)
+{
+	const ac_ttf *ttf = s->ttf;
 	const uint8_t *m = ttf->map;
-	memcpy(out + toff[T_OS2], m + ttf->os2.off, tlen[T_OS2]);
+	uint8_t *out = s->out;
+
+	memcpy(out + s->toff[T_OS2], m + ttf->os2.off, s->tlen[T_OS2]);
 	if (ttf->cvt.off)
-		memcpy(out + toff[T_CVT], m + ttf->cvt.off, tlen[T_CVT]);
-	memcpy(out + toff[T_MAXP], m + ttf->maxp.off, tlen[T_MAXP]);
-	wr16(out + toff[T_MAXP] + 4, set->n);
-	memcpy(out + toff[T_NAME], m + ttf->name.off, tlen[T_NAME]);
-	memcpy(out + toff[T_HEAD], m + ttf->head.off, 54);
-	wr32(out + toff[T_HEAD] + 8, 0);  /* checkSumAdjustment, set below */
-	wr16(out + toff[T_HEAD] + 50, 1); /* long loca */
-	memcpy(out + toff[T_HHEA], m + ttf->hhea.off, 36);
-	wr16(out + toff[T_HHEA] + 34, set->n);
+		memcpy(out + s->toff[T_CVT], m + ttf->cvt.off, s->tlen[T_CVT]);
+	memcpy(out + s->toff[T_MAXP], m + ttf->maxp.off, s->tlen[T_MAXP]);
+	wr16(out + s->toff[T_MAXP] + 4, s->set->n);
+	memcpy(out + s->toff[T_NAME], m + ttf->name.off, s->tlen[T_NAME]);
+	memcpy(out + s->toff[T_HEAD], m + ttf->head.off, 54);
+	wr32(out + s->toff[T_HEAD] + 8, 0);  /* checkSumAdjustment, set last */
+	wr16(out + s->toff[T_HEAD] + 50, 1); /* long loca */
+	memcpy(out + s->toff[T_HHEA], m + ttf->hhea.off, 36);
+	wr16(out + s->toff[T_HHEA] + 34, s->set->n);
 
 	/* post format 3: no glyph names. */
-	uint8_t *post = out + toff[T_POST];
+	uint8_t *post = out + s->toff[T_POST];
 	wr32(post, 0x00030000);
 	memcpy(post + 4, m + ttf->post.off + 4, 12);
+}
 
-	/* glyf, loca and hmtx in the new order. */
-	uint8_t *glyf = out + toff[T_GLYF];
-	uint8_t *loca = out + toff[T_LOCA];
-	uint8_t *hmtx = out + toff[T_HMTX];
-	const uint8_t *shm = m + ttf->hmtx.off;
+/* Writes the horizontal metrics of old glyph g at hmtx entry i. */
+static void copy_metrics(const ac_ttf *ttf, uint16_t g, uint8_t *hmtx, uint32_t i)
+{
+	const uint8_t *shm = ttf->map + ttf->hmtx.off;
+	uint16_t adv;
+	int16_t lsb;
+
+	if (g < ttf->num_hmetrics) {
+		adv = rd16(shm + 4 * g);
+		lsb = (int16_t)rd16(shm + 4 * g + 2);
+	} else {
+		adv = rd16(shm + 4 * (ttf->num_hmetrics - 1));
+		lsb = (int16_t)rd16(shm + 4 * ttf->num_hmetrics + 2 * (g - ttf->num_hmetrics));
+	}
+	wr16(hmtx + 4 * i, adv);
+	wr16(hmtx + 4 * i + 2, (uint16_t)lsb);
+}
+
+/* glyf, loca and hmtx in the new order, composite glyphs renumbered. */
+static int write_glyphs(subset *s)
+{
+	const ac_ttf *ttf = s->ttf;
+	uint8_t *glyf = s->out + s->toff[T_GLYF];
+	uint8_t *loca = s->out + s->toff[T_LOCA];
+	uint8_t *hmtx = s->out + s->toff[T_HMTX];
 	uint32_t at = 0;
-	for (uint32_t i = 0; i < set->n; i++) {
-		uint16_t g = set->old[i];
+
+	for (uint32_t i = 0; i < s->set->n; i++) {
+		uint16_t g = s->set->old[i];
 		uint32_t off, gl;
-		r = glyph_range(ttf, g, &off, &gl);
+		int r = glyph_range(ttf, g, &off, &gl);
 		if (r < 0)
-			goto out;
+			return r;
 		wr32(loca + 4 * i, at);
-		memcpy(glyf + at, m + off, gl);
+		memcpy(glyf + at, ttf->map + off, gl);
 		if (gl >= 10 && (int16_t)rd16(glyf + at) < 0) {
-			r = each_component(glyf + at, gl, renumber_component, set);
+			r = each_component(glyf + at, gl, renumber_component, s->set);
 			if (r < 0)
-				goto out;
+				return r;
 		}
 		at += pad4(gl);
-		uint16_t adv;
-		int16_t lsb;
-		if (g < ttf->num_hmetrics) {
-			adv = rd16(shm + 4 * g);
-			lsb = (int16_t)rd16(shm + 4 * g + 2);
-		} else {
-			adv = rd16(shm + 4 * (ttf->num_hmetrics - 1));
-			lsb = (int16_t)rd16(shm + 4 * ttf->num_hmetrics +
-					    2 * (g - ttf->num_hmetrics));
-		}
-		wr16(hmtx + 4 * i, adv);
-		wr16(hmtx + 4 * i + 2, (uint16_t)lsb);
+		copy_metrics(ttf, g, hmtx, i);
 	}
-	wr32(loca + 4 * set->n, at);
+	wr32(loca + 4 * s->set->n, at);
+	return 0;
+}
 
-	/* cmap: one (3,1) format 4 subtable. */
-	uint8_t *cm = out + toff[T_CMAP];
+/* cmap: one (3,1) format 4 subtable, with the segments plan_segments() chose. */
+static void write_cmap(subset *s)
+{
+	uint32_t segs = s->segs;
+	uint8_t *cm = s->out + s->toff[T_CMAP];
 	wr16(cm, 0);
 	wr16(cm + 2, 1);
 	wr16(cm + 4, 3);
@@ -557,7 +590,7 @@ int ac_ttf_subset(const ac_ttf *ttf, const uint32_t *cps, size_t n, unsigned cha
 	uint8_t *f4 = cm + 12;
 	uint32_t search = search_for(segs), selector = log2_floor(segs);
 	wr16(f4, 4);
-	wr16(f4 + 2, tlen[T_CMAP] - 12);
+	wr16(f4 + 2, s->tlen[T_CMAP] - 12);
 	wr16(f4 + 4, 0);
 	wr16(f4 + 6, 2 * segs);
 	wr16(f4 + 8, 2 * search);
@@ -568,22 +601,31 @@ int ac_ttf_subset(const ac_ttf *ttf, const uint32_t *cps, size_t n, unsigned cha
 	uint8_t *gids = ranges + 2 * segs;
 	uint32_t arr = 0;
 	for (uint32_t sg = 0; sg + 1 < segs; sg++) {
-		uint32_t a = seg_start[sg], b = seg_start[sg + 1];
-		uint16_t first = map[a].cp, last = map[b - 1].cp;
+		uint32_t a = s->seg_start[sg], b = s->seg_start[sg + 1];
+		uint16_t first = s->map[a].cp, last = s->map[b - 1].cp;
 		wr16(ends + 2 * sg, last);
 		wr16(starts + 2 * sg, first);
 		wr16(deltas + 2 * sg, 0);
 		wr16(ranges + 2 * sg, 2 * (segs - sg) + 2 * arr);
 		for (uint32_t i = a; i < b; i++)
-			wr16(gids + 2 * (arr + map[i].cp - first), map[i].gid);
+			wr16(gids + 2 * (arr + s->map[i].cp - first), s->map[i].gid);
 		arr += (uint32_t)(last - first) + 1;
 	}
 	wr16(ends + 2 * (segs - 1), 0xFFFF);
 	wr16(starts + 2 * (segs - 1), 0xFFFF);
 	wr16(deltas + 2 * (segs - 1), 1);
 	wr16(ranges + 2 * (segs - 1), 0);
+}
 
-	/* Directory and checksums. */
+/* The table directory with checksums, then head's checkSumAdjustment. */
+static void write_directory(subset *s)
+{
+	/* Sorted by tag, as the table directory must be. */
+	static const char tags[T_N][5] = { "OS/2", "cmap", "cvt ", "glyf", "head", "hhea",
+					   "hmtx", "loca", "maxp", "name", "post" };
+	uint8_t *out = s->out;
+	uint32_t ntables = s->ntables;
+
 	wr32(out, 0x00010000);
 	wr16(out + 4, ntables);
 	wr16(out + 6, 16 * search_for(ntables));
@@ -591,25 +633,56 @@ int ac_ttf_subset(const ac_ttf *ttf, const uint32_t *cps, size_t n, unsigned cha
 	wr16(out + 10, 16 * ntables - 16 * search_for(ntables));
 	uint8_t *rec = out + 12;
 	for (int t = 0; t < T_N; t++) {
-		if (t == T_CVT && !ttf->cvt.off)
+		if (t == T_CVT && !s->ttf->cvt.off)
 			continue;
 		memcpy(rec, tags[t], 4);
-		wr32(rec + 4, checksum(out + toff[t], tlen[t]));
-		wr32(rec + 8, toff[t]);
-		wr32(rec + 12, tlen[t]);
+		wr32(rec + 4, checksum(out + s->toff[t], s->tlen[t]));
+		wr32(rec + 8, s->toff[t]);
+		wr32(rec + 12, s->tlen[t]);
 		rec += 16;
 	}
-	wr32(out + toff[T_HEAD] + 8, 0xB1B0AFBAu - checksum(out, total));
+	wr32(out + s->toff[T_HEAD] + 8, 0xB1B0AFBAu - checksum(out, s->total));
+}
 
-	*buf = out;
-	*len = total;
-	out = NULL;
+int ac_ttf_subset(const ac_ttf *ttf, const uint32_t *cps, size_t n, unsigned char **buf,
+		  size_t *len)
+{
+	subset s = { .ttf = ttf };
+	uint32_t glyf_len = 0;
+	int r = -ENOMEM;
+
+	*buf = NULL;
+	*len = 0;
+	if (n > AC_TTF_MAX_GLYPHS * 4)
+		return AC_ETOOBIG;
+	s.map = malloc((n ? n : 1) * sizeof(*s.map));
+	s.set = malloc(sizeof(*s.set));
+	if (!s.map || !s.set)
+		goto out;
+	r = map_code_points(&s, cps, n);
+	if (r < 0)
+		goto out;
+	r = close_composites(&s, &glyf_len);
+	if (r < 0)
+		goto out;
+	r = plan_tables(&s, glyf_len);
+	if (r < 0)
+		goto out;
+	copy_tables(&s);
+	r = write_glyphs(&s);
+	if (r < 0)
+		goto out;
+	write_cmap(&s);
+	write_directory(&s);
+
+	*buf = s.out;
+	*len = s.total;
+	s.out = NULL;
 	r = 0;
 out:
-	free(out);
-	free(set);
-	free(seg_start);
-	free(map);
-	free(sorted);
+	free(s.out);
+	free(s.set);
+	free(s.seg_start);
+	free(s.map);
 	return r;
 }

@@ -17,8 +17,7 @@
 #include "ac_error.h"
 #include "ac_label.h"
 #include "ac_test.h"
-
-#define FONT "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+#include "test_util.h"
 
 static const char *server, *queue, *labels;
 static char tmpdir[] = "/tmp/ac-cups-test-XXXXXX";
@@ -35,39 +34,12 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static char *run(const char *cmd)
-{
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return NULL;
-	char *buf = calloc(1, 65536);
-	size_t n = fread(buf, 1, 65535, p);
-	buf[n] = '\0';
-	if (pclose(p) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
 static int render(unsigned char **pdf, size_t *len)
 {
 	ac_label_renderer *r = NULL;
 	ac_label_size sz;
-	ac_label_data d = {
-		.product = "豇豆",
-		.quantity = "25 千克",
-		.origin = "福建省安溪县凤城镇",
-		.issuer = "张三家庭农场",
-		.contact = "138****5678",
-		.date = "2026-11-23",
-		.number = "AC20261123000123",
-		.promise = "未使用禁用农药、兽药及其他化合物；使用的常规农药、兽药残留不超标。",
-		.basis = "质量安全控制符合要求",
-		.codes = codes,
-		.ncodes = 2,
-	};
-	int rc = ac_label_renderer_new(FONT, &r);
+	ac_label_data d = test_label_sample(codes, 2);
+	int rc = ac_label_renderer_new(TEST_FONT, &r);
 	if (rc == 0)
 		rc = ac_label_size_parse("60x40", &sz);
 	if (rc == 0)
@@ -125,7 +97,7 @@ static void test_print(const unsigned char *pdf, size_t len)
 			 "for f in $(ls -t %s/job-*.pdf 2>/dev/null); do cmp -s \"$f\" %s/sent.pdf"
 			 " && echo \"$f\" && break; done",
 			 labels, tmpdir);
-		char *out = run(cmd);
+		char *out = test_run(cmd);
 		if (out && out[0]) {
 			out[strcspn(out, "\n")] = '\0';
 			snprintf(path, sizeof(path), "%s", out);
@@ -142,7 +114,7 @@ static void test_print(const unsigned char *pdf, size_t len)
 		 "d=$(mktemp -d) && pdftoppm -r 203 -png %s $d/p 2>/dev/null && "
 		 "zbarimg --nodbus -q --raw $d/p-*.png; rc=$?; rm -rf $d; exit $rc",
 		 path);
-	char *out = run(cmd);
+	char *out = test_run(cmd);
 	for (int i = 0; i < 2; i++) {
 		snprintf(what, sizeof(what), "code %d scans from the printed file", i);
 		AC_CHECK(out && strstr(out, codes[i]), what);
@@ -184,7 +156,7 @@ static void test_stopped(const unsigned char *pdf, size_t len)
 	int id = 0;
 
 	snprintf(cmd, sizeof(cmd), "cupsdisable -h %s -r 'paper out' %s 2>&1", server, queue);
-	char *out = run(cmd);
+	char *out = test_run(cmd);
 	if (!AC_CHECK(out != NULL, "cupsdisable stops the queue")) {
 		free(out);
 		return;
@@ -212,7 +184,7 @@ static void test_stopped(const unsigned char *pdf, size_t len)
 			 "cancelling it again: AC_EPRINTER");
 	}
 	snprintf(cmd, sizeof(cmd), "cupsenable -h %s %s 2>&1", server, queue);
-	out = run(cmd);
+	out = test_run(cmd);
 	AC_CHECK(out != NULL, "cupsenable restarts the queue");
 	free(out);
 }
@@ -237,11 +209,7 @@ int main(void)
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/sent.pdf", tmpdir);
-	FILE *f = fopen(path, "wb");
-	if (f) {
-		fwrite(pdf, 1, len, f);
-		fclose(f);
-	}
+	test_write_file(path, pdf, len);
 	test_print(pdf, len);
 	test_errors(pdf, len);
 	test_stopped(pdf, len);

@@ -16,8 +16,7 @@
 #include "ac_error.h"
 #include "ac_label.h"
 #include "ac_test.h"
-
-#define FONT "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+#include "test_util.h"
 
 static char tmpdir[] = "/tmp/ac-label-XXXXXX";
 static char fc_conf[128];
@@ -32,59 +31,6 @@ static const char *const codes[] = {
 	"HTTPS://AC.EXAMPLE.CN/V/SHORT3",
 };
 
-static ac_label_data sample(void)
-{
-	ac_label_data d = {
-		.product = "豇豆",
-		.quantity = "25 千克",
-		.origin = "福建省安溪县凤城镇",
-		.issuer = "张三家庭农场",
-		.contact = "138****5678",
-		.date = "2026-11-23",
-		.number = "AC20261123000123",
-		.promise = "未使用禁用农药、兽药及其他化合物；使用的常规农药、兽药残留不超标。",
-		.basis = "质量安全控制符合要求",
-		.codes = codes,
-		.ncodes = 3,
-	};
-	return d;
-}
-
-static int write_file(const char *path, const unsigned char *p, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	if (!f)
-		return -1;
-	size_t w = fwrite(p, 1, n, f);
-	return fclose(f) == 0 && w == n ? 0 : -1;
-}
-
-/* Runs cmd and returns its whole stdout (malloc'd), or NULL. */
-static char *run(const char *cmd)
-{
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (n + 1024 > cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-		}
-		size_t got = fread(buf + n, 1, cap - n - 1, p);
-		if (got == 0)
-			break;
-		n += got;
-	}
-	buf[n] = '\0';
-	if (pclose(p) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
 /* Rasterises pdf at 203 dpi and returns what zbarimg reads, one code a line. */
 static char *scan(const char *pdf)
 {
@@ -93,7 +39,7 @@ static char *scan(const char *pdf)
 		 "rm -f %s/page-*.png && pdftoppm -r 203 -png %s %s/page 2>/dev/null && "
 		 "zbarimg --nodbus -q --raw %s/page-*.png",
 		 tmpdir, pdf, tmpdir, tmpdir);
-	return run(cmd);
+	return test_run(cmd);
 }
 
 static int has_line(const char *out, const char *code)
@@ -112,7 +58,7 @@ static int words_inside(const char *pdf, int *nwords)
 	char cmd[2048];
 	snprintf(cmd, sizeof(cmd), "FONTCONFIG_FILE=%s pdftotext -bbox %s - 2>/dev/null", fc_conf,
 		 pdf);
-	char *out = run(cmd);
+	char *out = test_run(cmd);
 	if (!out)
 		return 0;
 	double pw = 0, ph = 0;
@@ -137,23 +83,40 @@ static int words_inside(const char *pdf, int *nwords)
 	return ok && pw > 0;
 }
 
+/*
+ * Renders d at sz and writes it to tmpdir/name, path[cap] then naming the
+ * file; returns what ac_label_render_pdf returned, *len the PDF's size.
+ */
+static int render_file(ac_label_renderer *r, const ac_label_size *sz, const ac_label_data *d,
+		       const char *name, char *path, size_t cap, size_t *len)
+{
+	unsigned char *pdf = NULL;
+	int rc = ac_label_render_pdf(r, sz, d, &pdf, len);
+
+	snprintf(path, cap, "%s/%s", tmpdir, name);
+	if (rc == 0) {
+		test_write_file(path, pdf, *len);
+		free(pdf);
+	}
+	return rc;
+}
+
 static void test_sizes(ac_label_renderer *r)
 {
 	static const char *const sizes[] = { "40x30", "60x40", "70x50", "100x70", "60x40@300" };
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		ac_label_size sz;
-		ac_label_data d = sample();
-		unsigned char *pdf = NULL;
+		ac_label_data d = test_label_sample(codes, 3);
 		size_t len = 0;
-		char what[128], path[512];
+		char what[128], name[32], path[512];
 
 		AC_CHECK(ac_label_size_parse(sizes[i], &sz) == 0, "size parses");
 		snprintf(what, sizeof(what), "%s: 3-label PDF renders", sizes[i]);
-		if (!AC_CHECK(ac_label_render_pdf(r, &sz, &d, &pdf, &len) == 0 && len > 0, what))
+		snprintf(name, sizeof(name), "label-%zu.pdf", i);
+		if (!AC_CHECK(render_file(r, &sz, &d, name, path, sizeof(path), &len) == 0 &&
+				  len > 0,
+			      what))
 			continue;
-		snprintf(path, sizeof(path), "%s/label-%zu.pdf", tmpdir, i);
-		write_file(path, pdf, len);
-		free(pdf);
 
 		char *out = scan(path);
 		for (size_t c = 0; c < 3; c++) {
@@ -165,7 +128,7 @@ static void test_sizes(ac_label_renderer *r)
 
 		char cmd[2048];
 		snprintf(cmd, sizeof(cmd), "pdfinfo %s 2>/dev/null", path);
-		out = run(cmd);
+		out = test_run(cmd);
 		int pages = 0;
 		double pw = 0, ph = 0;
 		const char *p = out ? strstr(out, "Pages:") : NULL;
@@ -189,30 +152,27 @@ static void test_sizes(ac_label_renderer *r)
 static void test_font_and_text(ac_label_renderer *r)
 {
 	ac_label_size sz;
-	ac_label_data d = sample();
-	unsigned char *pdf = NULL;
+	ac_label_data d = test_label_sample(codes, 3);
 	size_t len = 0;
 	char path[256], cmd[4096];
 
 	ac_label_size_parse("60x40", &sz);
 	d.ncodes = 1;
-	if (!AC_CHECK(ac_label_render_pdf(r, &sz, &d, &pdf, &len) == 0, "one label renders"))
+	if (!AC_CHECK(render_file(r, &sz, &d, "one.pdf", path, sizeof(path), &len) == 0,
+		      "one label renders"))
 		return;
-	snprintf(path, sizeof(path), "%s/one.pdf", tmpdir);
-	write_file(path, pdf, len);
-	free(pdf);
 	printf("# one 60x40 label: %zu bytes\n", len);
 	AC_CHECK(len < 64 * 1024, "a one-label PDF stays small (font subset)");
 
 	snprintf(cmd, sizeof(cmd), "pdffonts %s 2>/dev/null", path);
-	char *out = run(cmd);
+	char *out = test_run(cmd);
 	AC_CHECK(out && strstr(out, "CID TrueType") && strstr(out, " yes yes "),
 		 "pdffonts: the font is embedded (emb yes, sub yes)");
 	free(out);
 
 	/* No fonts at all for poppler: only the embedded one can draw the text. */
 	snprintf(cmd, sizeof(cmd), "FONTCONFIG_FILE=%s pdftotext %s - 2>/dev/null", fc_conf, path);
-	out = run(cmd);
+	out = test_run(cmd);
 	AC_CHECK(out && strstr(out, "承诺达标合格证"), "pdftotext: 承诺达标合格证");
 	AC_CHECK(out && strstr(out, "产地：福建省安溪县凤城镇"), "pdftotext: the origin line");
 	AC_CHECK(out && strstr(out, "开具方：张三家庭农场"), "pdftotext: the issuer line");
@@ -225,7 +185,7 @@ static void test_font_and_text(ac_label_renderer *r)
 		 "pdftoppm -r 203 -gray %s %s/withfont 2>/dev/null && "
 		 "cmp -s %s/nofont-1.pgm %s/withfont-1.pgm && echo same",
 		 fc_conf, path, tmpdir, path, tmpdir, tmpdir, tmpdir);
-	out = run(cmd);
+	out = test_run(cmd);
 	AC_CHECK(out && strstr(out, "same"), "renders the same with no system fonts");
 	free(out);
 
@@ -234,7 +194,7 @@ static void test_font_and_text(ac_label_renderer *r)
 		 "FONTCONFIG_FILE=%s pdftoppm -r 203 -gray -x 0 -y 0 -W 479 -H 40 %s %s/title "
 		 "2>/dev/null",
 		 fc_conf, path, tmpdir);
-	out = run(cmd);
+	out = test_run(cmd);
 	free(out);
 	snprintf(path, sizeof(path), "%s/title-1.pgm", tmpdir);
 	FILE *f = fopen(path, "rb");
@@ -266,10 +226,9 @@ static void test_long_fields(ac_label_renderer *r)
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		ac_label_size sz;
-		ac_label_data d = sample();
-		unsigned char *pdf = NULL;
+		ac_label_data d = test_label_sample(codes, 3);
 		size_t len = 0;
-		char path[256], what[128];
+		char path[256], name[32], what[128];
 
 		ac_label_size_parse(sizes[i], &sz);
 		d.issuer = issuer;
@@ -277,11 +236,9 @@ static void test_long_fields(ac_label_renderer *r)
 		d.origin = "Fujian Anxi Fengcheng a very long latin origin with many words in it";
 		d.ncodes = 1;
 		snprintf(what, sizeof(what), "%s: over-long fields render", sizes[i]);
-		if (!AC_CHECK(ac_label_render_pdf(r, &sz, &d, &pdf, &len) == 0, what))
+		snprintf(name, sizeof(name), "long-%zu.pdf", i);
+		if (!AC_CHECK(render_file(r, &sz, &d, name, path, sizeof(path), &len) == 0, what))
 			continue;
-		snprintf(path, sizeof(path), "%s/long-%zu.pdf", tmpdir, i);
-		write_file(path, pdf, len);
-		free(pdf);
 		int nwords = 0;
 		snprintf(what, sizeof(what), "%s: 100-character issuer stays on the label",
 			 sizes[i]);
@@ -296,7 +253,7 @@ static void test_long_fields(ac_label_renderer *r)
 static void test_errors(ac_label_renderer *r)
 {
 	ac_label_size sz;
-	ac_label_data d = sample();
+	ac_label_data d = test_label_sample(codes, 3);
 	unsigned char *pdf = (unsigned char *)"x";
 	size_t len = 1;
 
@@ -321,7 +278,7 @@ static void test_errors(ac_label_renderer *r)
 	d.ncodes = 1;
 	AC_CHECK(ac_label_render_pdf(r, &sz, &d, &pdf, &len) == AC_ERANGE, "code too long");
 
-	d = sample();
+	d = test_label_sample(codes, 3);
 	d.ncodes = 1;
 	d.product = "\xff\xfe\x80 bad \xe4\xb8 utf-8 \xf0\x9f\x98\x80 emoji";
 	d.contact = NULL;
@@ -350,7 +307,7 @@ static void *render_many(void *arg)
 	ac_label_size sz;
 	ac_label_size_parse("60x40", &sz);
 	for (int i = 0; i < 30; i++) {
-		ac_label_data d = sample();
+		ac_label_data d = test_label_sample(codes, 3);
 		unsigned char *pdf = NULL;
 		size_t len = 0;
 		d.ncodes = 1 + i % 3;
@@ -387,7 +344,7 @@ static void test_threads_and_speed(ac_label_renderer *r)
 	/* CPU per one-label PDF, after warm-up; informative (sanitizers slow it). */
 	ac_label_size sz;
 	ac_label_size_parse("60x40", &sz);
-	ac_label_data d = sample();
+	ac_label_data d = test_label_sample(codes, 3);
 	d.ncodes = 1;
 	for (int i = 0; i < 10; i++) {
 		unsigned char *pdf;
@@ -424,7 +381,7 @@ int main(void)
 		fclose(f);
 	}
 
-	if (!AC_CHECK(ac_label_renderer_new(FONT, &r) == 0 && r, "renderer loads wqy-zenhei"))
+	if (!AC_CHECK(ac_label_renderer_new(TEST_FONT, &r) == 0 && r, "renderer loads wqy-zenhei"))
 		return ac_test_done();
 	test_errors(r);
 	test_sizes(r);

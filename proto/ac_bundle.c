@@ -71,6 +71,14 @@ static int ac_grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+/* Makes room for one element after the n in *p: AC_ETOOBIG when max are there already. */
+static int ac_grow_one(void **p, size_t *cap, size_t n, size_t max, size_t elem)
+{
+	if (n >= max)
+		return AC_ETOOBIG;
+	return ac_grow(p, cap, n + 1, elem);
+}
+
 /* ---- Field syntax, shared by the builder and the parser ---- */
 
 static int ac_is_digit(char c)
@@ -304,9 +312,8 @@ static int ac_bundle_push_key(ac_bundle *b, int kid, ac_key *key, int status, co
 	struct ac_bundle_keyrec *k;
 	int r;
 
-	if (b->nkeys >= AC_BUNDLE_MAX_KEYS)
-		return AC_ETOOBIG;
-	r = ac_grow((void **)&b->keys, &b->keys_cap, b->nkeys + 1, sizeof(*b->keys));
+	r = ac_grow_one((void **)&b->keys, &b->keys_cap, b->nkeys, AC_BUNDLE_MAX_KEYS,
+			sizeof(*b->keys));
 	if (r != 0)
 		return r;
 	k = &b->keys[b->nkeys++];
@@ -369,9 +376,8 @@ static int ac_bundle_push_name(ac_bundle *b, int kind, uint64_t id, const char *
 	struct ac_bundle_namerec *n;
 	int r;
 
-	if (b->nnames >= AC_BUNDLE_MAX_NAMES)
-		return AC_ETOOBIG;
-	r = ac_grow((void **)&b->names, &b->names_cap, b->nnames + 1, sizeof(*b->names));
+	r = ac_grow_one((void **)&b->names, &b->names_cap, b->nnames, AC_BUNDLE_MAX_NAMES,
+			sizeof(*b->names));
 	if (r == 0)
 		r = ac_grow((void **)&b->arena, &b->arena_cap, b->arena_len + len + 1, 1);
 	if (r != 0)
@@ -410,9 +416,8 @@ int ac_bundle_add_revoked(ac_bundle *b, uint64_t serial)
 
 	if (serial > AC_BUNDLE_SERIAL_MAX)
 		return AC_ERANGE;
-	if (b->nrevoked >= AC_BUNDLE_MAX_REVOKED)
-		return AC_ETOOBIG;
-	r = ac_grow((void **)&b->revoked, &b->revoked_cap, b->nrevoked + 1, sizeof(*b->revoked));
+	r = ac_grow_one((void **)&b->revoked, &b->revoked_cap, b->nrevoked, AC_BUNDLE_MAX_REVOKED,
+			sizeof(*b->revoked));
 	if (r != 0)
 		return r;
 	b->revoked[b->nrevoked++] = serial;

@@ -372,42 +372,58 @@ static const struct ac_name ac_bases[AC_BASIS_MAX + 1] = {
 	[AC_BASIS_COMMISSIONED_TEST] = { "commissioned_test", "委托检测合格" },
 };
 
-int ac_unit_from_name(const char *name)
+/* The entry for id in table[lo..hi], or NULL. */
+static const struct ac_name *ac_name_at(const struct ac_name *table, int lo, int hi, int id)
 {
-	for (int i = 1; i <= AC_UNIT_MAX; i++) {
-		if (strcmp(name, ac_units[i].name) == 0)
+	return id >= lo && id <= hi ? &table[id] : NULL;
+}
+
+/* The id whose name in table[lo..hi] is name, or AC_ERANGE. */
+static int ac_name_find(const struct ac_name *table, int lo, int hi, const char *name)
+{
+	for (int i = lo; i <= hi; i++) {
+		if (strcmp(name, table[i].name) == 0)
 			return i;
 	}
 	return AC_ERANGE;
+}
+
+int ac_unit_from_name(const char *name)
+{
+	return ac_name_find(ac_units, 1, AC_UNIT_MAX, name);
 }
 
 const char *ac_unit_name(int unit)
 {
-	return unit >= 1 && unit <= AC_UNIT_MAX ? ac_units[unit].name : NULL;
+	const struct ac_name *n = ac_name_at(ac_units, 1, AC_UNIT_MAX, unit);
+
+	return n ? n->name : NULL;
 }
 
 const char *ac_unit_name_zh(int unit)
 {
-	return unit >= 1 && unit <= AC_UNIT_MAX ? ac_units[unit].zh : NULL;
+	const struct ac_name *n = ac_name_at(ac_units, 1, AC_UNIT_MAX, unit);
+
+	return n ? n->zh : NULL;
 }
 
 int ac_basis_from_name(const char *name)
 {
-	for (int i = 0; i <= AC_BASIS_MAX; i++) {
-		if (strcmp(name, ac_bases[i].name) == 0)
-			return i;
-	}
-	return AC_ERANGE;
+	return ac_name_find(ac_bases, 0, AC_BASIS_MAX, name);
 }
 
 const char *ac_basis_name(int basis)
 {
-	return basis >= 0 && basis <= AC_BASIS_MAX ? ac_bases[basis].name : NULL;
+	const struct ac_name *n = ac_name_at(ac_bases, 0, AC_BASIS_MAX, basis);
+
+	return n ? n->name : NULL;
 }
 
 const char *ac_basis_name_zh(int basis)
 {
-	return basis >= 0 && basis <= AC_BASIS_MAX ? ac_bases[basis].zh : NULL;
+	const struct ac_name *n = ac_name_at(ac_bases, 0, AC_BASIS_MAX, basis);
+
+	return n ? n->zh : NULL;
 }
 
 int ac_style_from_name(const char *name)

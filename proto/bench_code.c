@@ -16,6 +16,7 @@
 
 #include "ac_code.h"
 #include "ac_error.h"
+#include "test_util.h"
 
 struct bench_job {
 	const ac_key *key;
@@ -34,31 +35,13 @@ static double bench_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void bench_fields(ac_code_fields *f, uint16_t item)
-{
-	memset(f, 0, sizeof(*f));
-	f->version = AC_CODE_VERSION;
-	f->kid = 1;
-	f->serial = 123456789;
-	f->item = item;
-	f->issue_day = 2000;
-	f->product = 42;
-	f->quantity_milli = 2500;
-	f->unit = AC_UNIT_KG;
-	f->issuer = 100001;
-	f->origin = 350102001001ULL;
-	f->basis = AC_BASIS_SELF_TEST;
-	f->style = AC_STYLE_PRODUCER;
-}
-
 static void *bench_run(void *arg)
 {
 	struct bench_job *job = arg;
 	double end = bench_now() + job->seconds;
-	ac_code_fields f;
+	ac_code_fields f = test_fields_typical();
 	char text[AC_CODE_TEXT_SIZE];
 
-	bench_fields(&f, 1);
 	while (bench_now() < end) {
 		/* Check the clock every 64 operations to keep its cost out. */
 		for (int i = 0; i < 64; i++) {
@@ -84,7 +67,7 @@ static int bench_alg(const char *name, int alg, int threads, double seconds)
 {
 	ac_key *key = NULL;
 	ac_code code;
-	ac_code_fields f;
+	ac_code_fields f = test_fields_typical();
 	char text[AC_CODE_TEXT_SIZE];
 	struct bench_job *jobs = calloc((size_t)threads, sizeof(*jobs));
 	pthread_t *tids = calloc((size_t)threads, sizeof(*tids));
@@ -94,7 +77,6 @@ static int bench_alg(const char *name, int alg, int threads, double seconds)
 		goto out;
 	if (ac_key_generate(alg, &key) != 0)
 		goto out;
-	bench_fields(&f, 1);
 	if (ac_code_sign(key, &f, text, sizeof(text)) != 0 ||
 	    ac_code_decode(text, strlen(text), &code) != 0)
 		goto out;

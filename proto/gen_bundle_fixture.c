@@ -19,6 +19,7 @@
  *
  * Exits 0, or 1 with a message.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,24 +28,14 @@
 #include "ac_code.h"
 #include "ac_error.h"
 #include "ac_sign.h"
+#include "test_util.h"
 
 static const char *dir;
 
 static int write_file(const char *name, const char *data, size_t len)
 {
-	char path[4096];
-	FILE *f;
-	int ok;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (f == NULL) {
-		perror(path);
-		return -1;
-	}
-	ok = fwrite(data, 1, len, f) == len;
-	if (fclose(f) != 0 || !ok) {
-		perror(path);
+	if (test_write_file(dir, name, data, len) != 0) {
+		fprintf(stderr, "could not write file \"%s/%s\": %s\n", dir, name, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -103,7 +94,8 @@ static int write_bundle(const char *name, uint64_t version, ac_key *const code_k
 	return r;
 }
 
-int main(int argc, char **argv)
+/* codes.txt: one "NAME PAYLOAD_OR_URL" line a code, signed with keys[kid]. */
+static int write_codes(ac_key *const keys[5])
 {
 	static const struct {
 		const char *name;
@@ -123,12 +115,47 @@ int main(int argc, char **argv)
 		{ "revoked-key", 3, 1005, 25000, 17, 350524100201ULL, 0 },
 		{ "unknown-key", 4, 1006, 25000, 17, 350524100201ULL, 0 },
 	};
+	char lines[8192];
+	size_t off = 0;
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		ac_code_fields f = {
+			.version = AC_CODE_VERSION,
+			.kid = (uint16_t)codes[i].kid,
+			.serial = codes[i].serial,
+			.item = 1,
+			.issue_day = (uint16_t)ac_day_from_ymd(2026, 11, 24),
+			.product = 1,
+			.quantity_milli = codes[i].quantity_milli,
+			.unit = AC_UNIT_KG,
+			.issuer = codes[i].issuer,
+			.origin = codes[i].origin,
+			.basis = AC_BASIS_QUALITY_CONTROL,
+			.style = AC_STYLE_PRODUCER,
+		};
+		char payload[AC_CODE_TEXT_SIZE];
+		char url[AC_CODE_URL_MAX];
+		int r = ac_code_sign(keys[codes[i].kid], &f, payload, sizeof(payload));
+
+		if (r == 0 && codes[i].url)
+			r = ac_code_url("https://trace.example.cn", payload, url, sizeof(url)) < 0;
+		if (r != 0) {
+			fprintf(stderr, "could not sign code %s: %s\n", codes[i].name,
+				ac_strerror(r));
+			return r;
+		}
+		off += (size_t)snprintf(lines + off, sizeof(lines) - off, "%s %s\n", codes[i].name,
+					codes[i].url ? url : payload);
+	}
+	return write_file("codes.txt", lines, off);
+}
+
+int main(int argc, char **argv)
+{
 	ac_key *keys[5] = { NULL };
 	ac_key *bk = NULL;
 	ac_key *bk_sm2 = NULL;
 	ac_key *other = NULL;
-	char lines[8192];
-	size_t off = 0;
 	int r = 0;
 
 	if (argc != 2) {
@@ -155,36 +182,7 @@ int main(int argc, char **argv)
 		r = -1;
 		goto out;
 	}
-	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-		ac_code_fields f = {
-			.version = AC_CODE_VERSION,
-			.kid = (uint16_t)codes[i].kid,
-			.serial = codes[i].serial,
-			.item = 1,
-			.issue_day = (uint16_t)ac_day_from_ymd(2026, 11, 24),
-			.product = 1,
-			.quantity_milli = codes[i].quantity_milli,
-			.unit = AC_UNIT_KG,
-			.issuer = codes[i].issuer,
-			.origin = codes[i].origin,
-			.basis = AC_BASIS_QUALITY_CONTROL,
-			.style = AC_STYLE_PRODUCER,
-		};
-		char payload[AC_CODE_TEXT_SIZE];
-		char url[AC_CODE_URL_MAX];
-
-		r = ac_code_sign(keys[codes[i].kid], &f, payload, sizeof(payload));
-		if (r == 0 && codes[i].url)
-			r = ac_code_url("https://trace.example.cn", payload, url, sizeof(url)) < 0;
-		if (r != 0) {
-			fprintf(stderr, "could not sign code %s: %s\n", codes[i].name,
-				ac_strerror(r));
-			goto out;
-		}
-		off += (size_t)snprintf(lines + off, sizeof(lines) - off, "%s %s\n", codes[i].name,
-					codes[i].url ? url : payload);
-	}
-	r = write_file("codes.txt", lines, off);
+	r = write_codes(keys);
 out:
 	for (int i = 0; i < 5; i++)
 		ac_key_free(keys[i]);

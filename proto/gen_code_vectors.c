@@ -17,6 +17,7 @@
 #include "ac_base32.h"
 #include "ac_code.h"
 #include "ac_error.h"
+#include "test_util.h"
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -41,12 +42,6 @@ static char *read_all(const char *path, size_t *len)
 out:
 	fclose(f);
 	return buf;
-}
-
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", p[i]);
 }
 
 static json_t *fields_json(const ac_code_fields *f)
@@ -82,53 +77,18 @@ static json_t *code_json(const char *name, const ac_key *key, const ac_code_fiel
 		fprintf(stderr, "could not make vector %s\n", name);
 		exit(1);
 	}
-	hex(code.raw, AC_CODE_FIELDS_LEN, fhex);
-	hex(code.raw + AC_CODE_FIELDS_LEN, AC_CODE_SIG_LEN, shex);
+	test_hex(code.raw, AC_CODE_FIELDS_LEN, fhex);
+	test_hex(code.raw + AC_CODE_FIELDS_LEN, AC_CODE_SIG_LEN, shex);
 	return json_pack("{s:s, s:i, s:b, s:o, s:s, s:s, s:s, s:s}", "name", name, "kid", f->kid,
 			 "deterministic", deterministic, "fields", fields_json(f), "fields_hex",
 			 fhex, "signature_hex", shex, "payload", text, "url", url);
 }
 
-int main(int argc, char **argv)
+/* The signed codes: typical, largest, smallest, purchaser (Ed25519), sm2. */
+static json_t *codes_json(ac_key *const key[3])
 {
-	char *pem[3];
-	size_t len[3];
-	ac_key *key[3];
-	char *pub[3];
-	size_t publen[3];
-	const int kids[3] = { 1, 2, 0xffff };
-	const char *algs[3] = { "ed25519", "sm2", "ed25519" };
-	json_t *keys = json_array();
-	json_t *codes = json_array();
-	json_t *invalid = json_array();
-	json_t *root;
-	ac_code_fields typical = {
-		.version = 1,
-		.kid = 1,
-		.serial = 20240520000123ULL % AC_CODE_SERIAL_MAX,
-		.item = 3,
-		.product = 1207,
-		.quantity_milli = 2500,
-		.unit = AC_UNIT_KG,
-		.issuer = 100321,
-		.origin = 350128101001ULL,
-		.basis = AC_BASIS_SELF_TEST,
-		.style = AC_STYLE_PRODUCER,
-	};
-	ac_code_fields largest = {
-		.version = 1,
-		.kid = 0xffff,
-		.serial = AC_CODE_SERIAL_MAX,
-		.item = 0xffff,
-		.issue_day = 0xffff,
-		.product = 0xffff,
-		.quantity_milli = 0xffffffff,
-		.unit = AC_UNIT_MAX,
-		.issuer = 0xffffffff,
-		.origin = AC_CODE_ORIGIN_MAX,
-		.basis = AC_BASIS_MAX,
-		.style = AC_STYLE_PURCHASER,
-	};
+	ac_code_fields typical = test_fields_typical();
+	ac_code_fields largest = test_fields_largest();
 	ac_code_fields smallest = {
 		.version = 1,
 		.kid = 1,
@@ -148,6 +108,7 @@ int main(int argc, char **argv)
 		.kid = 1,
 		.serial = 987654321,
 		.item = 120,
+		.issue_day = (uint16_t)ac_day_from_ymd(2025, 11, 3),
 		.product = 88,
 		.quantity_milli = 40000,
 		.unit = AC_UNIT_JIN,
@@ -157,66 +118,91 @@ int main(int argc, char **argv)
 		.style = AC_STYLE_PURCHASER,
 	};
 	ac_code_fields sm2 = typical;
+	json_t *codes = json_array();
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s ed25519.pem sm2.pem ed25519-2.pem\n", argv[0]);
-		return 2;
-	}
-	typical.issue_day = (uint16_t)ac_day_from_ymd(2024, 5, 20);
-	purchaser.issue_day = (uint16_t)ac_day_from_ymd(2025, 11, 3);
 	sm2.kid = 2;
-	sm2.issue_day = typical.issue_day;
-	for (int i = 0; i < 3; i++) {
-		pem[i] = read_all(argv[1 + i], &len[i]);
-		if (pem[i] == NULL || ac_key_from_pem(pem[i], len[i], &key[i]) != 0 ||
-		    ac_key_alg(key[i]) != (i == 1 ? AC_ALG_SM2 : AC_ALG_ED25519) ||
-		    ac_key_public_pem(key[i], &pub[i], &publen[i]) != 0) {
-			fprintf(stderr, "could not read key %s\n", argv[1 + i]);
-			return 1;
-		}
-		json_array_append_new(keys, json_pack("{s:i, s:s, s:s, s:s}", "kid", kids[i], "alg",
-						      algs[i], "private_pem", pem[i], "public_pem",
-						      pub[i]));
-	}
 	json_array_append_new(codes, code_json("typical", key[0], &typical, 1));
 	json_array_append_new(codes, code_json("largest", key[2], &largest, 1));
 	json_array_append_new(codes, code_json("smallest", key[0], &smallest, 1));
 	json_array_append_new(codes, code_json("purchaser", key[0], &purchaser, 1));
 	json_array_append_new(codes, code_json("sm2", key[1], &sm2, 0));
+	return codes;
+}
 
-	/* A few texts every decoder must refuse, with the reason. */
-	{
-		char text[AC_CODE_TEXT_SIZE];
-		char bad[AC_CODE_TEXT_SIZE + 8];
+static void add_invalid(json_t *invalid, const char *text, const char *error)
+{
+	json_array_append_new(invalid, json_pack("{s:s, s:s}", "text", text, "error", error));
+}
 
-		ac_code_sign(key[0], &typical, text, sizeof(text));
-		snprintf(bad, sizeof(bad), "%.150s", text);
-		json_array_append_new(invalid,
-				      json_pack("{s:s, s:s}", "text", bad, "error", "truncated"));
-		snprintf(bad, sizeof(bad), "%sA", text);
-		json_array_append_new(invalid,
-				      json_pack("{s:s, s:s}", "text", bad, "error", "malformed"));
-		snprintf(bad, sizeof(bad), "%s", text);
-		bad[150] = 'B'; /* sets one of the three unused trailing bits */
-		json_array_append_new(invalid,
-				      json_pack("{s:s, s:s}", "text", bad, "error", "malformed"));
-		snprintf(bad, sizeof(bad), "AI%s", text + 2); /* version 2 */
-		json_array_append_new(invalid,
-				      json_pack("{s:s, s:s}", "text", bad, "error", "version"));
-		snprintf(bad, sizeof(bad), "%s", text);
-		bad[140] = bad[140] == 'A' ? 'B' : 'A'; /* inside the signature */
-		json_array_append_new(invalid,
-				      json_pack("{s:s, s:s}", "text", bad, "error", "signature"));
+/* A few texts every decoder must refuse, with the reason: the typical code, altered. */
+static json_t *invalid_json(const ac_key *key)
+{
+	ac_code_fields typical = test_fields_typical();
+	char text[AC_CODE_TEXT_SIZE];
+	char bad[AC_CODE_TEXT_SIZE + 8];
+	json_t *invalid = json_array();
+
+	ac_code_sign(key, &typical, text, sizeof(text));
+	snprintf(bad, sizeof(bad), "%.150s", text);
+	add_invalid(invalid, bad, "truncated");
+	snprintf(bad, sizeof(bad), "%sA", text);
+	add_invalid(invalid, bad, "malformed");
+	snprintf(bad, sizeof(bad), "%s", text);
+	bad[150] = 'B'; /* sets one of the three unused trailing bits */
+	add_invalid(invalid, bad, "malformed");
+	snprintf(bad, sizeof(bad), "AI%s", text + 2); /* version 2 */
+	add_invalid(invalid, bad, "version");
+	snprintf(bad, sizeof(bad), "%s", text);
+	bad[140] = bad[140] == 'A' ? 'B' : 'A'; /* inside the signature */
+	add_invalid(invalid, bad, "signature");
+	return invalid;
+}
+
+/* The private key of one PEM file, with both PEMs; exits when it is not an alg key. */
+static json_t *key_json(const char *path, int kid, int alg, ac_key **key, char **pem, size_t *len)
+{
+	char *pub = NULL;
+	size_t publen = 0;
+	json_t *j;
+
+	*pem = read_all(path, len);
+	if (*pem == NULL || ac_key_from_pem(*pem, *len, key) != 0 || ac_key_alg(*key) != alg ||
+	    ac_key_public_pem(*key, &pub, &publen) != 0) {
+		fprintf(stderr, "could not read key %s\n", path);
+		exit(1);
 	}
-	root =
-	    json_pack("{s:s, s:i, s:s, s:o, s:o, s:o}", "format", "agricert item code", "version",
-		      1, "spec", "proto/CODE.md", "keys", keys, "codes", codes, "invalid", invalid);
+	j = json_pack("{s:i, s:s, s:s, s:s}", "kid", kid, "alg",
+		      alg == AC_ALG_SM2 ? "sm2" : "ed25519", "private_pem", *pem, "public_pem",
+		      pub);
+	free(pub);
+	return j;
+}
+
+int main(int argc, char **argv)
+{
+	static const int kids[3] = { 1, 2, 0xffff };
+	static const int algs[3] = { AC_ALG_ED25519, AC_ALG_SM2, AC_ALG_ED25519 };
+	char *pem[3];
+	size_t len[3];
+	ac_key *key[3];
+	json_t *keys = json_array();
+	json_t *root;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s ed25519.pem sm2.pem ed25519-2.pem\n", argv[0]);
+		return 2;
+	}
+	for (int i = 0; i < 3; i++)
+		json_array_append_new(
+		    keys, key_json(argv[1 + i], kids[i], algs[i], &key[i], &pem[i], &len[i]));
+	root = json_pack("{s:s, s:i, s:s, s:o, s:o, s:o}", "format", "agricert item code",
+			 "version", 1, "spec", "proto/CODE.md", "keys", keys, "codes",
+			 codes_json(key), "invalid", invalid_json(key[0]));
 	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(root);
 	for (int i = 0; i < 3; i++) {
 		ac_key_pem_free(pem[i], len[i]);
-		free(pub[i]);
 		ac_key_free(key[i]);
 	}
 	return 0;

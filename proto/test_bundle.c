@@ -66,6 +66,16 @@ static int parse_signed(const char *body, const ac_key *bk, int kid)
 	return r;
 }
 
+/* An empty bundle, version 1, to fill. */
+static ac_bundle *empty_bundle(void)
+{
+	ac_bundle *b = NULL;
+
+	if (ac_bundle_new(1, "2026-11-23T12:00:00Z", "350524", &b) != 0)
+		abort();
+	return b;
+}
+
 static void check_raw_keys(int alg)
 {
 	const char *an = alg_name(alg);
@@ -139,40 +149,27 @@ static void check_raw_keys(int alg)
 	ac_key_free(key);
 }
 
-/*
- * Builds a bundle with both code key algorithms, signs it with a bundle key
- * of algorithm balg, and checks the round trip, tampering and truncation.
- */
-static void check_round_trip(int balg)
-{
-	const char *an = alg_name(balg);
-	ac_key *bk = NULL;
-	ac_key *other = NULL;
-	ac_key *ed = NULL;
-	ac_key *sm = NULL;
-	ac_bundle *b = NULL;
-	ac_bundle *p = NULL;
-	char *text = NULL;
-	char *text2 = NULL;
-	size_t len = 0;
-	size_t len2 = 0;
-	size_t sigstart;
-	int status = 0;
-	int ok;
-	const char *nb;
-	const char *na;
+/* The keys of one round trip: the bundle key, another of its algorithm, code keys. */
+struct trip_keys {
+	ac_key *bk;
+	ac_key *other;
+	ac_key *ed;
+	ac_key *sm;
+};
 
-	if (ac_key_generate(balg, &bk) != 0 || ac_key_generate(balg, &other) != 0 ||
-	    ac_key_generate(AC_ALG_ED25519, &ed) != 0 || ac_key_generate(AC_ALG_SM2, &sm) != 0)
-		abort();
+/* Three code keys, five names and two revoked serials, looked up while building. */
+static ac_bundle *build_bundle(const char *an, const struct trip_keys *k)
+{
+	ac_bundle *b = NULL;
+
 	AC_CHECK(ac_bundle_new(7, "2026-11-23T12:00:00Z", "350524", &b) == 0,
 		 W("%s: new bundle", an));
-	AC_CHECK(ac_bundle_add_key(b, 2, sm, AC_KEY_STATUS_RETIRED, "2025-01-01", "2026-06-30") ==
-		     0,
-		 W("%s: add SM2 key", an));
-	AC_CHECK(ac_bundle_add_key(b, 1, ed, AC_KEY_STATUS_ACTIVE, "2026-01-01", NULL) == 0,
+	AC_CHECK(
+	    ac_bundle_add_key(b, 2, k->sm, AC_KEY_STATUS_RETIRED, "2025-01-01", "2026-06-30") == 0,
+	    W("%s: add SM2 key", an));
+	AC_CHECK(ac_bundle_add_key(b, 1, k->ed, AC_KEY_STATUS_ACTIVE, "2026-01-01", NULL) == 0,
 		 W("%s: add Ed25519 key", an));
-	AC_CHECK(ac_bundle_add_key(b, 3, ed, AC_KEY_STATUS_REVOKED, "-", "-") == 0,
+	AC_CHECK(ac_bundle_add_key(b, 3, k->ed, AC_KEY_STATUS_REVOKED, "-", "-") == 0,
 		 W("%s: add a revoked key", an));
 	AC_CHECK(ac_bundle_add_name(b, AC_NAME_ISSUER, 17, "凤城镇示范家庭农场") == 0 &&
 		     ac_bundle_add_name(b, AC_NAME_PRODUCT, 1, "豇豆") == 0 &&
@@ -186,10 +183,21 @@ static void check_round_trip(int balg)
 	AC_CHECK(ac_bundle_name(b, AC_NAME_PRODUCT, 2) != NULL && ac_bundle_is_revoked(b, 17) &&
 		     ac_bundle_key(b, 2, NULL) != NULL,
 		 W("%s: lookups while building", an));
-	AC_CHECK(ac_bundle_sign(b, 5, bk, &text, &len) == 0 && text && strlen(text) == len,
+	return b;
+}
+
+/* Signs b with kid 5: the text, sorted, and (Ed25519) the same when signed again. */
+static char *check_sign(const char *an, int balg, ac_bundle *b, const ac_key *bk, size_t *len)
+{
+	char *text = NULL;
+	char *text2 = NULL;
+	size_t len2 = 0;
+
+	*len = 0;
+	AC_CHECK(ac_bundle_sign(b, 5, bk, &text, len) == 0 && text && strlen(text) == *len,
 		 W("%s: sign", an));
 	if (text == NULL)
-		goto out;
+		return NULL;
 	AC_CHECK(strncmp(text,
 			 "AGRICERT-TRUST-BUNDLE 1\nversion 7\nissued 2026-11-23T12:00:00Z\n"
 			 "region 350524\nkey 1 ed25519 active 2026-01-01 - ",
@@ -200,14 +208,19 @@ static void check_round_trip(int balg)
 		     strstr(text, "\nrevoked 17\nrevoked 4096\nsignature 5 ") != NULL,
 		 W("%s: records sorted by kind and id", an));
 	AC_CHECK(ac_bundle_sign(b, 5, bk, &text2, &len2) == 0 &&
-		     (balg == AC_ALG_SM2 || (len2 == len && memcmp(text, text2, len) == 0)),
+		     (balg == AC_ALG_SM2 || (len2 == *len && memcmp(text, text2, *len) == 0)),
 		 W("%s: signing again works (Ed25519: same text)", an));
 	free(text2);
-	text2 = NULL;
+	return text;
+}
 
-	AC_CHECK(ac_bundle_parse(text, len, bk, 5, &p) == 0 && p != NULL, W("%s: parse", an));
-	if (p == NULL)
-		goto out;
+/* Everything build_bundle() put in, read back from the parsed bundle p. */
+static void check_parsed(const char *an, const ac_bundle *p)
+{
+	int status = 0;
+	const char *nb;
+	const char *na;
+
 	AC_CHECK(ac_bundle_version(p) == 7 &&
 		     strcmp(ac_bundle_issued(p), "2026-11-23T12:00:00Z") == 0 &&
 		     strcmp(ac_bundle_region(p), "350524") == 0 && ac_bundle_signer_kid(p) == 5,
@@ -243,8 +256,11 @@ static void check_round_trip(int balg)
 	AC_CHECK(ac_bundle_is_revoked(p, 4096) && ac_bundle_is_revoked(p, 17) &&
 		     !ac_bundle_is_revoked(p, 4095) && !ac_bundle_is_revoked(p, 0),
 		 W("%s: revoked serials", an));
+}
 
-	/* Real codes, verified with the keys the bundle carried. */
+/* Real codes, verified with the keys the parsed bundle p carried. */
+static void check_codes(const char *an, const ac_bundle *p, const struct trip_keys *k)
+{
 	for (int kid = 1; kid <= 2; kid++) {
 		ac_code_fields f = { .version = 1,
 				     .kid = (uint16_t)kid,
@@ -260,37 +276,45 @@ static void check_round_trip(int balg)
 				     .style = AC_STYLE_PRODUCER };
 		char payload[AC_CODE_TEXT_SIZE];
 		ac_code code;
-		const ac_key *k = ac_bundle_key(p, kid, NULL);
+		const ac_key *bkey = ac_bundle_key(p, kid, NULL);
 		const char *kn = alg_name(kid == 1 ? AC_ALG_ED25519 : AC_ALG_SM2);
 
-		AC_CHECK(ac_code_sign(kid == 1 ? ed : sm, &f, payload, sizeof(payload)) == 0 &&
+		AC_CHECK(ac_code_sign(kid == 1 ? k->ed : k->sm, &f, payload, sizeof(payload)) ==
+				 0 &&
 			     ac_code_decode(payload, strlen(payload), &code) == 0,
 			 W("%s: %s code signed and decoded", an, kn));
-		AC_CHECK(k && ac_code_verify(&code, k) == 0,
+		AC_CHECK(bkey && ac_code_verify(&code, bkey) == 0,
 			 W("%s: %s code verifies with the bundle's key", an, kn));
 		code.raw[5] ^= 1;
-		AC_CHECK(k && ac_code_verify(&code, k) == AC_EBADSIG,
+		AC_CHECK(bkey && ac_code_verify(&code, bkey) == AC_EBADSIG,
 			 W("%s: altered %s code refused by the bundle's key", an, kn));
 	}
+}
 
-	/* Keys and kids. */
+/* The bundle kid and key the parser is given must match the signature line. */
+static void check_kids(const char *an, const char *text, size_t len, const struct trip_keys *k)
+{
+	ac_bundle *b = NULL;
+
+	AC_CHECK(ac_bundle_parse(text, len, k->bk, 0, &b) == 0, W("%s: bundle kid 0: any", an));
 	ac_bundle_free(b);
 	b = NULL;
-	AC_CHECK(ac_bundle_parse(text, len, bk, 0, &b) == 0, W("%s: bundle kid 0: any", an));
-	ac_bundle_free(b);
-	b = NULL;
-	AC_CHECK(ac_bundle_parse(text, len, bk, 6, &b) == AC_EUNKNOWNKEY && b == NULL,
+	AC_CHECK(ac_bundle_parse(text, len, k->bk, 6, &b) == AC_EUNKNOWNKEY && b == NULL,
 		 W("%s: another bundle kid refused", an));
-	AC_CHECK(ac_bundle_parse(text, len, other, 5, &b) == AC_EBADSIG && b == NULL,
+	AC_CHECK(ac_bundle_parse(text, len, k->other, 5, &b) == AC_EBADSIG && b == NULL,
 		 W("%s: wrong bundle key refused", an));
-	AC_CHECK(ac_bundle_parse(text, len - 1, bk, 5, &b) == 0,
+	AC_CHECK(ac_bundle_parse(text, len - 1, k->bk, 5, &b) == 0,
 		 W("%s: the final newline is optional", an));
 	ac_bundle_free(b);
-	b = NULL;
+}
 
-	/* One flipped bit anywhere is refused. */
-	sigstart = (size_t)(strstr(text, "\nsignature ") - text) + 1;
-	ok = 1;
+/* One flipped bit anywhere is refused; in the signed part as a bad signature. */
+static void check_bit_flips(const char *an, char *text, size_t len, const ac_key *bk)
+{
+	size_t sigstart = (size_t)(strstr(text, "\nsignature ") - text) + 1;
+	ac_bundle *b = NULL;
+	int ok = 1;
+
 	for (size_t i = 0; i < len - 1; i++) {
 		int r;
 
@@ -306,9 +330,15 @@ static void check_round_trip(int balg)
 	}
 	AC_CHECK(ok,
 		 W("%s: a flipped bit in any byte is refused (signed part: bad signature)", an));
+}
 
-	/* Truncated anywhere (only the final '\n' may go), or with bytes added. */
-	ok = 1;
+/* Truncated anywhere (only the final '\n' may go), or with bytes added. */
+static void check_truncation(const char *an, const char *text, size_t len, const ac_key *bk)
+{
+	ac_bundle *b = NULL;
+	char *text2;
+	int ok = 1;
+
 	for (size_t i = 0; i < len - 1; i++) {
 		if (ac_bundle_parse(text, i, bk, 5, &b) == 0) {
 			printf("# truncated at %zu accepted\n", i);
@@ -330,148 +360,182 @@ static void check_round_trip(int balg)
 	text2[len] = '\n';
 	AC_CHECK(ac_bundle_parse(text2, len + 1, bk, 5, &b) == AC_EMALFORMED,
 		 W("%s: CRLF refused", an));
-out:
 	free(text2);
+	ac_bundle_free(b);
+}
+
+/*
+ * Builds a bundle with both code key algorithms, signs it with a bundle key
+ * of algorithm balg, and checks the round trip, tampering and truncation.
+ */
+static void check_round_trip(int balg)
+{
+	const char *an = alg_name(balg);
+	struct trip_keys k = { NULL };
+	ac_bundle *b = NULL;
+	ac_bundle *p = NULL;
+	char *text = NULL;
+	size_t len = 0;
+
+	if (ac_key_generate(balg, &k.bk) != 0 || ac_key_generate(balg, &k.other) != 0 ||
+	    ac_key_generate(AC_ALG_ED25519, &k.ed) != 0 || ac_key_generate(AC_ALG_SM2, &k.sm) != 0)
+		abort();
+	b = build_bundle(an, &k);
+	text = check_sign(an, balg, b, k.bk, &len);
+	ac_bundle_free(b);
+	if (text == NULL)
+		goto out;
+	AC_CHECK(ac_bundle_parse(text, len, k.bk, 5, &p) == 0 && p != NULL, W("%s: parse", an));
+	if (p == NULL)
+		goto out;
+	check_parsed(an, p);
+	check_codes(an, p, &k);
+	check_kids(an, text, len, &k);
+	check_bit_flips(an, text, len, k.bk);
+	check_truncation(an, text, len, k.bk);
+out:
 	free(text);
 	ac_bundle_free(p);
-	ac_bundle_free(b);
-	ac_key_free(bk);
-	ac_key_free(other);
-	ac_key_free(ed);
-	ac_key_free(sm);
+	ac_key_free(k.bk);
+	ac_key_free(k.other);
+	ac_key_free(k.ed);
+	ac_key_free(k.sm);
 }
 
 #define HDR "AGRICERT-TRUST-BUNDLE 1\nversion 7\nissued 2026-11-23T12:00:00Z\nregion 350524\n"
 
-/* Records that must be refused, each genuinely signed so the parser sees it. */
+/* A genuine Ed25519 public key (the vectors' kid 1) and SM2 public key, in hex. */
+#define ED_HEX "2b5c899da47d13f9c830d126c503683a592173a466535147e70618f835442fb5"
+#define SM2_HEX                                                                                    \
+	"04f197f6c9008fef2ef72cf4604b0d5cd647b236494e8cc3385d34db309732c146"                       \
+	"3b9bf9fb5d63d6d0a2a3cd5026c240fc23ba72e97c02711c3df370bef652e335"
+
+/* A bundle body (all but the signature line) and what parsing it must return. */
+struct body_case {
+	const char *body;
+	int want;
+};
+
+/* The magic line and the header. */
+static const struct body_case header_cases[] = {
+	{ HDR, 0 },
+	{ HDR "product 1 x\n", 0 },
+	{ "AGRICERT-TRUST-BUNDLE 2\nversion 7\n", AC_EVERSION },
+	{ "AGRICERT-TRUST-BUNDLE 10\n" HDR, AC_EVERSION },
+	{ "AGRICERT-TRUST-BUNDLE\n" HDR, AC_EMALFORMED },
+	{ "agricert-trust-bundle 1\nversion 7\nissued 2026-11-23T12:00:00Z\nregion "
+	  "350524\n",
+	  AC_EMALFORMED },
+	{ "AGRICERT-TRUST-BUNDLE 1\nversion 7\nissued 2026-11-23T12:00:00Z\n", AC_EMALFORMED },
+	{ "AGRICERT-TRUST-BUNDLE 1\nissued 2026-11-23T12:00:00Z\nversion 7\nregion "
+	  "350524\n",
+	  AC_EMALFORMED },
+	{ "AGRICERT-TRUST-BUNDLE 1\nversion 07\nissued 2026-11-23T12:00:00Z\nregion "
+	  "350524\n",
+	  AC_EMALFORMED },
+	{ "AGRICERT-TRUST-BUNDLE 1\nversion 18446744073709551616\nissued "
+	  "2026-11-23T12:00:00Z\nregion 350524\n",
+	  AC_EMALFORMED },
+	{ "AGRICERT-TRUST-BUNDLE 1\nversion 18446744073709551615\nissued "
+	  "2026-11-23T12:00:00Z\nregion 350524\n",
+	  0 },
+	{ "AGRICERT-TRUST-BUNDLE 1\nversion 7\nissued 2026-02-29T12:00:00Z\nregion "
+	  "350524\n",
+	  AC_EMALFORMED },
+	{ "AGRICERT-TRUST-BUNDLE 1\nversion 7\nissued 2026-11-23 12:00:00\nregion 350524\n",
+	  AC_EMALFORMED },
+	{ "AGRICERT-TRUST-BUNDLE 1\nversion 7\nissued 2026-11-23T12:00:00Z\nregion 35052\n",
+	  AC_EMALFORMED },
+	{ "AGRICERT-TRUST-BUNDLE 1\nversion 7\nissued 2026-11-23T12:00:00Z\nregion "
+	  "050524\n",
+	  AC_EMALFORMED },
+};
+
+/* Name and revoked records, and lines that are no record. */
+static const struct body_case record_cases[] = {
+	{ HDR "\n", AC_EMALFORMED },
+	{ HDR "frobnicate 1 x\n", AC_EMALFORMED },
+	{ HDR "product 0 x\n", AC_EMALFORMED },
+	{ HDR "product 65536 x\n", AC_EMALFORMED },
+	{ HDR "product 01 x\n", AC_EMALFORMED },
+	{ HDR "product 1\n", AC_EMALFORMED },
+	{ HDR "product 1 \n", AC_EMALFORMED },
+	{ HDR "product  1 x\n", AC_EMALFORMED },
+	{ HDR "product 1 a\tb\n", AC_EMALFORMED },
+	{ HDR "product 1 a\rb\n", AC_EMALFORMED },
+	{ HDR "product 1 a\x7f\n", AC_EMALFORMED },
+	{ HDR "product 1 \xc2\x85\n", AC_EMALFORMED },
+	{ HDR "product 1 \xc0\xaf\n", AC_EMALFORMED },
+	{ HDR "product 1 \xed\xa0\x80\n", AC_EMALFORMED },
+	{ HDR "product 1 \xe8\xb1\n", AC_EMALFORMED },
+	{ HDR "product 1 x\nproduct 1 y\n", AC_EDUPLICATE },
+	{ HDR "product 1 x\nissuer 1 x\nregion 350524100000 x\n", 0 },
+	{ HDR "issuer 4294967295 x\n", 0 },
+	{ HDR "issuer 4294967296 x\n", AC_EMALFORMED },
+	{ HDR "region 35052410000 x\n", AC_EMALFORMED },
+	{ HDR "region 050524100000 x\n", AC_EMALFORMED },
+	{ HDR "revoked 0\nrevoked 281474976710655\n", 0 },
+	{ HDR "revoked 281474976710656\n", AC_EMALFORMED },
+	{ HDR "revoked 5\nrevoked 5\n", AC_EDUPLICATE },
+	{ HDR "revoked 5 x\n", AC_EMALFORMED },
+	{ HDR "revoked -5\n", AC_EMALFORMED },
+	{ HDR "version 8\n", AC_EMALFORMED },
+	{ HDR "signature 1 00\n", AC_EMALFORMED },
+};
+
+/* Key records. */
+static const struct body_case key_cases[] = {
+	{ HDR "key 1 ed25519 active - - " ED_HEX "\n", 0 },
+	{ HDR "key 1 ed25519 active - - "
+	      "2B5C899DA47D13F9C830D126C503683A592173A4665351"
+	      "47E70618F835442FB5\n",
+	  AC_EMALFORMED },
+	{ HDR "key 1 ed25519 active - - "
+	      "2b5c899da47d13f9c830d126c503683a592173a4665351"
+	      "47e70618f835442f\n",
+	  AC_EMALFORMED },
+	{ HDR "key 1 ed25519 active - - " ED_HEX "\n"
+	      "key 1 ed25519 retired - - " ED_HEX "\n",
+	  AC_EDUPLICATE },
+	{ HDR "key 0 ed25519 active - - " ED_HEX "\n", AC_EMALFORMED },
+	{ HDR "key 1 ed448 active - - " ED_HEX "\n", AC_EMALFORMED },
+	{ HDR "key 1 ed25519 expired - - " ED_HEX "\n", AC_EMALFORMED },
+	{ HDR "key 1 ed25519 active 2026-13-01 - " ED_HEX "\n", AC_EMALFORMED },
+	{ HDR "key 1 ed25519 active 2026-06-01 2026-01-01 " ED_HEX "\n", AC_EMALFORMED },
+	{ HDR "key 1 sm2 active - - " ED_HEX "\n", AC_EMALFORMED },
+	{ HDR "key 2 sm2 active - - " SM2_HEX "\n", 0 },
+	{ HDR "key 2 sm2 active - - 04"
+	      "f197f6c9008fef2ef72cf4604b0d5cd647b236494e8cc3385d34db309732c146"
+	      "3b9bf9fb5d63d6d0a2a3cd5026c240fc23ba72e97c02711c3df370bef652e336\n",
+	  AC_EKEY },
+};
+
+/*
+ * Signs each body genuinely, so the parser sees it, and checks the result;
+ * the cases are numbered from first on. Returns the next number.
+ */
+static size_t check_cases(const ac_key *bk, const struct body_case *cases, size_t n, size_t first)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = parse_signed(cases[i].body, bk, 1);
+
+		AC_CHECK(r == cases[i].want, W("record case %zu: %s (got %s)", first + i,
+					       ac_strerror(cases[i].want), ac_strerror(r)));
+	}
+	return first + n;
+}
+
+/* Bodies that must be refused (and a few that must not). */
 static void check_malformed(void)
 {
-	static const struct {
-		const char *body;
-		int want;
-	} cases[] = {
-		{ HDR, 0 },
-		{ HDR "product 1 x\n", 0 },
-		{ "AGRICERT-TRUST-BUNDLE 2\nversion 7\n", AC_EVERSION },
-		{ "AGRICERT-TRUST-BUNDLE 10\n" HDR, AC_EVERSION },
-		{ "AGRICERT-TRUST-BUNDLE\n" HDR, AC_EMALFORMED },
-		{ "agricert-trust-bundle 1\nversion 7\nissued 2026-11-23T12:00:00Z\nregion "
-		  "350524\n",
-		  AC_EMALFORMED },
-		{ "AGRICERT-TRUST-BUNDLE 1\nversion 7\nissued 2026-11-23T12:00:00Z\n",
-		  AC_EMALFORMED },
-		{ "AGRICERT-TRUST-BUNDLE 1\nissued 2026-11-23T12:00:00Z\nversion 7\nregion "
-		  "350524\n",
-		  AC_EMALFORMED },
-		{ "AGRICERT-TRUST-BUNDLE 1\nversion 07\nissued 2026-11-23T12:00:00Z\nregion "
-		  "350524\n",
-		  AC_EMALFORMED },
-		{ "AGRICERT-TRUST-BUNDLE 1\nversion 18446744073709551616\nissued "
-		  "2026-11-23T12:00:00Z\nregion 350524\n",
-		  AC_EMALFORMED },
-		{ "AGRICERT-TRUST-BUNDLE 1\nversion 18446744073709551615\nissued "
-		  "2026-11-23T12:00:00Z\nregion 350524\n",
-		  0 },
-		{ "AGRICERT-TRUST-BUNDLE 1\nversion 7\nissued 2026-02-29T12:00:00Z\nregion "
-		  "350524\n",
-		  AC_EMALFORMED },
-		{ "AGRICERT-TRUST-BUNDLE 1\nversion 7\nissued 2026-11-23 12:00:00\nregion 350524\n",
-		  AC_EMALFORMED },
-		{ "AGRICERT-TRUST-BUNDLE 1\nversion 7\nissued 2026-11-23T12:00:00Z\nregion 35052\n",
-		  AC_EMALFORMED },
-		{ "AGRICERT-TRUST-BUNDLE 1\nversion 7\nissued 2026-11-23T12:00:00Z\nregion "
-		  "050524\n",
-		  AC_EMALFORMED },
-		{ HDR "\n", AC_EMALFORMED },
-		{ HDR "frobnicate 1 x\n", AC_EMALFORMED },
-		{ HDR "product 0 x\n", AC_EMALFORMED },
-		{ HDR "product 65536 x\n", AC_EMALFORMED },
-		{ HDR "product 01 x\n", AC_EMALFORMED },
-		{ HDR "product 1\n", AC_EMALFORMED },
-		{ HDR "product 1 \n", AC_EMALFORMED },
-		{ HDR "product  1 x\n", AC_EMALFORMED },
-		{ HDR "product 1 a\tb\n", AC_EMALFORMED },
-		{ HDR "product 1 a\rb\n", AC_EMALFORMED },
-		{ HDR "product 1 a\x7f\n", AC_EMALFORMED },
-		{ HDR "product 1 \xc2\x85\n", AC_EMALFORMED },
-		{ HDR "product 1 \xc0\xaf\n", AC_EMALFORMED },
-		{ HDR "product 1 \xed\xa0\x80\n", AC_EMALFORMED },
-		{ HDR "product 1 \xe8\xb1\n", AC_EMALFORMED },
-		{ HDR "product 1 x\nproduct 1 y\n", AC_EDUPLICATE },
-		{ HDR "product 1 x\nissuer 1 x\nregion 350524100000 x\n", 0 },
-		{ HDR "issuer 4294967295 x\n", 0 },
-		{ HDR "issuer 4294967296 x\n", AC_EMALFORMED },
-		{ HDR "region 35052410000 x\n", AC_EMALFORMED },
-		{ HDR "region 050524100000 x\n", AC_EMALFORMED },
-		{ HDR "revoked 0\nrevoked 281474976710655\n", 0 },
-		{ HDR "revoked 281474976710656\n", AC_EMALFORMED },
-		{ HDR "revoked 5\nrevoked 5\n", AC_EDUPLICATE },
-		{ HDR "revoked 5 x\n", AC_EMALFORMED },
-		{ HDR "revoked -5\n", AC_EMALFORMED },
-		{ HDR "version 8\n", AC_EMALFORMED },
-		{ HDR "signature 1 00\n", AC_EMALFORMED },
-		{ HDR "key 1 ed25519 active - - "
-		      "2b5c899da47d13f9c830d126c503683a592173a4665351"
-		      "47e70618f835442fb5\n",
-		  0 },
-		{ HDR "key 1 ed25519 active - - "
-		      "2B5C899DA47D13F9C830D126C503683A592173A4665351"
-		      "47E70618F835442FB5\n",
-		  AC_EMALFORMED },
-		{ HDR "key 1 ed25519 active - - "
-		      "2b5c899da47d13f9c830d126c503683a592173a4665351"
-		      "47e70618f835442f\n",
-		  AC_EMALFORMED },
-		{ HDR "key 1 ed25519 active - - "
-		      "2b5c899da47d13f9c830d126c503683a592173a4665351"
-		      "47e70618f835442fb5\n"
-		      "key 1 ed25519 retired - - "
-		      "2b5c899da47d13f9c830d126c503683a592173a4665351"
-		      "47e70618f835442fb5\n",
-		  AC_EDUPLICATE },
-		{ HDR "key 0 ed25519 active - - "
-		      "2b5c899da47d13f9c830d126c503683a592173a4665351"
-		      "47e70618f835442fb5\n",
-		  AC_EMALFORMED },
-		{ HDR "key 1 ed448 active - - "
-		      "2b5c899da47d13f9c830d126c503683a592173a4665351"
-		      "47e70618f835442fb5\n",
-		  AC_EMALFORMED },
-		{ HDR "key 1 ed25519 expired - - "
-		      "2b5c899da47d13f9c830d126c503683a592173a4665351"
-		      "47e70618f835442fb5\n",
-		  AC_EMALFORMED },
-		{ HDR "key 1 ed25519 active 2026-13-01 - "
-		      "2b5c899da47d13f9c830d126c503683a592173a4665351"
-		      "47e70618f835442fb5\n",
-		  AC_EMALFORMED },
-		{ HDR "key 1 ed25519 active 2026-06-01 2026-01-01 "
-		      "2b5c899da47d13f9c830d126c503683a592173a4665351"
-		      "47e70618f835442fb5\n",
-		  AC_EMALFORMED },
-		{ HDR "key 1 sm2 active - - "
-		      "2b5c899da47d13f9c830d126c503683a592173a4665351"
-		      "47e70618f835442fb5\n",
-		  AC_EMALFORMED },
-		{ HDR "key 2 sm2 active - - 04"
-		      "f197f6c9008fef2ef72cf4604b0d5cd647b236494e8cc3385d34db309732c146"
-		      "3b9bf9fb5d63d6d0a2a3cd5026c240fc23ba72e97c02711c3df370bef652e335\n",
-		  0 },
-		{ HDR "key 2 sm2 active - - 04"
-		      "f197f6c9008fef2ef72cf4604b0d5cd647b236494e8cc3385d34db309732c146"
-		      "3b9bf9fb5d63d6d0a2a3cd5026c240fc23ba72e97c02711c3df370bef652e336\n",
-		  AC_EKEY },
-	};
 	ac_key *bk = NULL;
+	size_t n = 0;
 
 	if (ac_key_generate(AC_ALG_ED25519, &bk) != 0)
 		abort();
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int r = parse_signed(cases[i].body, bk, 1);
-
-		AC_CHECK(r == cases[i].want, W("record case %zu: %s (got %s)", i,
-					       ac_strerror(cases[i].want), ac_strerror(r)));
-	}
+	n = check_cases(bk, header_cases, sizeof(header_cases) / sizeof(header_cases[0]), n);
+	n = check_cases(bk, record_cases, sizeof(record_cases) / sizeof(record_cases[0]), n);
+	check_cases(bk, key_cases, sizeof(key_cases) / sizeof(key_cases[0]), n);
 	ac_key_free(bk);
 }
 
@@ -531,14 +595,12 @@ static void check_builder_errors(void)
 		     ac_bundle_sign(b, 1, ed, &text, &len) == AC_EDUPLICATE && text == NULL,
 		 "builder: duplicate name id found by sign");
 	ac_bundle_free(b);
-	b = NULL;
-	ac_bundle_new(1, "2026-11-23T12:00:00Z", "350524", &b);
+	b = empty_bundle();
 	AC_CHECK(ac_bundle_add_revoked(b, 9) == 0 && ac_bundle_add_revoked(b, 9) == 0 &&
 		     ac_bundle_sign(b, 1, ed, &text, &len) == AC_EDUPLICATE,
 		 "builder: duplicate revoked serial found by sign");
 	ac_bundle_free(b);
-	b = NULL;
-	ac_bundle_new(1, "2026-11-23T12:00:00Z", "350524", &b);
+	b = empty_bundle();
 	if (ac_key_raw_public(ed, raw, sizeof(raw), &rawlen) != 0 ||
 	    ac_key_from_raw_public(AC_ALG_ED25519, raw, rawlen, &pub) != 0)
 		abort();
@@ -550,25 +612,15 @@ static void check_builder_errors(void)
 	ac_key_free(ed);
 }
 
-static void check_limits(void)
+/* 1000 keys build, sign and parse; the 1001st is refused by both. */
+static void check_key_limits(const ac_key *ed)
 {
-	ac_bundle *b = NULL;
+	ac_bundle *b = empty_bundle();
 	ac_bundle *p = NULL;
-	ac_key *ed = NULL;
 	char *text = NULL;
 	size_t len = 0;
-	char *big;
 	int ok = 1;
-	int r;
-	double t0;
-	double t1;
-	size_t off;
 
-	if (ac_key_generate(AC_ALG_ED25519, &ed) != 0)
-		abort();
-
-	/* Keys. */
-	ac_bundle_new(1, "2026-11-23T12:00:00Z", "350524", &b);
 	for (int kid = 1; kid <= AC_BUNDLE_MAX_KEYS && ok; kid++)
 		ok = ac_bundle_add_key(b, kid, ed, AC_KEY_STATUS_ACTIVE, NULL, NULL) == 0;
 	AC_CHECK(ok &&
@@ -579,7 +631,6 @@ static void check_limits(void)
 		     ac_bundle_key_count(p) == 1000,
 		 "limits: 1000 keys parse");
 	ac_bundle_free(p);
-	p = NULL;
 	/* 1001 key lines, genuinely signed, through the parser. */
 	if (text != NULL) {
 		char *line = strstr(text, "\nkey 1000 ") + 1;
@@ -595,11 +646,23 @@ static void check_limits(void)
 		free(body);
 	}
 	free(text);
-	text = NULL;
 	ac_bundle_free(b);
+}
 
-	/* Names: 100,000 timed, 200,000 allowed, 200,001 not. */
-	ac_bundle_new(1, "2026-11-23T12:00:00Z", "350524", &b);
+/* Names: 100,000 timed, 200,000 allowed, 200,001 not (built, then parsed). */
+static void check_name_limits(const ac_key *ed)
+{
+	ac_bundle *b = empty_bundle();
+	ac_bundle *p = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	char *big;
+	size_t off;
+	int ok = 1;
+	int r;
+	double t0;
+	double t1;
+
 	for (uint64_t i = 100000; i >= 1 && ok; i--) {
 		char name[64];
 
@@ -624,9 +687,7 @@ static void check_limits(void)
 	AC_CHECK(r == 100000, "limits: 100,000 lookups");
 	printf("# 100,000 lookups: %.1f ms\n", t1 - t0);
 	free(text);
-	text = NULL;
 	ac_bundle_free(p);
-	p = NULL;
 	for (uint64_t i = 100001; i <= AC_BUNDLE_MAX_NAMES && ok; i++)
 		ok = ac_bundle_add_name(b, AC_NAME_REGION, 100000000000ULL + i, "x") == 0;
 	AC_CHECK(ok && ac_bundle_add_name(b, AC_NAME_REGION, 999999999999ULL, "x") == AC_ETOOBIG,
@@ -639,10 +700,17 @@ static void check_limits(void)
 	for (uint64_t i = 1; i <= AC_BUNDLE_MAX_NAMES + 1; i++)
 		off += (size_t)sprintf(big + off, "issuer %" PRIu64 " x\n", i);
 	AC_CHECK(parse_signed(big, ed, 1) == AC_ETOOBIG, "limits: 200,001 name lines refused");
+	free(big);
+}
 
-	/* Revoked serials: a million allowed, but not in 4 MiB of text. */
-	ac_bundle_new(1, "2026-11-23T12:00:00Z", "350524", &b);
-	ok = 1;
+/* Revoked serials: a million allowed, but not in 4 MiB of text. */
+static void check_revoked_limits(const ac_key *ed)
+{
+	ac_bundle *b = empty_bundle();
+	char *text = NULL;
+	size_t len = 0;
+	int ok = 1;
+
 	for (uint64_t i = 0; i < AC_BUNDLE_MAX_REVOKED && ok; i++)
 		ok = ac_bundle_add_revoked(b, i * 3) == 0;
 	AC_CHECK(ok && ac_bundle_add_revoked(b, 1) == AC_ETOOBIG,
@@ -654,23 +722,26 @@ static void check_limits(void)
 	AC_CHECK(ac_bundle_is_revoked(b, 2999997) && !ac_bundle_is_revoked(b, 2999998),
 		 "limits: binary search after sign");
 	ac_bundle_free(b);
+}
 
-	/* Size and line length through the parser. */
+/* Size and line length through the parser. */
+static void check_size_limits(const ac_key *ed)
+{
+	char *big = malloc(AC_BUNDLE_MAX_SIZE);
+	char *over = malloc((size_t)AC_BUNDLE_MAX_SIZE + 1);
+	ac_bundle *p = NULL;
+	size_t off;
+
 	memset(big, 'a', AC_BUNDLE_MAX_SIZE);
 	memcpy(big, HDR, strlen(HDR));
 	AC_CHECK(ac_bundle_parse(big, (size_t)AC_BUNDLE_MAX_SIZE, ed, 1, &p) == AC_ETOOBIG,
 		 "limits: 4 MiB in one last line refused");
-	{
-		char *over = malloc((size_t)AC_BUNDLE_MAX_SIZE + 1);
-
-		memcpy(over, big, AC_BUNDLE_MAX_SIZE);
-		over[AC_BUNDLE_MAX_SIZE] = '\n';
-		AC_CHECK(ac_bundle_parse(over, (size_t)AC_BUNDLE_MAX_SIZE + 1, ed, 1, &p) ==
-				 AC_ETOOBIG &&
-			     p == NULL,
-			 "limits: 4 MiB + 1 byte refused before anything else");
-		free(over);
-	}
+	memcpy(over, big, AC_BUNDLE_MAX_SIZE);
+	over[AC_BUNDLE_MAX_SIZE] = '\n';
+	AC_CHECK(ac_bundle_parse(over, (size_t)AC_BUNDLE_MAX_SIZE + 1, ed, 1, &p) == AC_ETOOBIG &&
+		     p == NULL,
+		 "limits: 4 MiB + 1 byte refused before anything else");
+	free(over);
 	off = (size_t)sprintf(big, HDR "product 1 ");
 	memset(big + off, 'a', 1024 - 11);
 	big[off + 1024 - 11] = '\n';
@@ -686,6 +757,18 @@ static void check_limits(void)
 	AC_CHECK(ac_bundle_parse_unverified(big, off + 2001, &p) == AC_ETOOBIG,
 		 "limits: a long signature line refused");
 	free(big);
+}
+
+static void check_limits(void)
+{
+	ac_key *ed = NULL;
+
+	if (ac_key_generate(AC_ALG_ED25519, &ed) != 0)
+		abort();
+	check_key_limits(ed);
+	check_name_limits(ed);
+	check_revoked_limits(ed);
+	check_size_limits(ed);
 	ac_key_free(ed);
 }
 

@@ -17,22 +17,14 @@
 #include "ac_code.h"
 #include "ac_error.h"
 #include "ac_test.h"
+#include "test_util.h"
 
 static const char *openssl_bin;
 static char dir[] = "/tmp/ac-proto-cli-XXXXXX";
 
 static int write_file(const char *name, const void *data, size_t len)
 {
-	char path[256];
-	FILE *f;
-	int ok;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (f == NULL)
-		return -1;
-	ok = fwrite(data, 1, len, f) == len;
-	return fclose(f) == 0 && ok ? 0 : -1;
+	return test_write_file(dir, name, data, len);
 }
 
 /* Runs a shell command in dir; returns its exit status. */
@@ -84,44 +76,22 @@ static int cli_verify(int alg, const char *pubpem, const uint8_t *msg, const uin
 	return run(SM2_VERIFY, openssl_bin, NULL);
 }
 
-static void check_alg(int alg, const char *name)
-{
-	ac_key *key = NULL;
-	char *pub = NULL;
-	char *priv = NULL;
-	size_t publen = 0;
-	size_t privlen = 0;
-	ac_code_fields f = {
-		.version = 1,
-		.kid = 1,
-		.serial = 5,
-		.item = 2,
-		.issue_day = 1700,
-		.product = 3,
-		.quantity_milli = 1000,
-		.unit = AC_UNIT_BOX,
-		.issuer = 9,
-		.origin = 530102000000ULL,
-		.basis = AC_BASIS_SELF_TEST,
-		.style = AC_STYLE_PRODUCER,
-	};
-	char text[AC_CODE_TEXT_SIZE];
-	char what[128];
-	ac_code code;
-	uint8_t msg[AC_CODE_FIELDS_LEN];
-	uint8_t sig[AC_CODE_SIG_LEN];
-
+static char what[128];
 #define W(s) (snprintf(what, sizeof(what), "%s: %s", name, (s)), what)
-	if (ac_key_generate(alg, &key) != 0 || ac_key_public_pem(key, &pub, &publen) != 0 ||
-	    ac_key_private_pem(key, &priv, &privlen) != 0) {
-		AC_CHECK(0, W("key"));
-		goto out;
-	}
+
+/* openssl verifies a genuine code of key and refuses it altered. */
+static void check_cli_verifies(int alg, const char *name, const ac_key *key, const char *pub,
+			       uint8_t msg[AC_CODE_FIELDS_LEN], uint8_t sig[AC_CODE_SIG_LEN])
+{
+	ac_code_fields f = test_fields_typical();
+	char text[AC_CODE_TEXT_SIZE];
+	ac_code code;
+
 	AC_CHECK(ac_code_sign(key, &f, text, sizeof(text)) == 0 &&
 		     ac_code_decode(text, strlen(text), &code) == 0,
 		 W("code"));
-	memcpy(msg, code.raw, sizeof(msg));
-	memcpy(sig, code.raw + AC_CODE_FIELDS_LEN, sizeof(sig));
+	memcpy(msg, code.raw, AC_CODE_FIELDS_LEN);
+	memcpy(sig, code.raw + AC_CODE_FIELDS_LEN, AC_CODE_SIG_LEN);
 	AC_CHECK(cli_verify(alg, pub, msg, sig) == 0, W("openssl verifies a genuine code"));
 	msg[17] ^= 0x01;
 	AC_CHECK(cli_verify(alg, pub, msg, sig) == 1, W("openssl refuses an altered message"));
@@ -129,82 +99,105 @@ static void check_alg(int alg, const char *name)
 	sig[40] ^= 0x80;
 	AC_CHECK(cli_verify(alg, pub, msg, sig) == 1, W("openssl refuses an altered signature"));
 	sig[40] ^= 0x80;
+}
 
+/* Ed25519 is deterministic: openssl signs msg.bin with priv.pem to the same sig. */
+static void check_cli_signs_ed25519(const char *name, const uint8_t sig[AC_CODE_SIG_LEN])
+{
+	uint8_t cli_sig[AC_CODE_SIG_LEN];
+	char path[256];
+	FILE *fs;
+
+	AC_CHECK(run("%s pkeyutl -sign -inkey priv.pem -rawin -in msg.bin -out cli.sig",
+		     openssl_bin, NULL) == 0,
+		 W("openssl signs"));
+	snprintf(path, sizeof(path), "%s/cli.sig", dir);
+	fs = fopen(path, "rb");
+	AC_CHECK(fs != NULL && fread(cli_sig, 1, 64, fs) == 64 && fgetc(fs) == EOF &&
+		     memcmp(cli_sig, sig, 64) == 0,
+		 W("openssl makes the same signature"));
+	if (fs != NULL)
+		fclose(fs);
+}
+
+/* r and s of the DER signature in dir/cli.der, each zero-padded to 32 bytes. */
+static int read_der_sig(uint8_t sig[AC_CODE_SIG_LEN])
+{
+	char line[512];
+	char cmd[512];
+	int ints = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s asn1parse -inform DER -in %s/cli.der", openssl_bin, dir);
+	p = popen(cmd, "r");
+	while (p != NULL && fgets(line, sizeof(line), p) != NULL && ints < 2) {
+		char *h = strstr(line, "INTEGER");
+		size_t hl;
+		uint8_t *dst = sig + 32 * ints;
+
+		if (h == NULL || (h = strchr(h, ':')) == NULL)
+			continue;
+		h++;
+		hl = strcspn(h, "\r\n");
+		if (hl > 64 || hl % 2)
+			break;
+		memset(dst, 0, 32);
+		for (size_t i = 0; i < hl / 2; i++) {
+			unsigned v;
+
+			sscanf(h + 2 * i, "%2x", &v);
+			dst[32 - hl / 2 + i] = (uint8_t)v;
+		}
+		ints++;
+	}
+	if (p != NULL)
+		pclose(p);
+	return ints;
+}
+
+/* SM2 is randomised: openssl signs msg.bin with priv.pem, ac_key_verify accepts. */
+static void check_cli_signs_sm2(const char *name, const ac_key *key,
+				const uint8_t msg[AC_CODE_FIELDS_LEN])
+{
+	uint8_t cli_sig[AC_CODE_SIG_LEN];
+
+	AC_CHECK(run("%s pkeyutl -sign -inkey priv.pem -rawin -digest sm3 "
+		     "-pkeyopt distid:1234567812345678 -in msg.bin -out cli.der",
+		     openssl_bin, NULL) == 0,
+		 W("openssl signs"));
+	AC_CHECK(read_der_sig(cli_sig) == 2 &&
+		     ac_key_verify(key, msg, AC_CODE_FIELDS_LEN, cli_sig, 64) == 0,
+		 W("ac_key_verify accepts an openssl signature"));
+}
+
+static void check_alg(int alg, const char *name)
+{
+	ac_key *key = NULL;
+	char *pub = NULL;
+	char *priv = NULL;
+	size_t publen = 0;
+	size_t privlen = 0;
+	uint8_t msg[AC_CODE_FIELDS_LEN];
+	uint8_t sig[AC_CODE_SIG_LEN];
+
+	if (ac_key_generate(alg, &key) != 0 || ac_key_public_pem(key, &pub, &publen) != 0 ||
+	    ac_key_private_pem(key, &priv, &privlen) != 0) {
+		AC_CHECK(0, W("key"));
+		goto out;
+	}
+	check_cli_verifies(alg, name, key, pub, msg, sig);
 	/* The other way: openssl signs, ac_key_verify accepts. */
 	write_file("priv.pem", priv, privlen);
-	if (alg == AC_ALG_ED25519) {
-		FILE *fs;
-		uint8_t cli_sig[AC_CODE_SIG_LEN];
-
-		AC_CHECK(run("%s pkeyutl -sign -inkey priv.pem -rawin -in msg.bin -out cli.sig",
-			     openssl_bin, NULL) == 0,
-			 W("openssl signs"));
-		fs = fopen(strcat(strcpy(what, dir), "/cli.sig"), "rb");
-		AC_CHECK(fs != NULL && fread(cli_sig, 1, 64, fs) == 64 && fgetc(fs) == EOF &&
-			     memcmp(cli_sig, sig, 64) == 0,
-			 W("openssl makes the same signature"));
-		if (fs != NULL)
-			fclose(fs);
-	} else {
-		char line[512];
-		char cmd[512];
-		uint8_t cli_sig[AC_CODE_SIG_LEN];
-		int ints = 0;
-		FILE *p;
-
-		AC_CHECK(run("%s pkeyutl -sign -inkey priv.pem -rawin -digest sm3 "
-			     "-pkeyopt distid:1234567812345678 -in msg.bin -out cli.der",
-			     openssl_bin, NULL) == 0,
-			 W("openssl signs"));
-		/* Read r and s back with asn1parse, zero-padded to 32 bytes each. */
-		snprintf(cmd, sizeof(cmd), "%s asn1parse -inform DER -in %s/cli.der", openssl_bin,
-			 dir);
-		p = popen(cmd, "r");
-		while (p != NULL && fgets(line, sizeof(line), p) != NULL && ints < 2) {
-			char *h = strstr(line, "INTEGER");
-			size_t hl;
-			uint8_t *dst = cli_sig + 32 * ints;
-
-			if (h == NULL || (h = strchr(h, ':')) == NULL)
-				continue;
-			h++;
-			hl = strcspn(h, "\r\n");
-			if (hl > 64 || hl % 2)
-				break;
-			memset(dst, 0, 32);
-			for (size_t i = 0; i < hl / 2; i++) {
-				unsigned v;
-
-				sscanf(h + 2 * i, "%2x", &v);
-				dst[32 - hl / 2 + i] = (uint8_t)v;
-			}
-			ints++;
-		}
-		if (p != NULL)
-			pclose(p);
-		AC_CHECK(ints == 2 && ac_key_verify(key, msg, sizeof(msg), cli_sig, 64) == 0,
-			 W("ac_key_verify accepts an openssl signature"));
-	}
-#undef W
+	if (alg == AC_ALG_ED25519)
+		check_cli_signs_ed25519(name, sig);
+	else
+		check_cli_signs_sm2(name, key, msg);
 out:
 	ac_key_pem_free(priv, privlen);
 	free(pub);
 	ac_key_free(key);
 }
-
-static int unhex(const char *h, uint8_t *out, size_t n)
-{
-	if (h == NULL || strlen(h) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		if (sscanf(h + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
+#undef W
 
 /* The committed vectors, checked with openssl and coreutils alone. */
 static void check_vectors(const char *path)
@@ -238,12 +231,13 @@ static void check_vectors(const char *path)
 				alg = json_string_value(json_object_get(k, "alg"));
 			}
 		}
-		if (!AC_CHECK(pub && alg && payload &&
-				  unhex(json_string_value(json_object_get(code, "fields_hex")), msg,
-					sizeof(msg)) == 0 &&
-				  unhex(json_string_value(json_object_get(code, "signature_hex")),
-					sig, sizeof(sig)) == 0,
-			      "vector complete"))
+		if (!AC_CHECK(
+			pub && alg && payload &&
+			    test_unhex(json_string_value(json_object_get(code, "fields_hex")), msg,
+				       sizeof(msg)) == 0 &&
+			    test_unhex(json_string_value(json_object_get(code, "signature_hex")),
+				       sig, sizeof(sig)) == 0,
+			"vector complete"))
 			continue;
 		AC_CHECK(cli_verify(strcmp(alg, "sm2") == 0 ? AC_ALG_SM2 : AC_ALG_ED25519, pub, msg,
 				    sig) == 0,

@@ -11,6 +11,7 @@
 #include "ac_code.h"
 #include "ac_error.h"
 #include "ac_test.h"
+#include "test_util.h"
 
 #define HOST_URL "https://trace.agri.fujian.gov.cn"
 
@@ -43,6 +44,15 @@ static void good_fields(ac_code_fields *f)
 	f->origin = 350128101001ULL;
 	f->basis = AC_BASIS_QUALITY_CONTROL;
 	f->style = AC_STYLE_PRODUCER;
+}
+
+/* The text of a genuine code of good_fields(), signed with priv. */
+static void good_text(const ac_key *priv, char text[AC_CODE_TEXT_SIZE])
+{
+	ac_code_fields f;
+
+	good_fields(&f);
+	ac_code_sign(priv, &f, text, AC_CODE_TEXT_SIZE);
 }
 
 /* Decodes text and verifies it with the key its kid names: 0 or an error. */
@@ -88,38 +98,31 @@ static int fields_from_json(json_t *j, ac_code_fields *f)
 	return 0;
 }
 
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", p[i]);
-}
-
+/* The code a vector's "error" names; 1 (no code) for an unknown name. */
 static int error_named(const char *name)
 {
-	if (strcmp(name, "truncated") == 0)
-		return AC_ETRUNCATED;
-	if (strcmp(name, "malformed") == 0)
-		return AC_EMALFORMED;
-	if (strcmp(name, "version") == 0)
-		return AC_EVERSION;
-	if (strcmp(name, "range") == 0)
-		return AC_ERANGE;
-	if (strcmp(name, "signature") == 0)
-		return AC_EBADSIG;
+	static const struct {
+		const char *name;
+		int err;
+	} errors[] = {
+		{ "truncated", AC_ETRUNCATED }, { "malformed", AC_EMALFORMED },
+		{ "version", AC_EVERSION },	{ "range", AC_ERANGE },
+		{ "signature", AC_EBADSIG },
+	};
+
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+		if (strcmp(name, errors[i].name) == 0)
+			return errors[i].err;
+	}
 	return 1;
 }
 
-static void check_vectors(const char *path)
+/* The vectors' keys, private and public, into keys_*; nkeys counts them. */
+static void load_vector_keys(json_t *root)
 {
-	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr);
 	json_t *item;
 	size_t i;
 
-	if (!AC_CHECK(root != NULL, "vectors load")) {
-		printf("# %s: %s\n", path, jerr.text);
-		return;
-	}
 	json_array_foreach(json_object_get(root, "keys"), i, item)
 	{
 		const char *priv = json_string_value(json_object_get(item, "private_pem"));
@@ -146,50 +149,67 @@ static void check_vectors(const char *path)
 		nkeys++;
 	}
 	AC_CHECK(nkeys == 3, "three vector keys");
+}
 
+/* One code vector: its fields pack, its payload and url decode, verify and re-sign. */
+static void check_vector_code(json_t *item)
+{
+	const char *payload = json_string_value(json_object_get(item, "payload"));
+	const char *url = json_string_value(json_object_get(item, "url"));
+	const char *fhex = json_string_value(json_object_get(item, "fields_hex"));
+	int det = json_is_true(json_object_get(item, "deterministic"));
+	ac_code_fields f;
+	ac_code code;
+	uint8_t packed[AC_CODE_FIELDS_LEN];
+	char text[AC_CODE_TEXT_SIZE];
+	char mine[AC_CODE_URL_MAX];
+	char h[2 * AC_CODE_FIELDS_LEN + 1];
+	const ac_key *priv;
+	const ac_key *pub;
+
+	if (!AC_CHECK(payload && url && fhex &&
+			  fields_from_json(json_object_get(item, "fields"), &f) == 0,
+		      "vector is complete"))
+		return;
+	priv = key_for(f.kid, 1);
+	pub = key_for(f.kid, 0);
+	if (!AC_CHECK(priv != NULL, "vector kid names a key"))
+		return;
+	AC_CHECK(ac_code_pack(&f, packed) == 0, "vector fields pack");
+	test_hex(packed, sizeof(packed), h);
+	AC_CHECK(strcmp(h, fhex) == 0, "vector fields_hex exact");
+	AC_CHECK(ac_code_decode(payload, strlen(payload), &code) == 0 &&
+		     memcmp(&code.f, &f, sizeof(f)) == 0 && code.raw_len == AC_CODE_LEN,
+		 "vector payload decodes to its fields");
+	AC_CHECK(ac_code_verify(&code, pub) == 0, "vector payload verifies");
+	AC_CHECK(ac_code_sign(priv, &f, text, sizeof(text)) == 0 &&
+		     strlen(text) == AC_CODE_TEXT_LEN,
+		 "vector signs");
+	if (det)
+		AC_CHECK(strcmp(text, payload) == 0, "ed25519 vector payload exact");
+	else
+		AC_CHECK(decode_verify(text, strlen(text)) == 0, "sm2 fresh code verifies");
+	AC_CHECK(ac_code_url(HOST_URL, payload, mine, sizeof(mine)) > 0 && strcmp(mine, url) == 0,
+		 "vector url exact");
+	AC_CHECK(decode_verify(url, strlen(url)) == 0, "vector url verifies");
+}
+
+static void check_vectors(const char *path)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, 0, &jerr);
+	json_t *item;
+	size_t i;
+
+	if (!AC_CHECK(root != NULL, "vectors load")) {
+		printf("# %s: %s\n", path, jerr.text);
+		return;
+	}
+	load_vector_keys(root);
 	json_array_foreach(json_object_get(root, "codes"), i, item)
 	{
-		const char *payload = json_string_value(json_object_get(item, "payload"));
-		const char *url = json_string_value(json_object_get(item, "url"));
-		const char *fhex = json_string_value(json_object_get(item, "fields_hex"));
-		int det = json_is_true(json_object_get(item, "deterministic"));
-		ac_code_fields f;
-		ac_code code;
-		uint8_t packed[AC_CODE_FIELDS_LEN];
-		char text[AC_CODE_TEXT_SIZE];
-		char mine[AC_CODE_URL_MAX];
-		char h[2 * AC_CODE_FIELDS_LEN + 1];
-		const ac_key *priv;
-		const ac_key *pub;
-
-		if (!AC_CHECK(payload && url && fhex &&
-				  fields_from_json(json_object_get(item, "fields"), &f) == 0,
-			      "vector is complete"))
-			continue;
-		priv = key_for(f.kid, 1);
-		pub = key_for(f.kid, 0);
-		if (!AC_CHECK(priv != NULL, "vector kid names a key"))
-			continue;
-		AC_CHECK(ac_code_pack(&f, packed) == 0, "vector fields pack");
-		hex(packed, sizeof(packed), h);
-		AC_CHECK(strcmp(h, fhex) == 0, "vector fields_hex exact");
-		AC_CHECK(ac_code_decode(payload, strlen(payload), &code) == 0 &&
-			     memcmp(&code.f, &f, sizeof(f)) == 0 && code.raw_len == AC_CODE_LEN,
-			 "vector payload decodes to its fields");
-		AC_CHECK(ac_code_verify(&code, pub) == 0, "vector payload verifies");
-		AC_CHECK(ac_code_sign(priv, &f, text, sizeof(text)) == 0 &&
-			     strlen(text) == AC_CODE_TEXT_LEN,
-			 "vector signs");
-		if (det)
-			AC_CHECK(strcmp(text, payload) == 0, "ed25519 vector payload exact");
-		else
-			AC_CHECK(decode_verify(text, strlen(text)) == 0, "sm2 fresh code verifies");
-		AC_CHECK(ac_code_url(HOST_URL, payload, mine, sizeof(mine)) > 0 &&
-			     strcmp(mine, url) == 0,
-			 "vector url exact");
-		AC_CHECK(decode_verify(url, strlen(url)) == 0, "vector url verifies");
+		check_vector_code(item);
 	}
-
 	json_array_foreach(json_object_get(root, "invalid"), i, item)
 	{
 		const char *text = json_string_value(json_object_get(item, "text"));
@@ -239,14 +259,12 @@ static void check_char_changes(const ac_key *priv)
 {
 	static const char others[] = "01890=/?# .-_+\x7f\x80\xff";
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-	ac_code_fields f;
 	char text[AC_CODE_TEXT_SIZE];
 	int tried = 0;
 	int refused = 0;
 	int same = 1;
 
-	good_fields(&f);
-	ac_code_sign(priv, &f, text, sizeof(text));
+	good_text(priv, text);
 	for (int pos = 0; pos < AC_CODE_TEXT_LEN; pos++) {
 		char t[AC_CODE_TEXT_SIZE];
 
@@ -287,47 +305,50 @@ static void sign_raw(const ac_key *priv, uint8_t raw[AC_CODE_LEN], char *text)
 	ac_base32_encode(raw, AC_CODE_LEN, text, AC_CODE_TEXT_SIZE);
 }
 
-static void check_malformed(const ac_key *priv)
+/* Texts that are no code of any version: their length, padding or characters. */
+static void check_bad_texts(const char *text)
 {
-	ac_code_fields f;
+	/* Each format gets the genuine text as its argument. */
+	static const struct {
+		const char *fmt;
+		const char *what;
+	} cases[] = {
+		{ "%sA", "152 chars" },		{ "%sAAAAAAAA", "one block more" },
+		{ "AEAAAAAA====", "padding" },	{ " %s", "leading space" },
+		{ "%s\n", "trailing newline" }, { "hello, world", "prose" },
+	};
 	ac_code code;
-	char text[AC_CODE_TEXT_SIZE];
 	char buf[1024];
-	uint8_t raw[AC_CODE_LEN];
-	uint8_t base[AC_CODE_LEN];
-	int ok;
-
-	good_fields(&f);
-	ac_code_sign(priv, &f, text, sizeof(text));
+	int ok = 1;
 
 	AC_CHECK(ac_code_decode("", 0, &code) == AC_ETRUNCATED, "empty text");
 	AC_CHECK(ac_code_decode(NULL, 0, &code) == AC_ETRUNCATED, "NULL empty text");
-	ok = 1;
 	for (size_t len = 0; len < AC_CODE_TEXT_LEN; len++) {
 		if (ac_code_decode(text, len, &code) != AC_ETRUNCATED)
 			ok = 0;
 	}
 	AC_CHECK(ok, "every truncation is AC_ETRUNCATED");
-	snprintf(buf, sizeof(buf), "%sA", text);
-	AC_CHECK(ac_code_decode(buf, strlen(buf), &code) == AC_EMALFORMED, "152 chars");
-	snprintf(buf, sizeof(buf), "%sAAAAAAAA", text);
-	AC_CHECK(ac_code_decode(buf, strlen(buf), &code) == AC_EMALFORMED, "one block more");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), cases[i].fmt, text);
+		AC_CHECK(ac_code_decode(buf, strlen(buf), &code) == AC_EMALFORMED, cases[i].what);
+	}
 	memset(buf, 'A', sizeof(buf));
 	buf[1] = 'E';
 	AC_CHECK(ac_code_decode(buf, sizeof(buf), &code) == AC_EMALFORMED, "1024 chars");
-	AC_CHECK(ac_code_decode("AEAAAAAA====", 12, &code) == AC_EMALFORMED, "padding");
-	snprintf(buf, sizeof(buf), " %s", text);
-	AC_CHECK(ac_code_decode(buf, strlen(buf), &code) == AC_EMALFORMED, "leading space");
-	snprintf(buf, sizeof(buf), "%s\n", text);
-	AC_CHECK(ac_code_decode(buf, strlen(buf), &code) == AC_EMALFORMED, "trailing newline");
-	AC_CHECK(ac_code_decode("hello, world", 12, &code) == AC_EMALFORMED, "prose");
+}
 
-	/* Versions this build does not know, whatever their length. */
-	ac_base32_decode(text, AC_CODE_TEXT_LEN, base, sizeof(base), &(size_t){ 0 });
+/* Versions this build does not know, whatever their length; unpack's lengths. */
+static void check_versions(const uint8_t base[AC_CODE_LEN])
+{
+	ac_code_fields f;
+	ac_code code;
+	uint8_t raw[AC_CODE_LEN];
+	char buf[AC_CODE_TEXT_SIZE];
+
 	for (int v = 0; v < 256; v += 1) {
 		if (v == AC_CODE_VERSION)
 			continue;
-		memcpy(raw, base, sizeof(raw));
+		memcpy(raw, base, AC_CODE_LEN);
 		raw[0] = (uint8_t)v;
 		ac_base32_encode(raw, sizeof(raw), buf, sizeof(buf));
 		if (ac_code_decode(buf, strlen(buf), &code) != AC_EVERSION)
@@ -340,51 +361,57 @@ static void check_malformed(const ac_key *priv)
 	AC_CHECK(ac_code_unpack(base, 29, &f) == AC_ETRUNCATED, "unpack of 29 bytes");
 	AC_CHECK(ac_code_unpack(base, 0, &f) == AC_ETRUNCATED, "unpack of nothing");
 	AC_CHECK(ac_code_unpack(base, 30, &f) == 0 && f.serial == 77, "unpack of 30 bytes");
+}
 
-	/* Out-of-range fields, validly signed so only the range check can refuse them. */
-	{
-		static const struct {
-			int off;
-			int len;
-			uint64_t value;
-			const char *what;
-		} cases[] = {
-			{ 9, 2, 0, "item 0" },
-			{ 13, 2, 0, "product 0" },
-			{ 15, 4, 0, "quantity 0" },
-			{ 19, 1, 0, "unit 0" },
-			{ 19, 1, 11, "unit 11" },
-			{ 19, 1, 255, "unit 255" },
-			{ 20, 4, 0, "issuer 0" },
-			{ 24, 5, 99999999999ULL, "origin of 11 digits" },
-			{ 24, 5, 1000000000000ULL, "origin of 13 digits" },
-			{ 24, 5, 0xffffffffffULL, "origin 2^40-1" },
-			{ 24, 5, 0, "origin 0" },
-			{ 29, 1, 0x03 | 0x04, "basis 3" },
-			{ 29, 1, 0x00, "style 0" },
-			{ 29, 1, 0x0c, "style 3" },
-			{ 29, 1, 0x14, "flags bit 4" },
-			{ 29, 1, 0x84, "flags bit 7" },
-		};
+/* Out-of-range fields, validly signed so only the range check can refuse them. */
+static void check_ranges(const ac_key *priv, const uint8_t base[AC_CODE_LEN])
+{
+	static const struct {
+		int off;
+		int len;
+		uint64_t value;
+		const char *what;
+	} cases[] = {
+		{ 9, 2, 0, "item 0" },
+		{ 13, 2, 0, "product 0" },
+		{ 15, 4, 0, "quantity 0" },
+		{ 19, 1, 0, "unit 0" },
+		{ 19, 1, 11, "unit 11" },
+		{ 19, 1, 255, "unit 255" },
+		{ 20, 4, 0, "issuer 0" },
+		{ 24, 5, 99999999999ULL, "origin of 11 digits" },
+		{ 24, 5, 1000000000000ULL, "origin of 13 digits" },
+		{ 24, 5, 0xffffffffffULL, "origin 2^40-1" },
+		{ 24, 5, 0, "origin 0" },
+		{ 29, 1, 0x03 | 0x04, "basis 3" },
+		{ 29, 1, 0x00, "style 0" },
+		{ 29, 1, 0x0c, "style 3" },
+		{ 29, 1, 0x14, "flags bit 4" },
+		{ 29, 1, 0x84, "flags bit 7" },
+	};
+	ac_code code;
+	uint8_t raw[AC_CODE_LEN];
+	char buf[AC_CODE_TEXT_SIZE];
 
-		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			uint64_t v = cases[i].value;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = cases[i].value;
 
-			memcpy(raw, base, sizeof(raw));
-			for (int b = cases[i].len - 1; b >= 0; b--) {
-				raw[cases[i].off + b] = (uint8_t)v;
-				v >>= 8;
-			}
-			sign_raw(priv, raw, buf);
-			AC_CHECK(ac_code_decode(buf, strlen(buf), &code) == AC_ERANGE,
-				 cases[i].what);
+		memcpy(raw, base, sizeof(raw));
+		for (int b = cases[i].len - 1; b >= 0; b--) {
+			raw[cases[i].off + b] = (uint8_t)v;
+			v >>= 8;
 		}
+		sign_raw(priv, raw, buf);
+		AC_CHECK(ac_code_decode(buf, strlen(buf), &code) == AC_ERANGE, cases[i].what);
 	}
+}
 
-	/* ac_code_pack refuses the same values. */
-	{
-		uint8_t out[AC_CODE_FIELDS_LEN];
-		ac_code_fields g;
+/* ac_code_pack and ac_code_sign refuse the same values. */
+static void check_pack(const ac_key *priv)
+{
+	uint8_t out[AC_CODE_FIELDS_LEN];
+	char buf[1024];
+	ac_code_fields g;
 
 #define BAD(stmt, err, what)                                                                       \
 	do {                                                                                       \
@@ -392,35 +419,48 @@ static void check_malformed(const ac_key *priv)
 		stmt;                                                                              \
 		AC_CHECK(ac_code_pack(&g, out) == (err), what);                                    \
 	} while (0)
-		BAD(g.version = 0, AC_EVERSION, "pack version 0");
-		BAD(g.version = 2, AC_EVERSION, "pack version 2");
-		BAD(g.serial = AC_CODE_SERIAL_MAX + 1, AC_ERANGE, "pack serial 2^48");
-		BAD(g.item = 0, AC_ERANGE, "pack item 0");
-		BAD(g.product = 0, AC_ERANGE, "pack product 0");
-		BAD(g.quantity_milli = 0, AC_ERANGE, "pack quantity 0");
-		BAD(g.unit = 0, AC_ERANGE, "pack unit 0");
-		BAD(g.unit = AC_UNIT_MAX + 1, AC_ERANGE, "pack unit 11");
-		BAD(g.issuer = 0, AC_ERANGE, "pack issuer 0");
-		BAD(g.origin = AC_CODE_ORIGIN_MIN - 1, AC_ERANGE, "pack origin too small");
-		BAD(g.origin = AC_CODE_ORIGIN_MAX + 1, AC_ERANGE, "pack origin too large");
-		BAD(g.basis = 3, AC_ERANGE, "pack basis 3");
-		BAD(g.style = 0, AC_ERANGE, "pack style 0");
-		BAD(g.style = 3, AC_ERANGE, "pack style 3");
-		BAD(g.origin = AC_CODE_ORIGIN_MAX, 0, "pack origin max");
-		BAD(g.serial = AC_CODE_SERIAL_MAX, 0, "pack serial max");
+	BAD(g.version = 0, AC_EVERSION, "pack version 0");
+	BAD(g.version = 2, AC_EVERSION, "pack version 2");
+	BAD(g.serial = AC_CODE_SERIAL_MAX + 1, AC_ERANGE, "pack serial 2^48");
+	BAD(g.item = 0, AC_ERANGE, "pack item 0");
+	BAD(g.product = 0, AC_ERANGE, "pack product 0");
+	BAD(g.quantity_milli = 0, AC_ERANGE, "pack quantity 0");
+	BAD(g.unit = 0, AC_ERANGE, "pack unit 0");
+	BAD(g.unit = AC_UNIT_MAX + 1, AC_ERANGE, "pack unit 11");
+	BAD(g.issuer = 0, AC_ERANGE, "pack issuer 0");
+	BAD(g.origin = AC_CODE_ORIGIN_MIN - 1, AC_ERANGE, "pack origin too small");
+	BAD(g.origin = AC_CODE_ORIGIN_MAX + 1, AC_ERANGE, "pack origin too large");
+	BAD(g.basis = 3, AC_ERANGE, "pack basis 3");
+	BAD(g.style = 0, AC_ERANGE, "pack style 0");
+	BAD(g.style = 3, AC_ERANGE, "pack style 3");
+	BAD(g.origin = AC_CODE_ORIGIN_MAX, 0, "pack origin max");
+	BAD(g.serial = AC_CODE_SERIAL_MAX, 0, "pack serial max");
 #undef BAD
-		good_fields(&g);
-		g.item = 0;
-		AC_CHECK(ac_code_sign(priv, &g, buf, sizeof(buf)) == AC_ERANGE && buf[0] == '\0',
-			 "sign refuses bad fields");
-		good_fields(&g);
-		AC_CHECK(ac_code_sign(priv, &g, buf, AC_CODE_TEXT_SIZE - 1) == AC_ETOOBIG,
-			 "sign needs 152 bytes");
-		AC_CHECK(ac_code_sign(key_for(1, 0), &g, buf, sizeof(buf)) == AC_EKEY,
-			 "sign with a public key");
-	}
+	good_fields(&g);
+	g.item = 0;
+	AC_CHECK(ac_code_sign(priv, &g, buf, sizeof(buf)) == AC_ERANGE && buf[0] == '\0',
+		 "sign refuses bad fields");
+	good_fields(&g);
+	AC_CHECK(ac_code_sign(priv, &g, buf, AC_CODE_TEXT_SIZE - 1) == AC_ETOOBIG,
+		 "sign needs 152 bytes");
+	AC_CHECK(ac_code_sign(key_for(1, 0), &g, buf, sizeof(buf)) == AC_EKEY,
+		 "sign with a public key");
 }
 
+static void check_malformed(const ac_key *priv)
+{
+	char text[AC_CODE_TEXT_SIZE];
+	uint8_t base[AC_CODE_LEN];
+
+	good_text(priv, text);
+	check_bad_texts(text);
+	ac_base32_decode(text, AC_CODE_TEXT_LEN, base, sizeof(base), &(size_t){ 0 });
+	check_versions(base);
+	check_ranges(priv, base);
+	check_pack(priv);
+}
+
+/* The URL forms a scanner may read, accepted or refused. */
 static void check_urls(const ac_key *priv)
 {
 	static const char *good[] = {
@@ -438,14 +478,12 @@ static void check_urls(const ac_key *priv)
 		"https://host//V/%s", "https://host/V/V/%s", "https:/host/V/%s",
 		"https://host?/V/%s", "https://host/%s",     "https://host/V/%s x",
 	};
-	ac_code_fields f;
 	ac_code code;
 	char text[AC_CODE_TEXT_SIZE];
 	char buf[1024];
 	int ok = 1;
 
-	good_fields(&f);
-	ac_code_sign(priv, &f, text, sizeof(text));
+	good_text(priv, text);
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		snprintf(buf, sizeof(buf), good[i], text);
 		if (decode_verify(buf, strlen(buf)) != 0) {
@@ -468,7 +506,31 @@ static void check_urls(const ac_key *priv)
 	AC_CHECK(ac_code_decode("HTTPS://HOST/V/", 15, &code) == AC_ETRUNCATED, "empty payload");
 	AC_CHECK(ac_code_decode("HTTPS://HOST", 12, &code) == AC_EMALFORMED, "host only");
 	AC_CHECK(ac_code_decode("https://", 8, &code) == AC_EMALFORMED, "scheme only");
+}
 
+/* ac_code_url: the URL printed on a label, from the public URL and a payload. */
+static void check_make_urls(const ac_key *priv)
+{
+	static const char *badurl[] = {
+		"https://",
+		"ftp://x.cn",
+		"x.cn",
+		"https://x.cn/path",
+		"https://u@x.cn",
+		"https://x.cn:",
+		"https://x.cn:123456",
+		"https://x_y.cn",
+		"https://[::1]:80",
+		"https://x.cn?q",
+		"https://:80",
+		"https://x.cn:8a",
+		"https://x.cn:80:81",
+	};
+	char text[AC_CODE_TEXT_SIZE];
+	char buf[1024];
+	int ok = 1;
+
+	good_text(priv, text);
 	AC_CHECK(ac_code_url("http://127.0.0.1:8080", text, buf, sizeof(buf)) ==
 			 (int)strlen("HTTP://127.0.0.1:8080/V/") + AC_CODE_TEXT_LEN &&
 		     strncmp(buf, "HTTP://127.0.0.1:8080/V/", 24) == 0 &&
@@ -480,32 +542,13 @@ static void check_urls(const ac_key *priv)
 	AC_CHECK(ac_code_url("https://x.cn", "ABC", buf, 31) == 18, "url into an exact buffer");
 	AC_CHECK(ac_code_url("https://x.cn", "ABC", buf, 18) == AC_ETOOBIG && buf[0] == '\0',
 		 "url without room");
-	{
-		static const char *badurl[] = {
-			"https://",
-			"ftp://x.cn",
-			"x.cn",
-			"https://x.cn/path",
-			"https://u@x.cn",
-			"https://x.cn:",
-			"https://x.cn:123456",
-			"https://x_y.cn",
-			"https://[::1]:80",
-			"https://x.cn?q",
-			"https://:80",
-			"https://x.cn:8a",
-			"https://x.cn:80:81",
-		};
-
-		ok = 1;
-		for (size_t i = 0; i < sizeof(badurl) / sizeof(badurl[0]); i++) {
-			if (ac_code_url(badurl[i], "ABC", buf, sizeof(buf)) != AC_EMALFORMED) {
-				printf("# accepted %s\n", badurl[i]);
-				ok = 0;
-			}
+	for (size_t i = 0; i < sizeof(badurl) / sizeof(badurl[0]); i++) {
+		if (ac_code_url(badurl[i], "ABC", buf, sizeof(buf)) != AC_EMALFORMED) {
+			printf("# accepted %s\n", badurl[i]);
+			ok = 0;
 		}
-		AC_CHECK(ok, "bad public urls refused");
 	}
+	AC_CHECK(ok, "bad public urls refused");
 	AC_CHECK(ac_code_url("https://x.cn", "AB=", buf, sizeof(buf)) == AC_EMALFORMED,
 		 "url refuses a non-base32 payload");
 	AC_CHECK(ac_code_url("https://x.cn", "", buf, sizeof(buf)) == AC_EMALFORMED,
@@ -514,12 +557,10 @@ static void check_urls(const ac_key *priv)
 
 static void check_wrong_keys(void)
 {
-	ac_code_fields f;
 	ac_code code;
 	char text[AC_CODE_TEXT_SIZE];
 
-	good_fields(&f);
-	ac_code_sign(key_for(1, 1), &f, text, sizeof(text));
+	good_text(key_for(1, 1), text);
 	ac_code_decode(text, strlen(text), &code);
 	AC_CHECK(ac_code_verify(&code, key_for(1, 0)) == 0, "right key verifies");
 	AC_CHECK(ac_code_verify(&code, key_for(0xffff, 0)) == AC_EBADSIG, "other ed25519 key");
@@ -605,6 +646,7 @@ int main(int argc, char **argv)
 		check_char_changes(key_for(1, 1));
 		check_malformed(key_for(1, 1));
 		check_urls(key_for(1, 1));
+		check_make_urls(key_for(1, 1));
 		check_wrong_keys();
 	}
 	check_dates_names();

@@ -12,6 +12,7 @@
 #include "ac_code.h"
 #include "ac_error.h"
 #include "ac_test.h"
+#include "test_util.h"
 
 /*
  * Version libqrencode picks for text (it splits the text into the cheapest
@@ -43,23 +44,32 @@ static int qr_version_an(const char *text)
 	return v;
 }
 
-int main(void)
+/*
+ * Capacities at M in alphanumeric mode (ISO/IEC 18004 table 7): v7 178,
+ * v8 221, v9 262, v10 311 characters.
+ */
+static void check_capacities(void)
 {
-	/* The largest field values: every signed byte as high as it may be. */
-	ac_code_fields f = {
-		.version = 1,
-		.kid = 0xffff,
-		.serial = AC_CODE_SERIAL_MAX,
-		.item = 0xffff,
-		.issue_day = 0xffff,
-		.product = 0xffff,
-		.quantity_milli = 0xffffffff,
-		.unit = AC_UNIT_MAX,
-		.issuer = 0xffffffff,
-		.origin = AC_CODE_ORIGIN_MAX,
-		.basis = AC_BASIS_MAX,
-		.style = AC_STYLE_PURCHASER,
-	};
+	static const int cap[][2] = { { 178, 7 }, { 221, 8 }, { 262, 9 }, { 311, 10 } };
+	char an[400];
+	int ok = 1;
+
+	for (size_t i = 0; i < sizeof(cap) / sizeof(cap[0]); i++) {
+		memset(an, 'A', sizeof(an));
+		an[cap[i][0]] = '\0';
+		if (qr_version_an(an) != cap[i][1])
+			ok = 0;
+		an[cap[i][0]] = 'A';
+		an[cap[i][0] + 1] = '\0';
+		if (qr_version_an(an) != cap[i][1] + 1)
+			ok = 0;
+	}
+	AC_CHECK(ok, "alphanumeric capacities at M: 178, 221, 262, 311");
+}
+
+/* The QR version of the URL of code text behind hosts of several lengths. */
+static void check_hosts(const char *text)
+{
 	/*
 	 * Host names of n characters behind "HTTPS://" (n = 0: the development
 	 * URL "HTTP://127.0.0.1:8080"; n = 24: TRACE.AGRI.FUJIAN.GOV.CN). The
@@ -73,34 +83,7 @@ int main(void)
 		{ 0, 7 },  { 16, 7 }, { 17, 8 },  { 24, 8 },   { 35, 8 },
 		{ 59, 8 }, { 60, 9 }, { 100, 9 }, { 101, 10 },
 	};
-	ac_key *key = NULL;
-	char text[AC_CODE_TEXT_SIZE];
 	char url[AC_CODE_URL_MAX];
-
-	AC_CHECK(ac_key_generate(AC_ALG_ED25519, &key) == 0, "key");
-	AC_CHECK(ac_code_sign(key, &f, text, sizeof(text)) == 0, "largest code");
-
-	/*
-	 * Capacities at M in alphanumeric mode (ISO/IEC 18004 table 7): v7 178,
-	 * v8 221, v9 262, v10 311 characters.
-	 */
-	{
-		static const int cap[][2] = { { 178, 7 }, { 221, 8 }, { 262, 9 }, { 311, 10 } };
-		char an[400];
-		int ok = 1;
-
-		for (size_t i = 0; i < sizeof(cap) / sizeof(cap[0]); i++) {
-			memset(an, 'A', sizeof(an));
-			an[cap[i][0]] = '\0';
-			if (qr_version_an(an) != cap[i][1])
-				ok = 0;
-			an[cap[i][0]] = 'A';
-			an[cap[i][0] + 1] = '\0';
-			if (qr_version_an(an) != cap[i][1] + 1)
-				ok = 0;
-		}
-		AC_CHECK(ok, "alphanumeric capacities at M: 178, 221, 262, 311");
-	}
 
 	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
 		char public_url[160] = "http://127.0.0.1:8080";
@@ -134,6 +117,19 @@ int main(void)
 		if (hl == 35)
 			AC_CHECK(v <= 8, "a 35-character host fits version 8 at M");
 	}
+}
+
+int main(void)
+{
+	/* The largest field values: every signed byte as high as it may be. */
+	ac_code_fields f = test_fields_largest();
+	ac_key *key = NULL;
+	char text[AC_CODE_TEXT_SIZE];
+
+	AC_CHECK(ac_key_generate(AC_ALG_ED25519, &key) == 0, "key");
+	AC_CHECK(ac_code_sign(key, &f, text, sizeof(text)) == 0, "largest code");
+	check_capacities();
+	check_hosts(text);
 	ac_key_free(key);
 	return ac_test_done();
 }

@@ -39,44 +39,78 @@ static void *thread_run(void *arg)
 	return NULL;
 }
 
-static void check_alg(int alg, const char *name)
+/* The message every check signs: as long as a code's fields. */
+#define MSG_LEN 30
+
+static char what[128];
+#define W(s) (snprintf(what, sizeof(what), "%s: %s", name, (s)), what)
+
+/* PEM export and import both ways; *pub and *again are the imported keys. */
+static void check_pems(int alg, const char *name, const ac_key *key, ac_key **pub, ac_key **again)
 {
-	ac_key *key = NULL;
-	ac_key *pub = NULL;
-	ac_key *again = NULL;
 	char *pem = NULL;
 	char *pubpem = NULL;
 	char *pem2 = NULL;
 	size_t len = 0;
 	size_t publen = 0;
 	size_t len2 = 0;
-	uint8_t msg[30] = "thirty bytes of a code fields";
-	uint8_t sig[AC_SIG_LEN];
-	uint8_t sig2[AC_SIG_LEN];
-	size_t siglen = 0;
-	char what[128];
 
-#define W(s) (snprintf(what, sizeof(what), "%s: %s", name, (s)), what)
-	AC_CHECK(ac_key_generate(alg, &key) == 0 && key != NULL, W("generate"));
-	if (key == NULL)
-		return;
-	AC_CHECK(ac_key_alg(key) == alg && ac_key_has_private(key) == 1, W("alg and private"));
 	AC_CHECK(ac_key_private_pem(key, &pem, &len) == 0 && strlen(pem) == len &&
 		     strstr(pem, "-----BEGIN PRIVATE KEY-----") == pem,
 		 W("private pem"));
 	AC_CHECK(ac_key_public_pem(key, &pubpem, &publen) == 0 && strlen(pubpem) == publen &&
 		     strstr(pubpem, "-----BEGIN PUBLIC KEY-----") == pubpem,
 		 W("public pem"));
-	AC_CHECK(ac_key_from_pem(pubpem, publen, &pub) == 0 && ac_key_alg(pub) == alg &&
-		     ac_key_has_private(pub) == 0,
+	AC_CHECK(ac_key_from_pem(pubpem, publen, pub) == 0 && ac_key_alg(*pub) == alg &&
+		     ac_key_has_private(*pub) == 0,
 		 W("public key from pem"));
-	AC_CHECK(ac_key_from_pem(pem, len, &again) == 0 && ac_key_alg(again) == alg &&
-		     ac_key_has_private(again) == 1,
+	AC_CHECK(ac_key_from_pem(pem, len, again) == 0 && ac_key_alg(*again) == alg &&
+		     ac_key_has_private(*again) == 1,
 		 W("private key from pem"));
-	AC_CHECK(ac_key_private_pem(again, &pem2, &len2) == 0 && len2 == len &&
+	AC_CHECK(ac_key_private_pem(*again, &pem2, &len2) == 0 && len2 == len &&
 		     memcmp(pem, pem2, len) == 0,
 		 W("private pem round trip"));
 	ac_key_pem_free(pem2, len2);
+	ac_key_pem_free(pem, len);
+	free(pubpem);
+}
+
+/* Signatures of the wrong length, all zeros or ones, or with one bit flipped. */
+static void check_bad_signatures(const char *name, const ac_key *pub, const uint8_t msg[MSG_LEN],
+				 uint8_t sig[AC_SIG_LEN])
+{
+	uint8_t zero[AC_SIG_LEN] = { 0 };
+	uint8_t ones[AC_SIG_LEN];
+	int ok = 1;
+
+	AC_CHECK(ac_key_verify(pub, msg, MSG_LEN - 1, sig, AC_SIG_LEN) == AC_EBADSIG,
+		 W("shorter message refused"));
+	AC_CHECK(ac_key_verify(pub, msg, MSG_LEN, sig, 63) == AC_EBADSIG, W("63-byte sig"));
+	AC_CHECK(ac_key_verify(pub, msg, MSG_LEN, sig, 72) == AC_EBADSIG, W("72-byte sig"));
+	memset(ones, 0xff, sizeof(ones));
+	AC_CHECK(ac_key_verify(pub, msg, MSG_LEN, zero, AC_SIG_LEN) == AC_EBADSIG,
+		 W("all-zero sig refused"));
+	AC_CHECK(ac_key_verify(pub, msg, MSG_LEN, ones, AC_SIG_LEN) == AC_EBADSIG,
+		 W("all-ones sig refused"));
+	for (int bit = 0; bit < AC_SIG_LEN * 8; bit++) {
+		sig[bit / 8] ^= (uint8_t)(1 << bit % 8);
+		if (ac_key_verify(pub, msg, MSG_LEN, sig, AC_SIG_LEN) != AC_EBADSIG)
+			ok = 0;
+		sig[bit / 8] ^= (uint8_t)(1 << bit % 8);
+	}
+	AC_CHECK(ok, W("every flipped signature bit refused"));
+}
+
+/* Sign with key (and again, its PEM copy), verify with pub; a public key signs nothing. */
+static void check_signatures(int alg, const char *name, const ac_key *key, const ac_key *pub,
+			     const ac_key *again)
+{
+	uint8_t msg[MSG_LEN] = "thirty bytes of a code fields";
+	uint8_t sig[AC_SIG_LEN];
+	uint8_t sig2[AC_SIG_LEN];
+	size_t siglen = 0;
+	char *none = (char *)1;
+	size_t nlen = 1;
 
 	AC_CHECK(ac_key_sign(key, msg, sizeof(msg), sig, &siglen) == 0 && siglen == AC_SIG_LEN,
 		 W("sign"));
@@ -87,65 +121,49 @@ static void check_alg(int alg, const char *name)
 		     (alg == AC_ALG_ED25519 ? memcmp(sig, sig2, AC_SIG_LEN) == 0
 					    : memcmp(sig, sig2, AC_SIG_LEN) != 0),
 		 W("ed25519 deterministic, sm2 randomised"));
-	AC_CHECK(ac_key_verify(pub, msg, sizeof(msg) - 1, sig, AC_SIG_LEN) == AC_EBADSIG,
-		 W("shorter message refused"));
-	AC_CHECK(ac_key_verify(pub, msg, sizeof(msg), sig, 63) == AC_EBADSIG, W("63-byte sig"));
-	AC_CHECK(ac_key_verify(pub, msg, sizeof(msg), sig, 72) == AC_EBADSIG, W("72-byte sig"));
-	{
-		uint8_t zero[AC_SIG_LEN] = { 0 };
-		uint8_t ones[AC_SIG_LEN];
-
-		memset(ones, 0xff, sizeof(ones));
-		AC_CHECK(ac_key_verify(pub, msg, sizeof(msg), zero, AC_SIG_LEN) == AC_EBADSIG,
-			 W("all-zero sig refused"));
-		AC_CHECK(ac_key_verify(pub, msg, sizeof(msg), ones, AC_SIG_LEN) == AC_EBADSIG,
-			 W("all-ones sig refused"));
-	}
-	{
-		int ok = 1;
-
-		for (int bit = 0; bit < AC_SIG_LEN * 8; bit++) {
-			sig[bit / 8] ^= (uint8_t)(1 << bit % 8);
-			if (ac_key_verify(pub, msg, sizeof(msg), sig, AC_SIG_LEN) != AC_EBADSIG)
-				ok = 0;
-			sig[bit / 8] ^= (uint8_t)(1 << bit % 8);
-		}
-		AC_CHECK(ok, W("every flipped signature bit refused"));
-	}
+	check_bad_signatures(name, pub, msg, sig);
 	AC_CHECK(ac_key_sign(pub, msg, sizeof(msg), sig2, &siglen) == AC_EKEY && siglen == 0,
 		 W("public key cannot sign"));
-	{
-		char *none = (char *)1;
-		size_t nlen = 1;
+	AC_CHECK(ac_key_private_pem(pub, &none, &nlen) == AC_EKEY && none == NULL && nlen == 0,
+		 W("public key has no private pem"));
+}
 
-		AC_CHECK(ac_key_private_pem(pub, &none, &nlen) == AC_EKEY && none == NULL &&
-			     nlen == 0,
-			 W("public key has no private pem"));
+/* Several threads sign and verify with the same two keys at once. */
+static void check_threads(const char *name, const ac_key *key, const ac_key *pub)
+{
+	struct thread_job jobs[4];
+	pthread_t tids[4];
+	int failures = 0;
+
+	for (int i = 0; i < 4; i++) {
+		jobs[i] = (struct thread_job){ .key = key, .pub = pub };
+		pthread_create(&tids[i], NULL, thread_run, &jobs[i]);
 	}
-
-	/* Several threads sign and verify with the same two keys at once. */
-	{
-		struct thread_job jobs[4];
-		pthread_t tids[4];
-		int failures = 0;
-
-		for (int i = 0; i < 4; i++) {
-			jobs[i] = (struct thread_job){ .key = key, .pub = pub };
-			pthread_create(&tids[i], NULL, thread_run, &jobs[i]);
-		}
-		for (int i = 0; i < 4; i++) {
-			pthread_join(tids[i], NULL);
-			failures += jobs[i].failures;
-		}
-		AC_CHECK(failures == 0, W("4 threads share one key"));
+	for (int i = 0; i < 4; i++) {
+		pthread_join(tids[i], NULL);
+		failures += jobs[i].failures;
 	}
-#undef W
-	ac_key_pem_free(pem, len);
-	free(pubpem);
+	AC_CHECK(failures == 0, W("4 threads share one key"));
+}
+
+static void check_alg(int alg, const char *name)
+{
+	ac_key *key = NULL;
+	ac_key *pub = NULL;
+	ac_key *again = NULL;
+
+	AC_CHECK(ac_key_generate(alg, &key) == 0 && key != NULL, W("generate"));
+	if (key == NULL)
+		return;
+	AC_CHECK(ac_key_alg(key) == alg && ac_key_has_private(key) == 1, W("alg and private"));
+	check_pems(alg, name, key, &pub, &again);
+	check_signatures(alg, name, key, pub, again);
+	check_threads(name, key, pub);
 	ac_key_free(key);
 	ac_key_free(pub);
 	ac_key_free(again);
 }
+#undef W
 
 int main(void)
 {

@@ -17,17 +17,7 @@
 #include "ac_bundle-private.h"
 #include "ac_bundle.h"
 #include "ac_error.h"
-
-static const char ed25519_pub[] = "-----BEGIN PUBLIC KEY-----\n"
-				  "MCowBQYDK2VwAyEAK1yJnaR9E/nIMNEmxQNoOlkhc6RmU1FH5wYY+DVEL7U=\n"
-				  "-----END PUBLIC KEY-----\n";
-static const char sm2_pub[] = "-----BEGIN PUBLIC KEY-----\n"
-			      "MFkwEwYHKoZIzj0CAQYIKoEcz1UBgi0DQgAE8Zf2yQCP7y73LPRgSw1c1keyNklO\n"
-			      "jMM4XTTbMJcywUY7m/n7XWPW0KKjzVAmwkD8I7py6XwCcRw983C+9lLjNQ==\n"
-			      "-----END PUBLIC KEY-----\n";
-
-static ac_key *ed_key;
-static ac_key *sm_key;
+#include "fuzz_keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -87,14 +77,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ac_bundle *b = NULL;
 	int r;
 
-	if (ed_key == NULL) {
-		if (ac_key_from_pem(ed25519_pub, strlen(ed25519_pub), &ed_key) != 0 ||
-		    ac_key_from_pem(sm2_pub, strlen(sm2_pub), &sm_key) != 0)
-			abort();
-	}
-	r = ac_bundle_parse((const char *)data, size, ed_key, 0, &b);
+	fuzz_keys_load();
+	r = ac_bundle_parse((const char *)data, size, fuzz_ed_key, 0, &b);
 	if (r == AC_EBADSIG)
-		r = ac_bundle_parse((const char *)data, size, sm_key, 2, &b);
+		r = ac_bundle_parse((const char *)data, size, fuzz_sm_key, 2, &b);
 	if (!allowed(r, 1) || (r == 0) != (b != NULL))
 		abort();
 	if (b != NULL)

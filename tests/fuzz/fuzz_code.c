@@ -15,17 +15,7 @@
 #include "ac_base32.h"
 #include "ac_code.h"
 #include "ac_error.h"
-
-static const char ed25519_pub[] = "-----BEGIN PUBLIC KEY-----\n"
-				  "MCowBQYDK2VwAyEAK1yJnaR9E/nIMNEmxQNoOlkhc6RmU1FH5wYY+DVEL7U=\n"
-				  "-----END PUBLIC KEY-----\n";
-static const char sm2_pub[] = "-----BEGIN PUBLIC KEY-----\n"
-			      "MFkwEwYHKoZIzj0CAQYIKoEcz1UBgi0DQgAE8Zf2yQCP7y73LPRgSw1c1keyNklO\n"
-			      "jMM4XTTbMJcywUY7m/n7XWPW0KKjzVAmwkD8I7py6XwCcRw983C+9lLjNQ==\n"
-			      "-----END PUBLIC KEY-----\n";
-
-static ac_key *ed_key;
-static ac_key *sm_key;
+#include "fuzz_keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,11 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n;
 	int r;
 
-	if (ed_key == NULL) {
-		if (ac_key_from_pem(ed25519_pub, strlen(ed25519_pub), &ed_key) != 0 ||
-		    ac_key_from_pem(sm2_pub, strlen(sm2_pub), &sm_key) != 0)
-			abort();
-	}
+	fuzz_keys_load();
 	r = ac_code_decode((const char *)data, size, &code);
 	if (r == 0) {
 		char text[AC_CODE_TEXT_SIZE];
@@ -48,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t packed[AC_CODE_FIELDS_LEN];
 
 		/* Verification must answer, never crash; the kid picks the algorithm. */
-		r = ac_code_verify(&code, code.f.kid == 2 ? sm_key : ed_key);
+		r = ac_code_verify(&code, code.f.kid == 2 ? fuzz_sm_key : fuzz_ed_key);
 		if (r != 0 && r != AC_EBADSIG)
 			abort();
 		if (ac_base32_encode(code.raw, code.raw_len, text, sizeof(text)) !=
