@@ -25,9 +25,10 @@ static const struct {
 	{ AC_ACT_WRITE_CATALOG, "county_regulator admin " },
 };
 
-static const char *const roles[] = { "producer", "purchaser", "inspector",
-				     "township_regulator", "county_regulator", "admin",
-				     "kiosk", "system", "nobody" };
+static const char *const roles[] = {
+	"producer", "purchaser", "inspector", "township_regulator", "county_regulator", "admin",
+	"kiosk",    "system",	 "nobody"
+};
 
 /* Whether role is one of the space-terminated words of list. */
 static int listed(const char *list, const char *role)
@@ -74,7 +75,8 @@ static void check_matrix(void)
 	{
 		ac_principal p = who("kiosk", 0);
 
-		AC_CHECK(ac_perm_may(&p, AC_ACT_NONE), "any valid token may take no special action");
+		AC_CHECK(ac_perm_may(&p, AC_ACT_NONE),
+			 "any valid token may take no special action");
 		AC_CHECK(!ac_perm_may(&p, AC_ACT_COUNT), "an action out of range is refused");
 	}
 }

@@ -15,8 +15,7 @@ static void h_b(ac_req *r)
 static const ac_route certs[] = {
 	AC_ROUTE("POST", "/api/v1/certificates", h_a, .flags = AC_ROUTE_AUTH),
 	AC_ROUTE("GET", "/api/v1/certificates/{serial}", h_b, .flags = AC_ROUTE_AUTH),
-	AC_ROUTE("POST", "/api/v1/certificates/{serial}/revocation", h_a,
-		 .act = AC_ACT_REVOKE),
+	AC_ROUTE("POST", "/api/v1/certificates/{serial}/revocation", h_a, .act = AC_ACT_REVOKE),
 };
 
 static const ac_route other[] = {
