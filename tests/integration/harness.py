@@ -15,9 +15,24 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from typing import NamedTuple, Optional
 
 BUILD = os.environ.get("AGRICERT_BUILD", "")
 ROOT = os.environ.get("AGRICERT_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
+
+# Region codes of deploy/data/regions-anxi.csv the tests use.
+QUANZHOU = "350500000000"   # 泉州市
+ANXI = "350524000000"       # 安溪县
+CANNEI = "350524100000"     # 参内镇
+FENGCHENG = "350524103000"  # 凤城镇
+HUTOU = "350524105000"      # 湖头镇
+
+# The township agricultural product safety offices: name and telephone.
+TOWNSHIP_OFFICES = {
+    FENGCHENG: ("凤城镇农安办", "0595-23201234"),
+    CANNEI: ("参内镇农安办", "0595-23209999"),
+    HUTOU: ("湖头镇农产品质量安全监管站", "0595-23401234"),
+}
 
 
 class Tap:
@@ -113,6 +128,12 @@ def wait_for(what, timeout=10):
     return False
 
 
+class Subject(NamedTuple):
+    """A registry subject the CLI added, and its API token if it was given a role."""
+    id: int
+    token: Optional[str]
+
+
 class Service:
     """A private database, key directory and agricertd for one test."""
 
@@ -153,6 +174,7 @@ class Service:
         self.proc = None
 
     def cli(self, *args, check=True):
+        args = [str(a) for a in args]
         out = subprocess.run([os.path.join(BUILD, "service/agricert"), *args], env=self.env,
                              cwd=self.tmp, capture_output=True, text=True)
         if check and out.returncode != 0:
@@ -167,7 +189,43 @@ class Service:
         self.cli("import", "products", os.path.join(ROOT, "deploy/data/products.csv"))
         self.producer = int(self.cli("subject", "add", "family_farm", "凤城镇示范家庭农场",
                                      "13859001234", "350524103201").stdout.strip())
-        self.token = self.cli("token", "create", str(self.producer), "producer").stdout.strip()
+        self.token = self.add_token(self.producer, "producer")
+
+    def add_token(self, subject, role):
+        """A new API token of role for the subject (agricert token create)."""
+        return self.cli("token", "create", subject, role).stdout.strip()
+
+    def add_subject(self, kind, name, contact, region, role=None):
+        """Adds a subject with the CLI and, given a role, a token for it: Subject(id, token)."""
+        sid = int(self.cli("subject", "add", kind, name, contact, region).stdout.strip())
+        return Subject(sid, self.add_token(sid, role) if role else None)
+
+    # The people of Anxi county the tests share, besides setup_demo's family
+    # farm in 凤城镇 (the producer).
+    def county_regulator(self):
+        """安溪县农安中心, the county's regulator."""
+        return self.add_subject("staff", "安溪县农安中心", "0595-23231234", ANXI, "county_regulator")
+
+    def township_office(self, township, role="township_regulator"):
+        """A township's office (TOWNSHIP_OFFICES) as its regulator; role=None: no token."""
+        name, phone = TOWNSHIP_OFFICES[township]
+        return self.add_subject("staff", name, phone, township, role)
+
+    def purchaser(self):
+        """安溪县凤城农产品收购站, a collection station in 凤城镇."""
+        return self.add_subject("collector", "安溪县凤城农产品收购站", "13859005678", FENGCHENG, "purchaser")
+
+    def second_producer(self, region=CANNEI):
+        """参内镇农户李四, a household producer in 参内镇 (or one of its villages)."""
+        return self.add_subject("household", "参内镇农户李四", "13900001111", region, "producer")
+
+    def market_inspector(self):
+        """凤城市场协管员陈明, an inspector at the markets of 凤城镇."""
+        return self.add_subject("staff", "凤城市场协管员陈明", "0595-23205678", FENGCHENG, "inspector")
+
+    def city_admin(self):
+        """泉州市农业农村局, an administrator above the county."""
+        return self.add_subject("staff", "泉州市农业农村局", "0595-22581234", QUANZHOU, "admin")
 
     def start(self):
         self.log = open(self.log_path, "ab")
@@ -215,3 +273,17 @@ class Service:
     def close(self):
         if self.proc is not None:
             self.stop(signal.SIGKILL)
+
+
+def run_test(name, run, printers=True):
+    """The frame of every test: a Tap and a Service with the demo set-up
+    (setup_demo, agricertd not started), run(t, svc), then the service
+    stopped, its plan printed and the exit status."""
+    t = Tap()
+    svc = Service(name, printers=printers)
+    try:
+        svc.setup_demo()
+        run(t, svc)
+    finally:
+        svc.close()
+    t.done()

@@ -5,7 +5,7 @@ look copied are flagged on the scan page and listed for regulators; a failed
 rapid test's batch is revoked in one call."""
 import time
 
-from harness import Service, Tap, http, issue, psql, wait_for
+from harness import CANNEI, http, issue, psql, run_test, wait_for
 
 
 def payload(code):
@@ -21,28 +21,15 @@ def scan(svc, code, market=None, token=None, html=False):
 
 
 def main():
-    t = Tap()
-    svc = Service("inspect", printers=False)
-    try:
-        run(t, svc)
-    finally:
-        svc.close()
-    t.done()
+    run_test("inspect", run, printers=False)
 
 
 def run(t, svc):
-    svc.setup_demo()
-    cli = svc.cli
-    county_id = cli("subject", "add", "staff", "安溪县农业综合执法大队", "0595-23231234", "350524000000").stdout.strip()
-    county = cli("token", "create", county_id, "county_regulator").stdout.strip()
-    insp_id = cli("subject", "add", "staff", "凤城市场协管员陈明", "0595-23205678", "350524103000").stdout.strip()
-    inspector = cli("token", "create", insp_id, "inspector").stdout.strip()
-    canei_id = cli("subject", "add", "staff", "参内镇农安办", "0595-23209876", "350524100000").stdout.strip()
-    canei = cli("token", "create", canei_id, "township_regulator").stdout.strip()
-    admin_id = cli("subject", "add", "staff", "泉州市农业农村局", "0595-22581234", "350500000000").stdout.strip()
-    admin = cli("token", "create", admin_id, "admin").stdout.strip()
-    p_id = cli("subject", "add", "collector", "安溪县凤城农产品收购站", "13859005678", "350524103000").stdout.strip()
-    buyer = cli("token", "create", p_id, "purchaser").stdout.strip()
+    county = svc.county_regulator().token
+    insp_id, inspector = svc.market_inspector()
+    canei = svc.township_office(CANNEI).token
+    admin = svc.city_admin().token
+    buyer = svc.purchaser().token
     psql(svc.db, "INSERT INTO region (code, name, level, parent) VALUES "
          "(350200000000, '厦门市', 2, 350000000000), (350203000000, '思明区', 3, 350200000000)")
     svc.start()

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Service, Tap, http, psql
+from harness import http, psql, run_test
 
 BODY = {"product": "芹菜", "quantity": 8, "unit": "kg", "origin": "福建省安溪县凤城镇",
         "origin_code": "350524103201", "basis": "quality_control", "labels": 1}
@@ -56,13 +56,7 @@ def scan(svc, code):
 
 
 def main():
-    t = Tap()
-    svc = Service("keys", printers=False)
-    try:
-        run(t, svc)
-    finally:
-        svc.close()
-    t.done()
+    run_test("keys", run, printers=False)
 
 
 def reload(svc):
@@ -71,9 +65,7 @@ def reload(svc):
 
 
 def run(t, svc):
-    svc.setup_demo()
-    staff = svc.cli("subject", "add", "staff", "安溪县农安中心", "0595-23231234", "350524000000").stdout.strip()
-    regulator = svc.cli("token", "create", staff, "county_regulator").stdout.strip()
+    regulator = svc.county_regulator().token
     svc.start()
 
     r = http("POST", svc.url + "/api/v1/certificates", BODY, svc.auth())

@@ -8,7 +8,7 @@ import os
 import re
 import subprocess
 
-from harness import BUILD, Service, Tap, http, psql
+from harness import BUILD, http, psql, run_test
 
 
 def issue(svc, token, qty, labels, extra=None):
@@ -39,17 +39,10 @@ def daemon_refuses(svc, env):
 
 
 def main():
-    t = Tap()
-    svc = Service("retention", printers=False)
-    try:
-        run(t, svc)
-    finally:
-        svc.close()
-    t.done()
+    run_test("retention", run, printers=False)
 
 
 def run(t, svc):
-    svc.setup_demo()
     law = "收取的合格证至少保存6个月"
 
     # (a) Below the legal minimum, neither the service nor the CLI starts.
@@ -79,10 +72,8 @@ def run(t, svc):
     t.ok(r.returncode == 0 and "retention_months 6" in r.stdout, "6 months is accepted", r.stdout + r.stderr)
 
     # (b) A default service; a purchaser collects four items and re-issues.
-    p_id = svc.cli("subject", "add", "collector", "安溪县凤城农产品收购站", "13859005678", "350524103000").stdout.strip()
-    buyer = svc.cli("token", "create", p_id, "purchaser").stdout.strip()
-    staff = svc.cli("subject", "add", "staff", "安溪县农安中心", "0595-23231234", "350524000000").stdout.strip()
-    county = svc.cli("token", "create", staff, "county_regulator").stdout.strip()
+    buyer = svc.purchaser().token
+    county = svc.county_regulator().token
     svc.start()
     a = issue(svc, svc.token, 40, 4).json()
     codes = [i["code"] for i in a["items"]]

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Service, Tap, http, psql
+from harness import http, psql, run_test
 
 ISSUE = {
     "product": "豇豆",
@@ -34,17 +34,10 @@ def b32decode(text):
 
 
 def main():
-    t = Tap()
-    svc = Service("skeleton")
-    try:
-        run(t, svc)
-    finally:
-        svc.close()
-    t.done()
+    run_test("skeleton", run)
 
 
 def run(t, svc):
-    svc.setup_demo()
     svc.start()
     url = svc.url
 

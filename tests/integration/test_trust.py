@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import BUILD, Service, Tap, http
+from harness import BUILD, http, run_test
 
 BODY = {"product": "豇豆", "quantity": 25, "unit": "kg", "origin": "福建省安溪县凤城镇",
         "origin_code": "350524103201", "basis": "quality_control", "labels": 2}
@@ -20,20 +20,12 @@ def verify(*args, stdin=None):
 
 
 def main():
-    t = Tap()
-    svc = Service("trust")
-    try:
-        run(t, svc)
-    finally:
-        svc.close()
-    t.done()
+    run_test("trust", run)
 
 
 def run(t, svc):
-    svc.setup_demo()
     svc.cli("key", "new", "--bundle")
-    staff = svc.cli("subject", "add", "staff", "安溪县农安中心", "0595-23231234", "350524000000").stdout.strip()
-    regulator = svc.cli("token", "create", staff, "county_regulator").stdout.strip()
+    regulator = svc.county_regulator().token
     svc.env["AGRICERT_REGION"] = "350524"
     svc.start()
     d = svc.tmp
