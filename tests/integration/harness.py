@@ -5,6 +5,7 @@ private cupsd with the virtual kiosk printer and exported their addresses.
 Each test gets its own database and key directory, starts its own agricertd
 from the build directory, and prints TAP.
 """
+import base64
 import json
 import os
 import signal
@@ -116,6 +117,69 @@ def issue(svc, token, product, qty, labels, extra=None):
             "origin_code": "350524103201", "basis": "quality_control", "labels": labels}
     body.update(extra or {})
     return http("POST", svc.url + "/api/v1/certificates", body, svc.auth(token))
+
+
+def payload(code):
+    """An item code's payload: what follows its last slash (a bare payload is its own)."""
+    return code.rsplit("/", 1)[-1]
+
+
+def code_bytes(code):
+    """The payload decoded from base32: 30 bytes of message, then the signature."""
+    text = payload(code)
+    return base64.b32decode(text + "=" * (-len(text) % 8))
+
+
+def altered(code, pos):
+    """The same code with the character at pos of its payload changed: a forgery."""
+    p = payload(code)
+    return code[:len(code) - len(p)] + p[:pos] + ("A" if p[pos] != "A" else "B") + p[pos + 1:]
+
+
+def flipped(code, index, mask):
+    """code's payload with the bits of mask flipped in byte index, re-encoded (no padding)."""
+    raw = bytearray(code_bytes(code))
+    raw[index] ^= mask
+    return base64.b32encode(bytes(raw)).decode().rstrip("=")
+
+
+def scan(svc, code, market=None, token=None, html=False):
+    """GET /v/<payload> as a scanner does: JSON unless html, optionally at a market and signed in."""
+    path = "/v/" + payload(code) + (f"?market={market}" if market else "")
+    headers = {"Accept": "text/html" if html else "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    return http("GET", svc.url + path, headers=headers)
+
+
+def _der_int(b):
+    b = b.lstrip(b"\x00") or b"\x00"
+    if b[0] & 0x80:
+        b = b"\x00" + b
+    return b"\x02" + bytes([len(b)]) + b
+
+
+def openssl_verify(pem, code, alg="Ed25519"):
+    """Whether the openssl command line accepts code's signature under the public key pem
+    (for SM2: SM3 and the default ID, the signature as DER)."""
+    raw = code_bytes(code)
+    sig = raw[30:]
+    if alg == "SM2":
+        body = _der_int(sig[:32]) + _der_int(sig[32:])
+        sig = b"\x30" + bytes([len(body)]) + body
+    with tempfile.TemporaryDirectory() as d:
+        paths = {k: os.path.join(d, k) for k in ("pub", "msg", "sig")}
+        with open(paths["pub"], "w") as f:
+            f.write(pem)
+        with open(paths["msg"], "wb") as f:
+            f.write(raw[:30])
+        with open(paths["sig"], "wb") as f:
+            f.write(sig)
+        cmd = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", paths["pub"], "-rawin",
+               "-in", paths["msg"], "-sigfile", paths["sig"]]
+        if alg == "SM2":
+            cmd += ["-digest", "sm3", "-pkeyopt", "distid:1234567812345678"]
+        return subprocess.run(cmd, capture_output=True).returncode == 0
 
 
 def wait_for(what, timeout=10):

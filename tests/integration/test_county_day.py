@@ -10,7 +10,7 @@ import os
 import time
 
 import harness
-from harness import CANNEI, FENGCHENG, HUTOU, ROOT, http, psql, run_test
+from harness import CANNEI, FENGCHENG, HUTOU, ROOT, http, psql, run_test, scan
 
 
 def main():
@@ -98,7 +98,7 @@ def run(t, svc):
     res = r.json()
     t.ok(r.status == 201 and [x["status"] for x in res["results"]] == ["revoked", "valid", "valid"] and res["problems"] == 1,
          "the inspector scans three labels and finds the one revoked item", r.body)
-    page = http("GET", url + "/v/" + mix["items"][1]["code"].rsplit("/", 1)[1], headers={"Accept": "text/html"}).text
+    page = scan(svc, mix["items"][1]["code"], html=True).text
     t.ok("已被撤销" in page and "快检不合格" in page, "the scan page tells a shopper why")
     t.eq(post("/api/v1/unlicensed-reports", {"market": m, "product": "豇豆", "seller": "流动摊贩"}, inspector).status, 201,
          "a stall with no certificate is reported")

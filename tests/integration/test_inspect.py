@@ -5,19 +5,7 @@ look copied are flagged on the scan page and listed for regulators; a failed
 rapid test's batch is revoked in one call."""
 import time
 
-from harness import CANNEI, http, issue, psql, run_test, wait_for
-
-
-def payload(code):
-    return code.rsplit("/", 1)[1]
-
-
-def scan(svc, code, market=None, token=None, html=False):
-    path = "/v/" + payload(code) + (f"?market={market}" if market else "")
-    headers = {"Accept": "text/html" if html else "application/json"}
-    if token:
-        headers["Authorization"] = "Bearer " + token
-    return http("GET", svc.url + path, headers=headers)
+from harness import CANNEI, altered, http, issue, psql, run_test, scan, wait_for
 
 
 def main():
@@ -105,8 +93,7 @@ def run(t, svc):
     # A market check (查验): one stall, its labels, what was found.
     other = issue(svc, svc.token, "韭菜", 8, 2).json()
     http("POST", url + f"/api/v1/certificates/{other['id']}/revocation", {"reason": "标签信息错误"}, svc.auth(county))
-    p = payload(codes[0])
-    forged = codes[0].rsplit("/", 1)[0] + "/" + p[:60] + ("A" if p[60] != "A" else "B") + p[61:]
+    forged = altered(codes[0], 60)
     check = {"market": m1, "seller": "A12 号摊位 张三", "notes": "例行查验",
              "codes": [codes[0], other["items"][1]["code"], forged, "hello"]}
     r = http("POST", url + "/api/v1/inspections", check, svc.auth(inspector))

@@ -8,14 +8,7 @@ import os
 import re
 import subprocess
 
-from harness import BUILD, http, psql, run_test
-
-
-def issue(svc, token, qty, labels, extra=None):
-    body = {"product": "豇豆", "quantity": qty, "unit": "kg", "origin": "福建省安溪县",
-            "origin_code": "350524103201", "basis": "quality_control", "labels": labels}
-    body.update(extra or {})
-    return http("POST", svc.url + "/api/v1/certificates", body, svc.auth(token))
+from harness import BUILD, http, issue, psql, run_test, scan
 
 
 def try_psql(conninfo, sql):
@@ -75,12 +68,12 @@ def run(t, svc):
     buyer = svc.purchaser().token
     county = svc.county_regulator().token
     svc.start()
-    a = issue(svc, svc.token, 40, 4).json()
+    a = issue(svc, svc.token, "豇豆", 40, 4).json()
     codes = [i["code"] for i in a["items"]]
     r = http("POST", svc.url + "/api/v1/receipts",
              {"receipts": [{"code": c, "quantity": 10, "unit": "kg"} for c in codes]}, svc.auth(buyer))
     t.eq([x["status"] for x in r.json().get("results", [])], ["recorded"] * 4, "the purchaser collects four items")
-    mix = issue(svc, buyer, 25, 1, {"inputs": [{"certificate": a["id"], "quantity": 25, "unit": "kg"}]}).json()
+    mix = issue(svc, buyer, "豇豆", 25, 1, {"inputs": [{"certificate": a["id"], "quantity": 25, "unit": "kg"}]}).json()
     ids = psql(svc.db, f"SELECT string_agg(id::text, ',' ORDER BY item) FROM receipt WHERE serial = {a['id']}").split(",")
     t.eq(len(ids), 4, "four receipts are stored")
     old30, old30b, old7, young3 = ids
@@ -136,7 +129,7 @@ def run(t, svc):
     down = http("GET", svc.url + f"/api/v1/certificates/{a['id']}/trace?direction=downstream", headers=svc.auth(county))
     made = {n["certificate"] for n in down.json().get("nodes", []) if n["depth"] == 1} if down.status == 200 else set()
     t.eq(made, {mix["id"]}, "and downstream still finds what was made from it")
-    s = http("GET", svc.url + "/v/" + codes[0].rsplit("/", 1)[1], headers={"Accept": "application/json"}).json()
+    s = scan(svc, codes[0]).json()
     t.eq(s.get("status"), "valid", "a purged receipt's item code still scans valid")
     actors = psql(svc.db, "SELECT string_agg(actor, ',' ORDER BY id) FROM audit_log WHERE action = 'receipt.delete'")
     kinds = [x.split(":")[0] for x in actors.split(",")]

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import BUILD, http, run_test
+from harness import BUILD, altered, http, payload, run_test
 
 BODY = {"product": "豇豆", "quantity": 25, "unit": "kg", "origin": "福建省安溪县凤城镇",
         "origin_code": "350524103201", "basis": "quality_control", "labels": 2}
@@ -91,9 +91,7 @@ def run(t, svc):
     j = json.loads(r.stdout.strip().splitlines()[0]) if r.stdout.strip() else {}
     t.ok(j.get("valid") is True and j.get("product") == "豇豆" and j.get("serial") == a["id"], "--json", r.stdout)
 
-    p = codes_a[0].rsplit("/", 1)[1]
-    altered = p[:60] + ("A" if p[60] != "A" else "B") + p[61:]
-    r = verify("--bundle", bundle1, "--bundle-key", key, altered)
+    r = verify("--bundle", bundle1, "--bundle-key", key, altered(payload(codes_a[0]), 60))
     t.ok(r.returncode == 1 and "真实有效" not in r.stdout, "an altered code: exit 1", r.stdout + r.stderr)
 
     # The revocation reaches inspectors through the next bundle.
