@@ -6,6 +6,7 @@ Each test gets its own database and key directory, starts its own agricertd
 from the build directory, and prints TAP.
 """
 import base64
+import glob
 import json
 import os
 import signal
@@ -192,6 +193,44 @@ def wait_for(what, timeout=10):
     return False
 
 
+def wait_print_job(svc, job, token=None, timeout=60):
+    """Polls GET /api/v1/print-jobs/<job> until it is completed, failed, canceled
+    or aborted, or timeout seconds pass: the job as last read ({} if never)."""
+    last = {}
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = http("GET", svc.url + f"/api/v1/print-jobs/{job}", headers=svc.auth(token))
+        if r.status == 200:
+            last = r.json()
+            if last.get("state") in ("completed", "failed", "canceled", "aborted"):
+                break
+        time.sleep(0.2)
+    return last
+
+
+def label_files():
+    """The PDFs the virtual kiosk printer has written, oldest first."""
+    labels_dir = os.environ.get("AGRICERT_TEST_LABELS_DIR", "/nonexistent")
+    return sorted(glob.glob(os.path.join(labels_dir, "*")), key=os.path.getmtime)
+
+
+def label_pages(pdf, prefix):
+    """Renders a label PDF at the printer's 203 dpi to prefix-N.png: their paths, in order."""
+    subprocess.run(["pdftoppm", "-r", "203", "-png", pdf, prefix], check=True)
+    return sorted(glob.glob(prefix + "*.png"))
+
+
+def zbar(pngs):
+    """What zbarimg --raw reads from the images: one code a line."""
+    return subprocess.run(["zbarimg", "--nodbus", "-q", "--raw", *pngs], capture_output=True, text=True).stdout
+
+
+def read_label(pdf):
+    """The codes zbarimg reads from a printed label PDF."""
+    with tempfile.TemporaryDirectory() as d:
+        return zbar(label_pages(pdf, os.path.join(d, "p"))).split()
+
+
 class Subject(NamedTuple):
     """A registry subject the CLI added, and its API token if it was given a role."""
     id: int
@@ -290,6 +329,13 @@ class Service:
     def city_admin(self):
         """泉州市农业农村局, an administrator above the county."""
         return self.add_subject("staff", "泉州市农业农村局", "0595-22581234", QUANZHOU, "admin")
+
+    def add_kiosk(self, kiosk_id, name, staff, region="350524103201", queue="demo-kiosk"):
+        """A kiosk (by default in 凤城镇示范村, printing on the virtual printer's queue) and
+        its device token, issued by the staff subject: the token."""
+        psql(self.db, "INSERT INTO kiosk (id, name, region_code, cups_queue) VALUES "
+                      f"('{kiosk_id}', '{name}', {region}, '{queue}')")
+        return self.cli("kiosk", "token", kiosk_id, staff).stdout.strip()
 
     def start(self):
         self.log = open(self.log_path, "ab")

@@ -1,15 +1,13 @@
 """The walking skeleton end to end (issue 2): a producer's request is signed,
 committed in PostgreSQL, printed through the real cupsd onto the virtual kiosk
 printer, read back from the label with zbarimg, and verified by a scan."""
-import glob
 import os
 import re
 import signal
-import subprocess
-import tempfile
 import time
 
-from harness import altered, flipped, http, openssl_verify, payload, psql, run_test, scan
+from harness import (altered, flipped, http, label_files, openssl_verify, payload, psql, read_label, run_test,
+                     scan, wait_print_job)
 
 ISSUE = {
     "product": "豇豆",
@@ -112,37 +110,21 @@ def run(t, svc):
     t.ok(r.status == 200 and r.json()["number"] == cert["number"], "GET the certificate back", r.body)
 
     # The print job reaches the virtual printer and completes.
-    job_id = cert["print_job"]["id"]
-    state = None
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        r = http("GET", url + f"/api/v1/print-jobs/{job_id}", headers=svc.auth())
-        if r.status == 200:
-            state = r.json()["state"]
-            if state in ("completed", "failed", "canceled", "aborted"):
-                break
-        time.sleep(0.2)
+    job = wait_print_job(svc, cert["print_job"]["id"])
     elapsed = time.time() - t0
-    t.eq(state, "completed", "the print job completes at the virtual printer")
+    t.eq(job.get("state"), "completed", "the print job completes at the virtual printer")
     t.note(f"request to job completed at the virtual printer: {elapsed * 1000:.0f} ms")
 
-    labels_dir = os.environ.get("AGRICERT_TEST_LABELS_DIR", "")
-    cups_id = r.json().get("cups_job_id") if r.status == 200 else None
+    cups_id = job.get("cups_job_id")
     files = []
     deadline = time.time() + 20
     while time.time() < deadline and not files:
-        files = [f for f in glob.glob(os.path.join(labels_dir, "*")) if f"{cups_id}" in os.path.basename(f)] if cups_id else []
+        files = [f for f in label_files() if f"{cups_id}" in os.path.basename(f)] if cups_id else []
         if not files:
-            files = sorted(glob.glob(os.path.join(labels_dir, "*")), key=os.path.getmtime)[-1:]
+            files = label_files()[-1:]
         time.sleep(0.2)
-    t.ok(files, "the label file landed in the labels directory", labels_dir)
-    scanned = []
-    if files:
-        with tempfile.TemporaryDirectory() as d:
-            subprocess.run(["pdftoppm", "-r", "203", "-png", files[-1], os.path.join(d, "p")], check=True)
-            for png in sorted(glob.glob(os.path.join(d, "*.png"))):
-                out = subprocess.run(["zbarimg", "--nodbus", "-q", "--raw", png], capture_output=True, text=True)
-                scanned += [line for line in out.stdout.splitlines() if line]
+    t.ok(files, "the label file landed in the labels directory", os.environ.get("AGRICERT_TEST_LABELS_DIR", ""))
+    scanned = read_label(files[-1]) if files else []
     t.eq(sorted(scanned), sorted(codes), "zbarimg reads the three item codes back from the printed pages")
 
     # Every code scans as genuine; the HTML page says 真实有效.
@@ -190,15 +172,7 @@ def run(t, svc):
     stuck = psql(svc.db, "INSERT INTO print_job (serial, printer_id, created_at) VALUES "
                          f"({cert['id']}, 'demo-kiosk', now() - interval '2 minutes') RETURNING id").split()[0]
     svc.start()
-    state = None
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        r = http("GET", url.replace(url, svc.url) + f"/api/v1/print-jobs/{stuck}", headers=svc.auth())
-        state = r.json().get("state") if r.status == 200 else None
-        if state in ("completed", "failed"):
-            break
-        time.sleep(0.3)
-    t.eq(state, "completed", "a print job left queued by a crash is printed at the next start")
+    t.eq(wait_print_job(svc, stuck).get("state"), "completed", "a print job left queued by a crash is printed at the next start")
     t.eq(svc.stop(), 0, "stopped again")
 
 
