@@ -4,6 +4,11 @@ The real components only: tests/run has started a private PostgreSQL and a
 private cupsd with the virtual kiosk printer and exported their addresses.
 Each test gets its own database and key directory, starts its own agricertd
 from the build directory, and prints TAP.
+
+A test is main() calling run_test(name, run): run(t, svc) gets the Tap and a
+Service with the demo set-up, adds the people it needs (add_subject, or the
+shared cast: county_regulator, township_office, purchaser, ...), starts
+agricertd and checks.
 """
 import base64
 import glob
