@@ -7,7 +7,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../integration"))
-from harness import Service, Tap, http, skip_all  # noqa: E402
+from harness import altered, issue, payload, run_test, skip_all  # noqa: E402
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -24,33 +24,26 @@ def chromium(profile, *args):
 def main():
     if shutil.which("chromium") is None:
         skip_all("chromium is not installed")
-    t = Tap()
-    svc = Service("browser", printers=False)
-    try:
-        svc.setup_demo()
-        svc.start()
-        r = http("POST", svc.url + "/api/v1/certificates",
-                 {"product": "豇豆", "quantity": 12.5, "unit": "kg", "origin": "福建省安溪县凤城镇",
-                  "origin_code": "350524103201", "basis": "quality_control", "labels": 1}, svc.auth())
-        t.eq(r.status, 201, "issued a certificate to scan")
-        code = r.json()["items"][0]["code"]
-        page = svc.url + "/v/" + code.rsplit("/", 1)[1]
-        with tempfile.TemporaryDirectory() as profile:
-            dom = chromium(profile, "--dump-dom", page)
-            t.ok('data-status="valid"' in dom and "真实有效" in dom, "Chromium renders the verdict 真实有效", dom[:400])
-            for text in ("豇豆", "12.5 千克", "福建省安溪县凤城镇", "质量安全控制符合要求", "138****1234", "第 1 件，共 1 件"):
-                t.ok(text in dom, f"the page shows {text}")
-            shot = os.path.join(svc.tmp, "scan-valid.png")
-            chromium(profile, f"--screenshot={shot}", page)
-            t.ok(os.path.exists(shot) and os.path.getsize(shot) > 5000, "a screenshot of the page was taken", shot)
-            payload = code.rsplit("/", 1)[1]
-            forged = payload[:50] + ("A" if payload[50] != "A" else "B") + payload[51:]
-            dom = chromium(profile, "--dump-dom", svc.url + "/v/" + forged)
-            t.ok('class="verdict bad"' in dom and "真实有效" not in dom and "签名校验失败" in dom,
-                 "a forged code shows the red verdict in Chinese", dom[:400])
-    finally:
-        svc.close()
-    t.done()
+    run_test("browser", run, printers=False)
+
+
+def run(t, svc):
+    svc.start()
+    r = issue(svc, svc.token, "豇豆", 12.5, 1, {"origin": "福建省安溪县凤城镇"})
+    t.eq(r.status, 201, "issued a certificate to scan")
+    code = r.json()["items"][0]["code"]
+    page = svc.url + "/v/" + payload(code)
+    with tempfile.TemporaryDirectory() as profile:
+        dom = chromium(profile, "--dump-dom", page)
+        t.ok('data-status="valid"' in dom and "真实有效" in dom, "Chromium renders the verdict 真实有效", dom[:400])
+        for text in ("豇豆", "12.5 千克", "福建省安溪县凤城镇", "质量安全控制符合要求", "138****1234", "第 1 件，共 1 件"):
+            t.ok(text in dom, f"the page shows {text}")
+        shot = os.path.join(svc.tmp, "scan-valid.png")
+        chromium(profile, f"--screenshot={shot}", page)
+        t.ok(os.path.exists(shot) and os.path.getsize(shot) > 5000, "a screenshot of the page was taken", shot)
+        dom = chromium(profile, "--dump-dom", svc.url + "/v/" + altered(payload(code), 50))
+        t.ok('class="verdict bad"' in dom and "真实有效" not in dom and "签名校验失败" in dom,
+             "a forged code shows the red verdict in Chinese", dom[:400])
 
 
 if __name__ == "__main__":

@@ -4,7 +4,14 @@ The real components only: tests/run has started a private PostgreSQL and a
 private cupsd with the virtual kiosk printer and exported their addresses.
 Each test gets its own database and key directory, starts its own agricertd
 from the build directory, and prints TAP.
+
+A test is main() calling run_test(name, run): run(t, svc) gets the Tap and a
+Service with the demo set-up, adds the people it needs (add_subject, or the
+shared cast: county_regulator, township_office, purchaser, ...), starts
+agricertd and checks.
 """
+import base64
+import glob
 import json
 import os
 import signal
@@ -15,9 +22,24 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from typing import NamedTuple, Optional
 
 BUILD = os.environ.get("AGRICERT_BUILD", "")
 ROOT = os.environ.get("AGRICERT_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
+
+# Region codes of deploy/data/regions-anxi.csv the tests use.
+QUANZHOU = "350500000000"   # 泉州市
+ANXI = "350524000000"       # 安溪县
+CANNEI = "350524100000"     # 参内镇
+FENGCHENG = "350524103000"  # 凤城镇
+HUTOU = "350524105000"      # 湖头镇
+
+# The township agricultural product safety offices: name and telephone.
+TOWNSHIP_OFFICES = {
+    FENGCHENG: ("凤城镇农安办", "0595-23201234"),
+    CANNEI: ("参内镇农安办", "0595-23209999"),
+    HUTOU: ("湖头镇农产品质量安全监管站", "0595-23401234"),
+}
 
 
 class Tap:
@@ -103,6 +125,69 @@ def issue(svc, token, product, qty, labels, extra=None):
     return http("POST", svc.url + "/api/v1/certificates", body, svc.auth(token))
 
 
+def payload(code):
+    """An item code's payload: what follows its last slash (a bare payload is its own)."""
+    return code.rsplit("/", 1)[-1]
+
+
+def code_bytes(code):
+    """The payload decoded from base32: 30 bytes of message, then the signature."""
+    text = payload(code)
+    return base64.b32decode(text + "=" * (-len(text) % 8))
+
+
+def altered(code, pos):
+    """The same code with the character at pos of its payload changed: a forgery."""
+    p = payload(code)
+    return code[:len(code) - len(p)] + p[:pos] + ("A" if p[pos] != "A" else "B") + p[pos + 1:]
+
+
+def flipped(code, index, mask):
+    """code's payload with the bits of mask flipped in byte index, re-encoded (no padding)."""
+    raw = bytearray(code_bytes(code))
+    raw[index] ^= mask
+    return base64.b32encode(bytes(raw)).decode().rstrip("=")
+
+
+def scan(svc, code, market=None, token=None, html=False):
+    """GET /v/<payload> as a scanner does: JSON unless html, optionally at a market and signed in."""
+    path = "/v/" + payload(code) + (f"?market={market}" if market else "")
+    headers = {"Accept": "text/html" if html else "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    return http("GET", svc.url + path, headers=headers)
+
+
+def _der_int(b):
+    b = b.lstrip(b"\x00") or b"\x00"
+    if b[0] & 0x80:
+        b = b"\x00" + b
+    return b"\x02" + bytes([len(b)]) + b
+
+
+def openssl_verify(pem, code, alg="Ed25519"):
+    """Whether the openssl command line accepts code's signature under the public key pem
+    (for SM2: SM3 and the default ID, the signature as DER)."""
+    raw = code_bytes(code)
+    sig = raw[30:]
+    if alg == "SM2":
+        body = _der_int(sig[:32]) + _der_int(sig[32:])
+        sig = b"\x30" + bytes([len(body)]) + body
+    with tempfile.TemporaryDirectory() as d:
+        paths = {k: os.path.join(d, k) for k in ("pub", "msg", "sig")}
+        with open(paths["pub"], "w") as f:
+            f.write(pem)
+        with open(paths["msg"], "wb") as f:
+            f.write(raw[:30])
+        with open(paths["sig"], "wb") as f:
+            f.write(sig)
+        cmd = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", paths["pub"], "-rawin",
+               "-in", paths["msg"], "-sigfile", paths["sig"]]
+        if alg == "SM2":
+            cmd += ["-digest", "sm3", "-pkeyopt", "distid:1234567812345678"]
+        return subprocess.run(cmd, capture_output=True).returncode == 0
+
+
 def wait_for(what, timeout=10):
     """Polls what() until it is true (then True) or timeout seconds pass (False)."""
     deadline = time.time() + timeout
@@ -111,6 +196,50 @@ def wait_for(what, timeout=10):
             return True
         time.sleep(0.1)
     return False
+
+
+def wait_print_job(svc, job, token=None, timeout=60):
+    """Polls GET /api/v1/print-jobs/<job> until it is completed, failed, canceled
+    or aborted, or timeout seconds pass: the job as last read ({} if never)."""
+    last = {}
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = http("GET", svc.url + f"/api/v1/print-jobs/{job}", headers=svc.auth(token))
+        if r.status == 200:
+            last = r.json()
+            if last.get("state") in ("completed", "failed", "canceled", "aborted"):
+                break
+        time.sleep(0.2)
+    return last
+
+
+def label_files():
+    """The PDFs the virtual kiosk printer has written, oldest first."""
+    labels_dir = os.environ.get("AGRICERT_TEST_LABELS_DIR", "/nonexistent")
+    return sorted(glob.glob(os.path.join(labels_dir, "*")), key=os.path.getmtime)
+
+
+def label_pages(pdf, prefix):
+    """Renders a label PDF at the printer's 203 dpi to prefix-N.png: their paths, in order."""
+    subprocess.run(["pdftoppm", "-r", "203", "-png", pdf, prefix], check=True)
+    return sorted(glob.glob(prefix + "*.png"))
+
+
+def zbar(pngs):
+    """What zbarimg --raw reads from the images: one code a line."""
+    return subprocess.run(["zbarimg", "--nodbus", "-q", "--raw", *pngs], capture_output=True, text=True).stdout
+
+
+def read_label(pdf):
+    """The codes zbarimg reads from a printed label PDF."""
+    with tempfile.TemporaryDirectory() as d:
+        return zbar(label_pages(pdf, os.path.join(d, "p"))).split()
+
+
+class Subject(NamedTuple):
+    """A registry subject the CLI added, and its API token if it was given a role."""
+    id: int
+    token: Optional[str]
 
 
 class Service:
@@ -153,6 +282,7 @@ class Service:
         self.proc = None
 
     def cli(self, *args, check=True):
+        args = [str(a) for a in args]
         out = subprocess.run([os.path.join(BUILD, "service/agricert"), *args], env=self.env,
                              cwd=self.tmp, capture_output=True, text=True)
         if check and out.returncode != 0:
@@ -167,7 +297,50 @@ class Service:
         self.cli("import", "products", os.path.join(ROOT, "deploy/data/products.csv"))
         self.producer = int(self.cli("subject", "add", "family_farm", "凤城镇示范家庭农场",
                                      "13859001234", "350524103201").stdout.strip())
-        self.token = self.cli("token", "create", str(self.producer), "producer").stdout.strip()
+        self.token = self.add_token(self.producer, "producer")
+
+    def add_token(self, subject, role):
+        """A new API token of role for the subject (agricert token create)."""
+        return self.cli("token", "create", subject, role).stdout.strip()
+
+    def add_subject(self, kind, name, contact, region, role=None):
+        """Adds a subject with the CLI and, given a role, a token for it: Subject(id, token)."""
+        sid = int(self.cli("subject", "add", kind, name, contact, region).stdout.strip())
+        return Subject(sid, self.add_token(sid, role) if role else None)
+
+    # The people of Anxi county the tests share, besides setup_demo's family
+    # farm in 凤城镇 (the producer).
+    def county_regulator(self):
+        """安溪县农安中心, the county's regulator."""
+        return self.add_subject("staff", "安溪县农安中心", "0595-23231234", ANXI, "county_regulator")
+
+    def township_office(self, township, role="township_regulator"):
+        """A township's office (TOWNSHIP_OFFICES) as its regulator; role=None: no token."""
+        name, phone = TOWNSHIP_OFFICES[township]
+        return self.add_subject("staff", name, phone, township, role)
+
+    def purchaser(self):
+        """安溪县凤城农产品收购站, a collection station in 凤城镇."""
+        return self.add_subject("collector", "安溪县凤城农产品收购站", "13859005678", FENGCHENG, "purchaser")
+
+    def second_producer(self, region=CANNEI):
+        """参内镇农户李四, a household producer in 参内镇 (or one of its villages)."""
+        return self.add_subject("household", "参内镇农户李四", "13900001111", region, "producer")
+
+    def market_inspector(self):
+        """凤城市场协管员陈明, an inspector at the markets of 凤城镇."""
+        return self.add_subject("staff", "凤城市场协管员陈明", "0595-23205678", FENGCHENG, "inspector")
+
+    def city_admin(self):
+        """泉州市农业农村局, an administrator above the county."""
+        return self.add_subject("staff", "泉州市农业农村局", "0595-22581234", QUANZHOU, "admin")
+
+    def add_kiosk(self, kiosk_id, name, staff, region="350524103201", queue="demo-kiosk"):
+        """A kiosk (by default in 凤城镇示范村, printing on the virtual printer's queue) and
+        its device token, issued by the staff subject: the token."""
+        psql(self.db, "INSERT INTO kiosk (id, name, region_code, cups_queue) VALUES "
+                      f"('{kiosk_id}', '{name}', {region}, '{queue}')")
+        return self.cli("kiosk", "token", kiosk_id, staff).stdout.strip()
 
     def start(self):
         self.log = open(self.log_path, "ab")
@@ -215,3 +388,17 @@ class Service:
     def close(self):
         if self.proc is not None:
             self.stop(signal.SIGKILL)
+
+
+def run_test(name, run, printers=True):
+    """The frame of every test: a Tap and a Service with the demo set-up
+    (setup_demo, agricertd not started), run(t, svc), then the service
+    stopped, its plan printed and the exit status."""
+    t = Tap()
+    svc = Service(name, printers=printers)
+    try:
+        svc.setup_demo()
+        run(t, svc)
+    finally:
+        svc.close()
+    t.done()

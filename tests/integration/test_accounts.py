@@ -1,40 +1,25 @@
 """Accounts (issue 5): phone + PIN at a kiosk and username + password for
 staff, Argon2id hashes, lockout after 5 wrong PINs, a rate limit per kiosk,
 sessions bound to their kiosk and its printer, logout."""
-import glob
-import os
-import subprocess
-import tempfile
-import time
 
-from harness import Service, Tap, http, psql
+from harness import CANNEI, FENGCHENG, http, label_files, psql, read_label, run_test, wait_print_job
 
 BODY = {"product": "豇豆", "quantity": 5, "unit": "kg", "origin": "福建省安溪县凤城镇",
         "origin_code": "350524103201", "basis": "quality_control", "labels": 1}
 
 
 def main():
-    t = Tap()
-    svc = Service("accounts")
-    try:
-        run(t, svc)
-    finally:
-        svc.close()
-    t.done()
+    run_test("accounts", run)
 
 
 def run(t, svc):
-    svc.setup_demo()
     with open(svc.config, "a") as f:
         f.write("printer.other-kiosk = demo-kiosk 60x40@203\n")
-    psql(svc.db, "INSERT INTO kiosk (id, name, region_code, cups_queue) VALUES "
-                 "('demo-kiosk', '凤城镇示范村自助服务站', 350524103201, 'demo-kiosk'), "
-                 "('kiosk-2', '另一服务站', 350524103201, 'demo-kiosk')")
-    staff = svc.cli("subject", "add", "staff", "凤城镇农安办", "0595-23201234", "350524103000").stdout.strip()
-    svc.cli("account", "add", "phone_pin", str(svc.producer), "producer", "13859001234", "246810")
+    staff = svc.township_office(FENGCHENG, role=None).id
+    svc.cli("account", "add", "phone_pin", svc.producer, "producer", "13859001234", "246810")
     svc.cli("account", "add", "password", staff, "township_regulator", "fengcheng", "correct horse battery")
-    kiosk = svc.cli("kiosk", "token", "demo-kiosk", staff).stdout.strip()
-    kiosk2 = svc.cli("kiosk", "token", "kiosk-2", staff).stdout.strip()
+    kiosk = svc.add_kiosk("demo-kiosk", "凤城镇示范村自助服务站", staff)
+    kiosk2 = svc.add_kiosk("kiosk-2", "另一服务站", staff)
     svc.start()
     url = svc.url + "/api/v1/sessions"
 
@@ -103,30 +88,16 @@ def run(t, svc):
     t.ok(r.status == 201 and r.json()["reprints"] == 1 and r.json()["print_job"]["reprint"] is True,
          "the issuer reprints on its kiosk, counted", r.body)
     job = r.json().get("print_job", {}).get("id")
-    state = None
-    deadline = time.time() + 60
-    while job and time.time() < deadline:
-        state = http("GET", svc.url + f"/api/v1/print-jobs/{job}", headers=svc.auth(session)).json().get("state")
-        if state in ("completed", "failed"):
-            break
-        time.sleep(0.3)
+    state = wait_print_job(svc, job, session).get("state") if job else None
     t.eq(state, "completed", "the reprint job completes")
-    files = sorted(glob.glob(os.path.join(os.environ.get("AGRICERT_TEST_LABELS_DIR", "/nonexistent"), "*")),
-                   key=os.path.getmtime)
-    scanned = []
-    if files:
-        with tempfile.TemporaryDirectory() as d:
-            subprocess.run(["pdftoppm", "-r", "203", "-png", files[-1], os.path.join(d, "p")], check=True)
-            out = subprocess.run(["zbarimg", "--nodbus", "-q", "--raw", *glob.glob(os.path.join(d, "*.png"))],
-                                 capture_output=True, text=True).stdout
-            scanned = sorted(out.split())
+    files = label_files()
+    scanned = sorted(read_label(files[-1])) if files else []
     t.eq(scanned, codes, "the reprint carries the same codes")
     r = http("POST", svc.url + f"/api/v1/certificates/{cert['id']}/reprint", {"printer": "other-kiosk"}, svc.auth(session))
     t.eq(r.status, 403, "a kiosk session reprints only on its own printer")
 
     # Another producer sees and reprints nothing of this one's.
-    other = svc.cli("subject", "add", "household", "参内镇农户李四", "13900001111", "350524100000").stdout.strip()
-    other_token = svc.cli("token", "create", other, "producer").stdout.strip()
+    other_token = svc.second_producer().token
     jobs_before = psql(svc.db, "SELECT count(*) FROM print_job")
     r = http("GET", svc.url + f"/api/v1/certificates/{cert['id']}", headers=svc.auth(other_token))
     t.eq(r.status, 403, "another producer may not read the certificate")
@@ -137,8 +108,7 @@ def run(t, svc):
     t.eq(psql(svc.db, "SELECT count(*) FROM print_job"), jobs_before, "and nothing was printed")
 
     # Revocation stays within a regulator's jurisdiction.
-    canei = svc.cli("subject", "add", "staff", "参内镇农安办", "0595-23209999", "350524100000").stdout.strip()
-    canei_token = svc.cli("token", "create", canei, "township_regulator").stdout.strip()
+    canei_token = svc.township_office(CANNEI).token
     r = http("POST", svc.url + f"/api/v1/certificates/{cert['id']}/revocation", {"reason": "x"}, svc.auth(canei_token))
     t.ok(r.status == 403 and r.json()["error"]["code"] == "outside_jurisdiction",
          "a regulator of another township may not revoke", r.body)

@@ -11,7 +11,7 @@ import statistics
 import subprocess
 import time
 
-from harness import Service, Tap, http, psql
+from harness import http, psql, run_test
 
 BODY = {"product": "豇豆", "quantity": 25, "unit": "kg", "origin": "福建省安溪县凤城镇",
         "origin_code": "350524103201", "basis": "quality_control", "labels": 1}
@@ -57,14 +57,7 @@ def serials(objects):
 
 
 def main():
-    t = Tap()
-    queue = os.environ.get("AGRICERT_TEST_QUEUE")
-    svc = Service("audit", printers=bool(queue))
-    try:
-        run(t, svc, queue)
-    finally:
-        svc.close()
-    t.done()
+    run_test("audit", run)
 
 
 def verify(svc):
@@ -72,10 +65,9 @@ def verify(svc):
     return out.returncode, out.stdout + out.stderr
 
 
-def run(t, svc, queue):
-    svc.setup_demo()
-    staff = svc.cli("subject", "add", "staff", "安溪县农安中心", "0595-23231234", "350524000000").stdout.strip()
-    regulator = svc.cli("token", "create", staff, "county_regulator").stdout.strip()
+def run(t, svc):
+    queue = os.environ.get("AGRICERT_TEST_QUEUE")
+    staff, regulator = svc.county_regulator()
     t.eq(psql(svc.db, "SELECT count(*) FROM audit_log WHERE action = 'api_token.create'"), "2",
          "creating tokens (the closest thing to a login) is audited")
     t.ok(int(psql(svc.db, "SELECT count(*) FROM audit_log WHERE action IN ('region.create', 'product.create')")) >= 2,

@@ -7,27 +7,17 @@ import os
 import threading
 import time
 
-from harness import ROOT, Service, Tap, http, issue, psql
+from harness import FENGCHENG, ROOT, altered, http, issue, psql, run_test, scan
 
 
 def main():
-    t = Tap()
-    svc = Service("chain", printers=False)
-    try:
-        run(t, svc)
-    finally:
-        svc.close()
-    t.done()
+    run_test("chain", run, printers=False)
 
 
 def run(t, svc):
-    svc.setup_demo()
-    b_id = svc.cli("subject", "add", "household", "参内镇农户李四", "13900001111", "350524100000").stdout.strip()
-    prod_b = svc.cli("token", "create", b_id, "producer").stdout.strip()
-    p_id = svc.cli("subject", "add", "collector", "安溪县凤城农产品收购站", "13859005678", "350524103000").stdout.strip()
-    buyer = svc.cli("token", "create", p_id, "purchaser").stdout.strip()
-    staff = svc.cli("subject", "add", "staff", "安溪县农安中心", "0595-23231234", "350524000000").stdout.strip()
-    county = svc.cli("token", "create", staff, "county_regulator").stdout.strip()
+    b_id, prod_b = svc.second_producer()
+    p_id, buyer = svc.purchaser()
+    county = svc.county_regulator().token
     svc.start()
     url = svc.url
 
@@ -35,8 +25,7 @@ def run(t, svc):
     b1 = issue(svc, prod_b, "豇豆", 60, 1).json()
     codes_a1 = [i["code"] for i in a1["items"]]
     code_b1 = b1["items"][0]["code"]
-    p = codes_a1[0].rsplit("/", 1)[1]
-    forged = codes_a1[0].rsplit("/", 1)[0] + "/" + p[:50] + ("A" if p[50] != "A" else "B") + p[51:]
+    forged = altered(codes_a1[0], 50)
 
     # Collect (收取): item by item, the valid ones in one transaction.
     r = http("POST", url + "/api/v1/receipts", {"receipts": [
@@ -65,7 +54,7 @@ def run(t, svc):
     mix = r.json()
     t.ok(r.status == 201 and mix["style"] == 2 and "已按规定收取并保存" in mix["promise"],
          "a purchaser re-issues a mixed batch with the style-2 promise", r.body)
-    s = http("GET", url + "/v/" + mix["items"][0]["code"].rsplit("/", 1)[1], headers={"Accept": "application/json"}).json()
+    s = scan(svc, mix["items"][0]["code"]).json()
     t.eq((s["status"], s["certificate"]["style"]), ("valid", 2), "the re-issued code scans valid, style 2")
 
     # Split (分装): the remaining 60 kg of A1 into two certificates.
@@ -105,7 +94,7 @@ def run(t, svc):
          "the database never lets the draws exceed what was received")
 
     # Rapid tests: 不合格不采收、不上市.
-    test = {"subject": int(b_id), "product": "豇豆", "method": "colloidal_gold", "items": "毒死蜱、克百威",
+    test = {"subject": b_id, "product": "豇豆", "method": "colloidal_gold", "items": "毒死蜱、克百威",
             "result": "fail", "station": "参内镇农产品快检室", "tester": "王检测员"}
     r = http("POST", url + "/api/v1/rapid-tests", test, svc.auth(county))
     failed = r.json().get("id")
@@ -116,8 +105,7 @@ def run(t, svc):
     t.eq(issue(svc, prod_b, "韭菜", 5, 1).status, 201, "other products are not blocked")
     r = http("POST", url + "/api/v1/rapid-tests", test, svc.auth(svc.token))
     t.eq(r.status, 403, "a producer cannot record tests")
-    fc_staff = svc.cli("subject", "add", "staff", "凤城镇农安办", "0595-23201234", "350524103000").stdout.strip()
-    fc = svc.cli("token", "create", fc_staff, "township_regulator").stdout.strip()
+    fc = svc.township_office(FENGCHENG).token
     r = http("POST", url + "/api/v1/rapid-tests", dict(test, result="pass"), svc.auth(fc))
     t.ok(r.status == 403 and r.json()["error"]["code"] == "outside_jurisdiction",
          "another township's regulator cannot record it", r.body)
@@ -141,7 +129,7 @@ def run(t, svc):
     made = {n["certificate"] for n in down.get("nodes", []) if n["depth"] == 1}
     t.ok(made == {mix["id"], r1.json()["id"], r2.json()["id"]}, "downstream: every certificate made from A1", down)
     root = [n for n in down.get("nodes", []) if n["depth"] == 0]
-    t.ok(root and int(p_id) in root[0]["collected_by"], "and who collected it")
+    t.ok(root and p_id in root[0]["collected_by"], "and who collected it")
     r = http("GET", url + f"/api/v1/certificates/{mix['id']}/trace?direction=upstream", headers=svc.auth(prod_b))
     t.eq(r.status, 403, "another producer may not trace the purchaser's certificate")
     r = http("GET", url + f"/api/v1/certificates/{mix['id']}/trace?direction=sideways", headers=svc.auth(buyer))
@@ -179,7 +167,7 @@ def run(t, svc):
     rows = {x["name"]: x for x in r.json().get("townships", [])} if r.status == 200 else {}
     canei = rows.get("参内镇", {})
     fengcheng = rows.get("凤城镇", {})
-    t.ok(len(rows) == 24 and canei.get("certificates") == int(psql(svc.db, "SELECT count(*) FROM certificate WHERE issuer_id = " + b_id)) and
+    t.ok(len(rows) == 24 and canei.get("certificates") == int(psql(svc.db, f"SELECT count(*) FROM certificate WHERE issuer_id = {b_id}")) and
          canei.get("rapid_tests") == 2 and canei.get("rapid_test_quota") == 460 and canei.get("household_certificates") == canei.get("certificates"),
          "per township: certificates, household certificates, rapid tests against the quota", canei)
     t.ok(fengcheng.get("producers_under_20") >= 1 and r.json()["totals"]["certificates"] ==
@@ -192,7 +180,7 @@ def run(t, svc):
     r = http("POST", url + f"/api/v1/certificates/{a1['id']}/revocation",
              {"reason": "快检不合格（毒死蜱）", "cascade": True}, svc.auth(county))
     t.ok(r.status == 200 and r.json().get("cascaded") == 3, "revoking A1 with cascade revokes the 3 made from it", r.body)
-    s = http("GET", url + "/v/" + mix["items"][0]["code"].rsplit("/", 1)[1], headers={"Accept": "application/json"}).json()
+    s = scan(svc, mix["items"][0]["code"]).json()
     t.ok(s["status"] == "revoked" and "上游合格证" in s["certificate"]["revoke_reason"],
          "the mixed certificate scans as revoked, naming the upstream cause", s)
     t.eq(psql(svc.db, f"SELECT revoked_at IS NULL FROM certificate WHERE serial = {b1['id']}"), "t",

@@ -10,42 +10,27 @@ import os
 import time
 
 import harness
-from harness import ROOT, Service, Tap, http, psql
-
-FENGCHENG, CANEI, HUTOU = "350524103000", "350524100000", "350524105000"
+from harness import CANNEI, FENGCHENG, HUTOU, ROOT, http, psql, run_test, scan
 
 
 def main():
-    t = Tap()
-    svc = Service("countyday", printers=False)
-    try:
-        run(t, svc)
-    finally:
-        svc.close()
-    t.done()
+    run_test("countyday", run, printers=False)
 
 
 def run(t, svc):
-    svc.setup_demo()
-    cli = svc.cli
-
-    def subject(kind, name, phone, region, role):
-        sid = cli("subject", "add", kind, name, phone, region).stdout.strip()
-        return int(sid), cli("token", "create", sid, role).stdout.strip()
-
     # Who takes part: the demo family farm in 凤城镇 is producer A.
     a_id, farm_a = svc.producer, svc.token
-    b_id, farm_b = subject("household", "参内镇农户李四", "13900001111", "350524100201", "producer")
-    c_id, farm_c = subject("cooperative", "湖头镇绿源蔬菜专业合作社", "13805952222", "350524105201", "producer")
-    p_id, buyer = subject("collector", "安溪县凤城农产品收购站", "13859005678", FENGCHENG, "purchaser")
-    _, county = subject("staff", "安溪县农业农村局", "0595-23231234", "350524000000", "county_regulator")
-    _, hutou = subject("staff", "湖头镇农产品质量安全监管站", "0595-23401234", "350524105000", "township_regulator")
-    i_id, inspector = subject("staff", "凤城农贸市场协管员", "0595-23205678", FENGCHENG, "inspector")
+    b_id, farm_b = svc.second_producer(region="350524100201")
+    c_id, farm_c = svc.add_subject("cooperative", "湖头镇绿源蔬菜专业合作社", "13805952222", "350524105201", "producer")
+    p_id, buyer = svc.purchaser()
+    county = svc.county_regulator().token
+    hutou = svc.township_office(HUTOU).token
+    i_id, inspector = svc.market_inspector()
     year = time.strftime("%Y", time.gmtime(time.time() + 8 * 3600))
-    cli("import", "quotas", year, os.path.join(ROOT, "deploy/data/anxi-rapid-test-quota-2023.csv"))
+    svc.cli("import", "quotas", year, os.path.join(ROOT, "deploy/data/anxi-rapid-test-quota-2023.csv"))
     svc.start()
     url = svc.url
-    issued = {FENGCHENG: [], CANEI: [], HUTOU: []}  # certificates the script issued, by township
+    issued = {FENGCHENG: [], CANNEI: [], HUTOU: []}  # certificates the script issued, by township
 
     def issue(token, township, product, qty, labels, inputs=None, origin="350524103201"):
         extra = {"origin_code": origin}
@@ -64,7 +49,7 @@ def run(t, svc):
 
     # Morning: producers in three townships issue.
     a1 = issue(farm_a, FENGCHENG, "豇豆", 100, 2).json()
-    b1 = issue(farm_b, CANEI, "豇豆", 60, 1, origin="350524100201").json()
+    b1 = issue(farm_b, CANNEI, "豇豆", 60, 1, origin="350524100201").json()
     c1 = issue(farm_c, HUTOU, "豇豆", 80, 2, origin="350524105201").json()
     c2 = issue(farm_c, HUTOU, "韭菜", 30, 1, origin="350524105201").json()
     t.ok(all(x.get("id") for x in (a1, b1, c1, c2)), "producers in 凤城镇, 参内镇 and 湖头镇 issue certificates")
@@ -113,7 +98,7 @@ def run(t, svc):
     res = r.json()
     t.ok(r.status == 201 and [x["status"] for x in res["results"]] == ["revoked", "valid", "valid"] and res["problems"] == 1,
          "the inspector scans three labels and finds the one revoked item", r.body)
-    page = http("GET", url + "/v/" + mix["items"][1]["code"].rsplit("/", 1)[1], headers={"Accept": "text/html"}).text
+    page = scan(svc, mix["items"][1]["code"], html=True).text
     t.ok("已被撤销" in page and "快检不合格" in page, "the scan page tells a shopper why")
     t.eq(post("/api/v1/unlicensed-reports", {"market": m, "product": "豇豆", "seller": "流动摊贩"}, inspector).status, 201,
          "a stall with no certificate is reported")
@@ -136,12 +121,12 @@ def run(t, svc):
     # The township statistics add up to what happened today.
     st = get("/api/v1/stats/townships", county).json()
     rows = {x["code"]: x for x in st["townships"]}
-    for code, name in ((FENGCHENG, "凤城镇"), (CANEI, "参内镇"), (HUTOU, "湖头镇")):
+    for code, name in ((FENGCHENG, "凤城镇"), (CANNEI, "参内镇"), (HUTOU, "湖头镇")):
         want_c = len(issued[code])
         want_i = sum(x["labels"] for x in issued[code])
         t.ok(rows[code]["certificates"] == want_c and rows[code]["item_codes"] == want_i,
              f"{name}: {want_c} certificates, {want_i} item codes", rows[code])
-    t.ok(rows[CANEI]["household_certificates"] == 1 and rows[HUTOU]["rapid_tests"] == 1 and
+    t.ok(rows[CANNEI]["household_certificates"] == 1 and rows[HUTOU]["rapid_tests"] == 1 and
          rows[HUTOU]["rapid_test_quota"] > 0, "household certificates and rapid tests against the quota", rows[HUTOU])
     t.ok(st["totals"]["certificates"] == sum(len(v) for v in issued.values()) ==
          sum(x["certificates"] for x in st["townships"]), "the county totals are the sum of the townships", st["totals"])

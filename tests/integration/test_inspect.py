@@ -5,44 +5,19 @@ look copied are flagged on the scan page and listed for regulators; a failed
 rapid test's batch is revoked in one call."""
 import time
 
-from harness import Service, Tap, http, issue, psql, wait_for
-
-
-def payload(code):
-    return code.rsplit("/", 1)[1]
-
-
-def scan(svc, code, market=None, token=None, html=False):
-    path = "/v/" + payload(code) + (f"?market={market}" if market else "")
-    headers = {"Accept": "text/html" if html else "application/json"}
-    if token:
-        headers["Authorization"] = "Bearer " + token
-    return http("GET", svc.url + path, headers=headers)
+from harness import CANNEI, altered, http, issue, psql, run_test, scan, wait_for
 
 
 def main():
-    t = Tap()
-    svc = Service("inspect", printers=False)
-    try:
-        run(t, svc)
-    finally:
-        svc.close()
-    t.done()
+    run_test("inspect", run, printers=False)
 
 
 def run(t, svc):
-    svc.setup_demo()
-    cli = svc.cli
-    county_id = cli("subject", "add", "staff", "安溪县农业综合执法大队", "0595-23231234", "350524000000").stdout.strip()
-    county = cli("token", "create", county_id, "county_regulator").stdout.strip()
-    insp_id = cli("subject", "add", "staff", "凤城市场协管员陈明", "0595-23205678", "350524103000").stdout.strip()
-    inspector = cli("token", "create", insp_id, "inspector").stdout.strip()
-    canei_id = cli("subject", "add", "staff", "参内镇农安办", "0595-23209876", "350524100000").stdout.strip()
-    canei = cli("token", "create", canei_id, "township_regulator").stdout.strip()
-    admin_id = cli("subject", "add", "staff", "泉州市农业农村局", "0595-22581234", "350500000000").stdout.strip()
-    admin = cli("token", "create", admin_id, "admin").stdout.strip()
-    p_id = cli("subject", "add", "collector", "安溪县凤城农产品收购站", "13859005678", "350524103000").stdout.strip()
-    buyer = cli("token", "create", p_id, "purchaser").stdout.strip()
+    county = svc.county_regulator().token
+    insp_id, inspector = svc.market_inspector()
+    canei = svc.township_office(CANNEI).token
+    admin = svc.city_admin().token
+    buyer = svc.purchaser().token
     psql(svc.db, "INSERT INTO region (code, name, level, parent) VALUES "
          "(350200000000, '厦门市', 2, 350000000000), (350203000000, '思明区', 3, 350200000000)")
     svc.start()
@@ -118,8 +93,7 @@ def run(t, svc):
     # A market check (查验): one stall, its labels, what was found.
     other = issue(svc, svc.token, "韭菜", 8, 2).json()
     http("POST", url + f"/api/v1/certificates/{other['id']}/revocation", {"reason": "标签信息错误"}, svc.auth(county))
-    p = payload(codes[0])
-    forged = codes[0].rsplit("/", 1)[0] + "/" + p[:60] + ("A" if p[60] != "A" else "B") + p[61:]
+    forged = altered(codes[0], 60)
     check = {"market": m1, "seller": "A12 号摊位 张三", "notes": "例行查验",
              "codes": [codes[0], other["items"][1]["code"], forged, "hello"]}
     r = http("POST", url + "/api/v1/inspections", check, svc.auth(inspector))

@@ -2,67 +2,19 @@
 without downtime (SIGHUP), old codes keep verifying, retiring and revoking a
 key, revoking a certificate, the openssl command line agreeing for both
 algorithms, and a private key file others can read refused at start."""
-import base64
 import os
 import signal
 import subprocess
-import tempfile
 import time
 
-from harness import Service, Tap, http, psql
+from harness import flipped, http, openssl_verify, payload, psql, run_test, scan
 
 BODY = {"product": "芹菜", "quantity": 8, "unit": "kg", "origin": "福建省安溪县凤城镇",
         "origin_code": "350524103201", "basis": "quality_control", "labels": 1}
 
 
-def payload(code):
-    return code.rsplit("/", 1)[1]
-
-
-def raw(code):
-    text = payload(code)
-    return base64.b32decode(text + "=" * (-len(text) % 8))
-
-
-def der_int(b):
-    b = b.lstrip(b"\x00") or b"\x00"
-    if b[0] & 0x80:
-        b = b"\x00" + b
-    return b"\x02" + bytes([len(b)]) + b
-
-
-def sm2_der(sig):
-    body = der_int(sig[:32]) + der_int(sig[32:])
-    return b"\x30" + bytes([len(body)]) + body
-
-
-def openssl_verify(pem, code, alg):
-    r = raw(code)
-    with tempfile.TemporaryDirectory() as d:
-        paths = {k: os.path.join(d, k) for k in ("pub", "msg", "sig")}
-        open(paths["pub"], "w").write(pem)
-        open(paths["msg"], "wb").write(r[:30])
-        open(paths["sig"], "wb").write(sm2_der(r[30:]) if alg == "SM2" else r[30:])
-        cmd = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", paths["pub"], "-rawin",
-               "-in", paths["msg"], "-sigfile", paths["sig"]]
-        if alg == "SM2":
-            cmd += ["-digest", "sm3", "-pkeyopt", "distid:1234567812345678"]
-        return subprocess.run(cmd, capture_output=True).returncode == 0
-
-
-def scan(svc, code):
-    r = http("GET", svc.url + "/v/" + payload(code), headers={"Accept": "application/json"})
-    return r.json()
-
-
 def main():
-    t = Tap()
-    svc = Service("keys", printers=False)
-    try:
-        run(t, svc)
-    finally:
-        svc.close()
-    t.done()
+    run_test("keys", run, printers=False)
 
 
 def reload(svc):
@@ -71,9 +23,7 @@ def reload(svc):
 
 
 def run(t, svc):
-    svc.setup_demo()
-    staff = svc.cli("subject", "add", "staff", "安溪县农安中心", "0595-23231234", "350524000000").stdout.strip()
-    regulator = svc.cli("token", "create", staff, "county_regulator").stdout.strip()
+    regulator = svc.county_regulator().token
     svc.start()
 
     r = http("POST", svc.url + "/api/v1/certificates", BODY, svc.auth())
@@ -94,15 +44,13 @@ def run(t, svc):
     b = r.json()
     t.ok(r.status == 201 and b["key_id"] == 2, "issued with key 2 (SM2) without downtime", r.body)
     code_b = b["items"][0]["code"]
-    t.eq(scan(svc, code_b)["status"], "valid", "the SM2 code verifies")
-    t.eq(scan(svc, code_a)["status"], "valid", "the old Ed25519 code still verifies")
+    t.eq(scan(svc, code_b).json()["status"], "valid", "the SM2 code verifies")
+    t.eq(scan(svc, code_a).json()["status"], "valid", "the old Ed25519 code still verifies")
     t.ok(openssl_verify(by_kid[1]["pem"], code_a, "Ed25519"), "openssl verifies the Ed25519 code")
     t.ok(openssl_verify(by_kid[2]["pem"], code_b, "SM2"), "openssl (SM2, SM3, default ID) verifies the SM2 code")
-    bad = bytearray(raw(code_b))
-    bad[10] ^= 0x40
-    bad_text = base64.b32encode(bytes(bad)).decode().rstrip("=")
+    bad_text = flipped(code_b, 10, 0x40)
     t.ok(not openssl_verify(by_kid[2]["pem"], "X/" + bad_text, "SM2"), "openssl rejects an altered SM2 code")
-    t.eq(scan(svc, "X/" + bad_text)["status"], "bad_signature", "agricertd rejects the altered SM2 code")
+    t.eq(scan(svc, "X/" + bad_text).json()["status"], "bad_signature", "agricertd rejects the altered SM2 code")
     t.ok("PRIVATE" not in http("GET", svc.url + "/api/v1/keys").text, "no private material is published")
     log = svc.read_log()
     t.ok("PRIVATE" not in log, "no private material is logged")
@@ -112,13 +60,13 @@ def run(t, svc):
     reload(svc)
     keys = {k["kid"]: k for k in http("GET", svc.url + "/api/v1/keys").json()["keys"]}
     t.eq(keys[1]["status"], "retired", "key 1 is retired")
-    t.eq(scan(svc, code_a)["status"], "valid", "codes of a retired key still verify")
+    t.eq(scan(svc, code_a).json()["status"], "valid", "codes of a retired key still verify")
 
     # Revoke key 1: its codes are no longer trusted.
     svc.cli("key", "revoke", "1")
     reload(svc)
-    t.eq(scan(svc, code_a)["status"], "key_revoked", "codes of a revoked key verify as key_revoked")
-    t.eq(scan(svc, code_b)["status"], "valid", "codes of the other key are unaffected")
+    t.eq(scan(svc, code_a).json()["status"], "key_revoked", "codes of a revoked key verify as key_revoked")
+    t.eq(scan(svc, code_b).json()["status"], "valid", "codes of the other key are unaffected")
 
     # Revoking a certificate: regulators only, with a reason.
     url = svc.url + f"/api/v1/certificates/{b['id']}/revocation"
@@ -135,7 +83,7 @@ def run(t, svc):
     t.ok(r.status == 409 and r.json()["error"]["code"] == "already_revoked", "revoking twice: 409", r.body)
     r = http("POST", svc.url + "/api/v1/certificates/999999999/revocation", {"reason": "x"}, svc.auth(regulator))
     t.eq(r.status, 404, "revoking an unknown certificate: 404")
-    s = scan(svc, code_b)
+    s = scan(svc, code_b).json()
     t.ok(s["status"] == "revoked" and s["valid"] is False and s["certificate"]["revoke_reason"] == "快检不合格（毒死蜱超标）"
          and s["certificate"]["revoked_at"], "its items scan as revoked, with reason and time", s)
     page = http("GET", svc.url + "/v/" + payload(code_b)).text

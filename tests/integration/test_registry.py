@@ -9,22 +9,13 @@ import os
 import re
 import urllib.parse
 
-from harness import Service, Tap, http, psql
+from harness import ANXI, CANNEI, FENGCHENG, http, psql, run_test
 
-ANXI = "350524000000"
-CANNEI = "350524100000"    # 参内镇
-FENGCHENG = "350524103000"  # 凤城镇
 GANDE = "350524110000"     # 感德镇
 
 
 def main():
-    t = Tap()
-    svc = Service("registry", printers=False)
-    try:
-        run(t, svc)
-    finally:
-        svc.close()
-    t.done()
+    run_test("registry", run, printers=False)
 
 
 def state(svc):
@@ -39,18 +30,12 @@ def state(svc):
 
 
 def run(t, svc):
-    svc.setup_demo()
     api = svc.url + "/api/v1"
-
-    def staff(name, region, role):
-        sid = svc.cli("subject", "add", "staff", name, "0595-23231234", region).stdout.strip()
-        return svc.cli("token", "create", sid, role).stdout.strip(), int(sid)
-
-    county, county_id = staff("安溪县农安中心", ANXI, "county_regulator")
-    cannei, cannei_id = staff("参内镇农安办", CANNEI, "township_regulator")
-    fengcheng, _ = staff("凤城镇农安办", FENGCHENG, "township_regulator")
-    inspector, _ = staff("安溪县市场查验员", ANXI, "inspector")
-    admin, _ = staff("泉州市系统管理员", "350500000000", "admin")
+    county = svc.county_regulator().token
+    cannei_id, cannei = svc.township_office(CANNEI)
+    fengcheng = svc.township_office(FENGCHENG).token
+    inspector = svc.add_subject("staff", "安溪县市场查验员", "0595-23231234", ANXI, "inspector").token
+    admin = svc.city_admin().token
 
     # Import: a file with bad rows imports nothing and names every bad row.
     bad = os.path.join(svc.tmp, "bad.csv")
@@ -261,8 +246,7 @@ def run(t, svc):
          "GET changes lists it with the actor's name", r.body)
 
     # A suspended producer cannot issue.
-    hh = int(svc.cli("subject", "add", "household", "参内镇待暂停农户", "13800002222", CANNEI).stdout.strip())
-    hh_token = svc.cli("token", "create", str(hh), "producer").stdout.strip()
+    hh, hh_token = svc.add_subject("household", "参内镇待暂停农户", "13800002222", CANNEI, "producer")
     denied("POST", f"/subjects/{hh}/status", {"status": "paused", "reason": "x"}, cannei, 400, "an unknown status")
     r = http("POST", api + f"/subjects/{hh}/status", {"status": "suspended", "reason": "拒不整改"}, svc.auth(cannei))
     t.ok(r.status == 200 and r.json()["status"] == "suspended", "the township regulator suspends a producer", r.body)

@@ -8,14 +8,7 @@ import os
 import re
 import subprocess
 
-from harness import BUILD, Service, Tap, http, psql
-
-
-def issue(svc, token, qty, labels, extra=None):
-    body = {"product": "豇豆", "quantity": qty, "unit": "kg", "origin": "福建省安溪县",
-            "origin_code": "350524103201", "basis": "quality_control", "labels": labels}
-    body.update(extra or {})
-    return http("POST", svc.url + "/api/v1/certificates", body, svc.auth(token))
+from harness import BUILD, http, issue, psql, run_test, scan
 
 
 def try_psql(conninfo, sql):
@@ -39,17 +32,10 @@ def daemon_refuses(svc, env):
 
 
 def main():
-    t = Tap()
-    svc = Service("retention", printers=False)
-    try:
-        run(t, svc)
-    finally:
-        svc.close()
-    t.done()
+    run_test("retention", run, printers=False)
 
 
 def run(t, svc):
-    svc.setup_demo()
     law = "收取的合格证至少保存6个月"
 
     # (a) Below the legal minimum, neither the service nor the CLI starts.
@@ -79,17 +65,15 @@ def run(t, svc):
     t.ok(r.returncode == 0 and "retention_months 6" in r.stdout, "6 months is accepted", r.stdout + r.stderr)
 
     # (b) A default service; a purchaser collects four items and re-issues.
-    p_id = svc.cli("subject", "add", "collector", "安溪县凤城农产品收购站", "13859005678", "350524103000").stdout.strip()
-    buyer = svc.cli("token", "create", p_id, "purchaser").stdout.strip()
-    staff = svc.cli("subject", "add", "staff", "安溪县农安中心", "0595-23231234", "350524000000").stdout.strip()
-    county = svc.cli("token", "create", staff, "county_regulator").stdout.strip()
+    buyer = svc.purchaser().token
+    county = svc.county_regulator().token
     svc.start()
-    a = issue(svc, svc.token, 40, 4).json()
+    a = issue(svc, svc.token, "豇豆", 40, 4).json()
     codes = [i["code"] for i in a["items"]]
     r = http("POST", svc.url + "/api/v1/receipts",
              {"receipts": [{"code": c, "quantity": 10, "unit": "kg"} for c in codes]}, svc.auth(buyer))
     t.eq([x["status"] for x in r.json().get("results", [])], ["recorded"] * 4, "the purchaser collects four items")
-    mix = issue(svc, buyer, 25, 1, {"inputs": [{"certificate": a["id"], "quantity": 25, "unit": "kg"}]}).json()
+    mix = issue(svc, buyer, "豇豆", 25, 1, {"inputs": [{"certificate": a["id"], "quantity": 25, "unit": "kg"}]}).json()
     ids = psql(svc.db, f"SELECT string_agg(id::text, ',' ORDER BY item) FROM receipt WHERE serial = {a['id']}").split(",")
     t.eq(len(ids), 4, "four receipts are stored")
     old30, old30b, old7, young3 = ids
@@ -145,7 +129,7 @@ def run(t, svc):
     down = http("GET", svc.url + f"/api/v1/certificates/{a['id']}/trace?direction=downstream", headers=svc.auth(county))
     made = {n["certificate"] for n in down.json().get("nodes", []) if n["depth"] == 1} if down.status == 200 else set()
     t.eq(made, {mix["id"]}, "and downstream still finds what was made from it")
-    s = http("GET", svc.url + "/v/" + codes[0].rsplit("/", 1)[1], headers={"Accept": "application/json"}).json()
+    s = scan(svc, codes[0]).json()
     t.eq(s.get("status"), "valid", "a purged receipt's item code still scans valid")
     actors = psql(svc.db, "SELECT string_agg(actor, ',' ORDER BY id) FROM audit_log WHERE action = 'receipt.delete'")
     kinds = [x.split(":")[0] for x in actors.split(",")]
