@@ -5,6 +5,7 @@
 
 #include "ac_bundles.h"
 #include "ac_error.h"
+#include "ac_closer.h"
 #include "ac_log.h"
 #include "ac_trust.h"
 
@@ -27,9 +28,7 @@ struct ac_bundles {
 	ac_keyring *build_codes;
 	ac_keyring *build_bundle_keys;
 	waiter *waiters;
-	int closing;
-	void (*close_cb)(void *);
-	void *close_data;
+	ac_closer close;
 };
 
 static void answer(ac_bundles *b, const char *why)
@@ -48,16 +47,14 @@ static void answer(ac_bundles *b, const char *why)
 
 static void maybe_closed(ac_bundles *b)
 {
-	void (*cb)(void *) = b->close_cb;
-	void *data = b->close_data;
+	ac_closer c = b->close;
 
-	if (!b->closing || b->building)
+	if (!b->close.closing || b->building)
 		return;
 	ac_keyring_unref(b->keys);
 	free(b->text);
 	free(b);
-	if (cb != NULL)
-		cb(data);
+	ac_closer_finish(c);
 }
 
 static void on_content(void *data, const ac_db_result *res, int err, const char *msg)
@@ -140,13 +137,8 @@ int ac_bundles_get(ac_bundles *b, ac_keyring *codes, ac_keyring *bundle_keys, ac
 
 void ac_bundles_close(ac_bundles *b, void (*cb)(void *data), void *data)
 {
-	if (b == NULL) {
-		if (cb != NULL)
-			cb(data);
+	if (ac_closer_none(b, cb, data))
 		return;
-	}
-	b->closing = 1;
-	b->close_cb = cb;
-	b->close_data = data;
+	ac_closer_start(&b->close, cb, data);
 	maybe_closed(b);
 }

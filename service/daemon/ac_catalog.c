@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ac_catalog.h"
+#include "ac_closer.h"
 #include "ac_log.h"
 
 struct ac_catalog {
@@ -13,12 +14,10 @@ struct ac_catalog {
 	int n;
 	int loaded;
 	int loading; /* a query in flight */
-	int closing;
 	int timer_closed;
 	void (*on_loaded)(void *);
 	void *data;
-	void (*close_cb)(void *);
-	void *close_data;
+	ac_closer close;
 };
 
 static void free_products(ac_product *p, int n)
@@ -33,15 +32,13 @@ static void free_products(ac_product *p, int n)
 
 static void maybe_free(ac_catalog *cat)
 {
-	void (*cb)(void *) = cat->close_cb;
-	void *data = cat->close_data;
+	ac_closer c = cat->close;
 
-	if (!cat->closing || !cat->timer_closed || cat->loading)
+	if (!cat->close.closing || !cat->timer_closed || cat->loading)
 		return;
 	free_products(cat->products, cat->n);
 	free(cat);
-	if (cb != NULL)
-		cb(data);
+	ac_closer_finish(c);
 }
 
 /* The rows as products; NULL when out of memory. */
@@ -77,7 +74,7 @@ static void on_products(void *data, const ac_db_result *res, int err, const char
 	ac_product *p;
 
 	cat->loading = 0;
-	if (cat->closing) {
+	if (cat->close.closing) {
 		maybe_free(cat);
 		return;
 	}
@@ -164,14 +161,9 @@ static void on_timer_closed(uv_handle_t *h)
 
 void ac_catalog_close(ac_catalog *cat, void (*cb)(void *data), void *data)
 {
-	if (cat == NULL) {
-		if (cb != NULL)
-			cb(data);
+	if (ac_closer_none(cat, cb, data))
 		return;
-	}
-	cat->closing = 1;
-	cat->close_cb = cb;
-	cat->close_data = data;
+	ac_closer_start(&cat->close, cb, data);
 	uv_timer_stop(&cat->timer);
 	uv_close((uv_handle_t *)&cat->timer, on_timer_closed);
 }

@@ -8,6 +8,7 @@
 #include "ac_code.h"
 #include "ac_error.h"
 #include "ac_issuer.h"
+#include "ac_closer.h"
 #include "ac_log.h"
 
 #define SERIAL_BLOCK 4096
@@ -29,9 +30,7 @@ struct ac_issuer {
 	uint64_t serial_end;
 	uint64_t spare_block; /* a prefetched block number, or 0 */
 	int fetching;
-	int closing;
-	void (*close_cb)(void *);
-	void *close_data;
+	ac_closer close;
 };
 
 typedef struct batch {
@@ -48,15 +47,13 @@ static void kick(ac_issuer *is);
 
 static void maybe_closed(ac_issuer *is)
 {
-	void (*cb)(void *) = is->close_cb;
-	void *data = is->close_data;
+	ac_closer c = is->close;
 
-	if (!is->closing || is->inflight > 0 || is->fetching)
+	if (!is->close.closing || is->inflight > 0 || is->fetching)
 		return;
 	ac_keyring_unref(is->keys);
 	free(is);
-	if (cb != NULL)
-		cb(data);
+	ac_closer_finish(c);
 }
 
 static void finish_job(ac_issue_job *job, int err)
@@ -89,7 +86,7 @@ static void batch_end(batch *b)
 	ac_keyring_unref(b->ring);
 	free(b->jobs);
 	free(b);
-	if (is->closing)
+	if (is->close.closing)
 		maybe_closed(is);
 	else
 		kick(is);
@@ -101,7 +98,7 @@ static void on_block(void *data, const ac_db_result *res, int err, const char *m
 	uint64_t block;
 
 	is->fetching = 0;
-	if (is->closing) {
+	if (is->close.closing) {
 		maybe_closed(is);
 		return;
 	}
@@ -522,7 +519,7 @@ int ac_issuer_new(uv_loop_t *loop, ac_db *db, ac_keyring *keys, int batch_max, a
 
 int ac_issuer_submit(ac_issuer *is, ac_issue_job *job)
 {
-	if (is == NULL || is->closing)
+	if (is == NULL || is->close.closing)
 		return AC_EDB;
 	if (is->keys == NULL || is->keys->signer == NULL)
 		return AC_EKEY;
@@ -558,14 +555,9 @@ void ac_issuer_set_keys(ac_issuer *is, ac_keyring *keys)
 
 void ac_issuer_close(ac_issuer *is, void (*cb)(void *data), void *data)
 {
-	if (is == NULL) {
-		if (cb != NULL)
-			cb(data);
+	if (ac_closer_none(is, cb, data))
 		return;
-	}
-	is->closing = 1;
-	is->close_cb = cb;
-	is->close_data = data;
+	ac_closer_start(&is->close, cb, data);
 	fail_pending(is, AC_EDB);
 	maybe_closed(is);
 }

@@ -5,6 +5,7 @@
 
 #include "ac_buf.h"
 #include "ac_error.h"
+#include "ac_closer.h"
 #include "ac_log.h"
 #include "ac_lookup.h"
 
@@ -21,9 +22,7 @@ struct ac_lookup {
 	int nwaiting;
 	int cap;
 	int in_flight;
-	int closing;
-	void (*close_cb)(void *);
-	void *close_data;
+	ac_closer close;
 };
 
 typedef struct batch {
@@ -36,15 +35,13 @@ static void send_batches(ac_lookup *lk);
 
 static void maybe_closed(ac_lookup *lk)
 {
-	void (*cb)(void *) = lk->close_cb;
-	void *data = lk->close_data;
+	ac_closer c = lk->close;
 
-	if (!lk->closing || lk->in_flight > 0)
+	if (!lk->close.closing || lk->in_flight > 0)
 		return;
 	free(lk->waiting);
 	free(lk);
-	if (cb != NULL)
-		cb(data);
+	ac_closer_finish(c);
 }
 
 static void fail_all(pending *v, int n)
@@ -80,7 +77,7 @@ static void on_batch(void *data, const ac_db_result *res, int err, const char *m
 	}
 out:
 	free(b);
-	if (lk->closing)
+	if (lk->close.closing)
 		maybe_closed(lk);
 	else
 		send_batches(lk);
@@ -155,7 +152,7 @@ int ac_lookup_new(ac_db *db, ac_lookup **out)
 
 int ac_lookup_submit(ac_lookup *lk, uint64_t serial, int item, ac_lookup_cb cb, void *data)
 {
-	if (lk == NULL || lk->closing)
+	if (lk == NULL || lk->close.closing)
 		return AC_EDB;
 	if (lk->nwaiting == lk->cap) {
 		int cap = lk->cap ? lk->cap * 2 : AC_LOOKUP_BATCH;
@@ -180,14 +177,9 @@ int ac_lookup_busy(const ac_lookup *lk)
 
 void ac_lookup_close(ac_lookup *lk, void (*cb)(void *data), void *data)
 {
-	if (lk == NULL) {
-		if (cb != NULL)
-			cb(data);
+	if (ac_closer_none(lk, cb, data))
 		return;
-	}
-	lk->closing = 1;
-	lk->close_cb = cb;
-	lk->close_data = data;
+	ac_closer_start(&lk->close, cb, data);
 	fail_all(lk->waiting, lk->nwaiting);
 	lk->nwaiting = 0;
 	maybe_closed(lk);

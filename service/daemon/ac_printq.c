@@ -9,6 +9,7 @@
 #include "ac_cups.h"
 #include "ac_error.h"
 #include "ac_label.h"
+#include "ac_closer.h"
 #include "ac_log.h"
 #include "ac_printq.h"
 
@@ -32,9 +33,7 @@ struct ac_printq {
 	watch *watching;
 	uv_timer_t timer;
 	int timer_closed;
-	int closing;
-	void (*close_cb)(void *);
-	void *close_data;
+	ac_closer close;
 };
 
 typedef struct print_work {
@@ -65,10 +64,9 @@ typedef struct expiry_work {
 
 static void maybe_closed(ac_printq *pq)
 {
-	void (*cb)(void *) = pq->close_cb;
-	void *data = pq->close_data;
+	ac_closer c = pq->close;
 
-	if (!pq->closing || pq->busy > 0 || !pq->timer_closed)
+	if (!pq->close.closing || pq->busy > 0 || !pq->timer_closed)
 		return;
 	while (pq->watching != NULL) {
 		watch *next = pq->watching->next;
@@ -78,8 +76,7 @@ static void maybe_closed(ac_printq *pq)
 	}
 	ac_label_renderer_free(pq->renderer);
 	free(pq);
-	if (cb != NULL)
-		cb(data);
+	ac_closer_finish(c);
 }
 
 /* One unit of work ends: the queue may be closing. */
@@ -268,7 +265,7 @@ static void on_queued(void *data, const ac_db_result *res, int err, const char *
 	pq->busy--;
 	if (err != 0)
 		ac_log_warn("print", "could not look for unsent print jobs: %s", msg);
-	for (int i = 0; err == 0 && !pq->closing && i < ac_db_rows(res); i++) {
+	for (int i = 0; err == 0 && !pq->close.closing && i < ac_db_rows(res); i++) {
 		ac_cert c;
 
 		if (ac_certdb_read(res, i, &c) == 0) {
@@ -393,14 +390,9 @@ static void on_timer_closed(uv_handle_t *h)
 
 void ac_printq_close(ac_printq *pq, void (*cb)(void *data), void *data)
 {
-	if (pq == NULL) {
-		if (cb != NULL)
-			cb(data);
+	if (ac_closer_none(pq, cb, data))
 		return;
-	}
-	pq->closing = 1;
-	pq->close_cb = cb;
-	pq->close_data = data;
+	ac_closer_start(&pq->close, cb, data);
 	uv_timer_stop(&pq->timer);
 	uv_close((uv_handle_t *)&pq->timer, on_timer_closed);
 }

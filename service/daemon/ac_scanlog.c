@@ -10,6 +10,7 @@
 
 #include "ac_buf.h"
 #include "ac_error.h"
+#include "ac_closer.h"
 #include "ac_log.h"
 #include "ac_scanlog.h"
 
@@ -33,17 +34,14 @@ struct ac_scanlog {
 	int cap;
 	int writing; /* rows in the statement in flight */
 	int64_t dropped;
-	int closing; /* write what is pending at once: the service is stopping */
-	int freed;   /* ac_scanlog_close was called: free once idle */
+	int freed; /* ac_scanlog_close was called: free once idle */
 	int timer_closed;
-	void (*close_cb)(void *);
-	void *close_data;
+	ac_closer close;
 };
 
 static void maybe_free(ac_scanlog *log)
 {
-	void (*cb)(void *) = log->close_cb;
-	void *data = log->close_data;
+	ac_closer c = log->close;
 
 	if (!log->freed || !log->timer_closed || log->writing)
 		return;
@@ -51,8 +49,7 @@ static void maybe_free(ac_scanlog *log)
 		ac_log_warn("scanlog", "%d scans were not logged at exit", log->npending);
 	free(log->pending);
 	free(log);
-	if (cb != NULL)
-		cb(data);
+	ac_closer_finish(c);
 }
 
 /* The arguments of record_scans() (sql/0010_inspections.sql), one array each. */
@@ -125,7 +122,7 @@ void ac_scanlog_add(ac_scanlog *log, const ac_scan_event *ev)
 	snprintf(e->peer, sizeof(e->peer), "%s", ev->peer ? ev->peer : "-");
 	if (log->writing)
 		return; /* the write in flight starts the next one */
-	if (log->npending >= AC_SCANLOG_BATCH || log->closing)
+	if (log->npending >= AC_SCANLOG_BATCH || log->close.closing)
 		start_write(log);
 	else if (!uv_is_active((uv_handle_t *)&log->timer))
 		uv_timer_start(&log->timer, on_timer, AC_SCANLOG_DELAY_MS, 0);
@@ -142,7 +139,7 @@ static void on_written(void *data, const ac_db_result *res, int err, const char 
 		/* Keep the rows (they are still at the front) and try again later;
 		 * when stopping there is no later. */
 		ac_log_error("scanlog", "could not write %d scans: %s", n, msg);
-		if (log->closing)
+		if (log->close.closing)
 			log->npending = 0;
 		else if (!uv_is_active((uv_handle_t *)&log->timer))
 			uv_timer_start(&log->timer, on_timer, 1000, 0);
@@ -151,7 +148,7 @@ static void on_written(void *data, const ac_db_result *res, int err, const char 
 			(size_t)(log->npending - n) * sizeof(entry));
 		log->npending -= n;
 	}
-	if (log->npending >= AC_SCANLOG_BATCH || (log->npending > 0 && log->closing))
+	if (log->npending >= AC_SCANLOG_BATCH || (log->npending > 0 && log->close.closing))
 		start_write(log);
 	else if (log->npending > 0 && !uv_is_active((uv_handle_t *)&log->timer))
 		uv_timer_start(&log->timer, on_timer, AC_SCANLOG_DELAY_MS, 0);
@@ -206,7 +203,7 @@ static void start_write(ac_scanlog *log)
 		ac_log_error("scanlog", "out of memory writing %d scans", n);
 	} else if (ac_db_query_call(log->db, NULL, &call, on_written, log) != 0) {
 		log->writing = 0;
-		if (!log->closing)
+		if (!log->close.closing)
 			uv_timer_start(&log->timer, on_timer, 1000, 0);
 	}
 	for (int k = 0; k < S_COUNT; k++)
@@ -217,7 +214,7 @@ void ac_scanlog_flush(ac_scanlog *log)
 {
 	if (log == NULL)
 		return;
-	log->closing = 1;
+	log->close.closing = 1;
 	start_write(log);
 }
 
@@ -236,14 +233,9 @@ static void on_timer_closed(uv_handle_t *h)
 
 void ac_scanlog_close(ac_scanlog *log, void (*cb)(void *data), void *data)
 {
-	if (log == NULL) {
-		if (cb != NULL)
-			cb(data);
+	if (ac_closer_none(log, cb, data))
 		return;
-	}
-	log->close_cb = cb;
-	log->close_data = data;
-	log->closing = 1;
+	ac_closer_start(&log->close, cb, data);
 	start_write(log);
 	log->freed = 1;
 	uv_close((uv_handle_t *)&log->timer, on_timer_closed);
