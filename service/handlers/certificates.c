@@ -532,12 +532,8 @@ static void handle_issue(ac_req *r)
 			     "您的主体已被暂停或列入黑名单，暂不能开具合格证，请联系乡镇农安办");
 		return;
 	}
-	if ((body = ac_req_body_object(r)) == NULL || (ctx = ac_req_new(r, issue_ctx)) == NULL) {
-		if (body != NULL)
-			ac_req_nomem(r);
+	if ((ctx = ac_req_ctx(r, issue_ctx, &body)) == NULL)
 		return;
-	}
-	r->ctx = ctx;
 	ctx->purchaser = ac_perm_is_role(r->who, "purchaser");
 	if (ac_req_defer(r, clear_cert, &ctx->job.cert) != 0) {
 		ac_req_nomem(r);

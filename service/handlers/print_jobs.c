@@ -212,17 +212,16 @@ static void on_reprint_cert(ac_req *r, const ac_db_result *res)
 
 static void handle_reprint(ac_req *r)
 {
-	reprint_ctx *ctx = ac_req_new(r, reprint_ctx);
-	json_t *body = ac_req_body_object(r);
+	json_t *body;
+	reprint_ctx *ctx = ac_req_ctx(r, reprint_ctx, &body);
 	json_t *printer = json_object_get(body, "printer");
 
-	if (body == NULL)
+	if (ctx == NULL)
 		return;
-	if (ctx == NULL || ac_req_defer(r, clear_cert, &ctx->cert) != 0) {
+	if (ac_req_defer(r, clear_cert, &ctx->cert) != 0) {
 		ac_req_nomem(r);
 		return;
 	}
-	r->ctx = ctx;
 	if (!json_is_string(printer) ||
 	    ac_config_printer(&ac_app_of(r)->cfg, json_string_value(printer)) == NULL) {
 		ac_req_error_field(r, 422, "unknown_printer", "printer", "no such printer",

@@ -98,23 +98,18 @@ static void on_issuer_region(ac_req *r, const ac_db_result *res)
 
 static void handle_revocation(ac_req *r)
 {
-	revoke_ctx *ctx = ac_req_new(r, revoke_ctx);
-	json_t *body = ac_req_body_object(r);
+	json_t *body;
+	revoke_ctx *ctx = ac_req_ctx(r, revoke_ctx, &body);
 	json_t *reason = json_object_get(body, "reason");
 
-	if (body == NULL)
+	if (ctx == NULL)
 		return;
-	if (ctx == NULL) {
-		ac_req_nomem(r);
-		return;
-	}
 	if (!json_is_string(reason) || !ac_check_text(json_string_value(reason), 1000)) {
 		ac_req_error_field(r, 400, "missing_field", "reason",
 				   "a reason (at most 1000 bytes) is required to revoke",
 				   "撤销合格证必须填写原因");
 		return;
 	}
-	r->ctx = ctx;
 	ctx->reason = json_string_value(reason);
 	ctx->cascade = json_is_true(json_object_get(body, "cascade"));
 	ac_req_query(r,

@@ -278,14 +278,11 @@ static void unref_ring(void *ring)
 static void handle_scan(ac_req *r)
 {
 	const char *payload = r->param[0];
-	scan_ctx *ctx = ac_req_new(r, scan_ctx);
+	scan_ctx *ctx = ac_req_ctx(r, scan_ctx, NULL);
 	char market[16];
 
-	if (ctx == NULL) {
-		ac_req_nomem(r);
+	if (ctx == NULL)
 		return;
-	}
-	r->ctx = ctx;
 	/* A market the scanner's app names is for the log: a bad one is ignored. */
 	if (ac_url_query_param(r->query, "market", market, sizeof(market)) == 1)
 		ctx->market_id = atoi(market) > 0 ? atoi(market) : 0;

@@ -236,14 +236,15 @@ static int parse_credentials(ac_req *r, login_ctx *ctx, json_t *body)
 static void handle_login(ac_req *r)
 {
 	ac_app *app = ac_app_of(r);
-	login_ctx *ctx = ac_req_new(r, login_ctx);
+	login_ctx *ctx = ac_req_ctx(r, login_ctx, NULL);
 	json_t *body;
 
-	if (ctx == NULL || ac_req_defer(r, wipe, ctx) != 0) {
+	if (ctx == NULL)
+		return;
+	if (ac_req_defer(r, wipe, ctx) != 0) {
 		ac_req_nomem(r);
 		return;
 	}
-	r->ctx = ctx;
 	ctx->kiosk_id = r->who != NULL ? r->who->kiosk_id : "";
 	if (r->who != NULL && (!ac_perm_is_role(r->who, "kiosk") || ctx->kiosk_id[0] == '\0')) {
 		ac_req_forbidden(r, "log in without a token, or with a kiosk's device token",

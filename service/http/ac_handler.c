@@ -38,6 +38,16 @@ void ac_req_release(ac_req *r)
 	ac_req_unref(r);
 }
 
+void *ac_req_context(ac_req *r, size_t size, json_t **body)
+{
+	if (body != NULL && (*body = ac_req_body_object(r)) == NULL)
+		return NULL;
+	r->ctx = ac_req_alloc(r, size);
+	if (r->ctx == NULL)
+		ac_req_nomem(r);
+	return r->ctx;
+}
+
 /* Database errors. */
 
 static int state_is(const char *state, const char *prefix)

@@ -29,6 +29,15 @@
 #include "ac_reply.h"
 
 /*
+ * The usual start of a handler: its context (size zeroed bytes from the
+ * pool, made r->ctx) and, when body is not NULL, the request body as a JSON
+ * object (released with the request). Returns the context, or NULL after
+ * answering (400 invalid_json, 500 out of memory).
+ */
+void *ac_req_context(ac_req *r, size_t size, json_t **body);
+#define ac_req_ctx(r, type, body) ((type *)ac_req_context((r), sizeof(type), (body)))
+
+/*
  * Runs sql with text parameters for r (values are copied before this
  * returns). On success calls next(r, res). A database error is answered
  * here: 503 when the database could not be reached, 409/422 for a
