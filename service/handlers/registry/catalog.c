@@ -2,20 +2,12 @@
  * The registry's reference data: the administrative division tree, markets,
  * the product catalogue and self-service kiosks.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ac_code.h"
-#include "ac_perm.h"
 #include "registry-private.h"
-
-static int any_token(ac_registry_ctx *c)
-{
-	(void)c;
-	return 1;
-}
 
 /* Markets */
 
@@ -47,15 +39,11 @@ const ac_registry_entity ac_registry_markets = {
 	.name = "market",
 	.name_zh = "市场",
 	.table = "market",
-	.json = "json_build_object('id', t.id, 'name', t.name, 'region_code', t.region_code::text, "
-		"'region_name', (SELECT r.name FROM region r WHERE r.code = t.region_code), "
-		"'kind', t.kind, 'address', t.address, 'created_at', t.created_at)",
+	.json = "market_json(t)",
 	.id_cast = "::int",
 	.fields = market_fields,
 	.filters = market_filters,
 	.has_region = 1,
-	.may_read = ac_registry_role_staff,
-	.may_write = ac_registry_role_county,
 };
 
 /* Kiosks */
@@ -119,16 +107,11 @@ const ac_registry_entity ac_registry_kiosks = {
 	.name = "kiosk",
 	.name_zh = "自助服务站",
 	.table = "kiosk",
-	.json = "json_build_object('id', t.id, 'name', t.name, 'region_code', t.region_code::text, "
-		"'region_name', (SELECT r.name FROM region r WHERE r.code = t.region_code), "
-		"'cups_queue', t.cups_queue, 'label_size', t.label_size, 'status', t.status, "
-		"'created_at', t.created_at)",
+	.json = "kiosk_json(t)",
 	.id_cast = "",
 	.fields = kiosk_fields,
 	.filters = kiosk_filters,
 	.has_region = 1,
-	.may_read = ac_registry_role_staff,
-	.may_write = ac_registry_role_county,
 	.conflict_en = "a kiosk with this id exists",
 	.conflict_zh = "该服务站编号已存在，请换一个编号",
 };
@@ -167,183 +150,163 @@ const ac_registry_entity ac_registry_products = {
 	.name = "product",
 	.name_zh = "产品",
 	.table = "product",
-	.json = "json_build_object('id', t.id, 'name', t.name, 'category', t.category, "
-		"'default_unit', t.default_unit, 'key_risk', t.key_risk)",
+	.json = "product_json(t)",
 	.id_cast = "::int",
 	.fields = product_fields,
 	.filters = product_filters,
-	.may_read = any_token,
-	.may_write = ac_registry_role_county,
 	.id_expr = "(SELECT coalesce(max(id), 0) + 1 FROM product)",
 	.conflict_en = "a product with this name is already in the catalogue (or another was "
 		       "added at the same moment: retry)",
 	.conflict_zh = "产品目录中已有同名产品，请勿重复添加",
 };
 
-/* Regions: GET ?parent=CODE, GET /{code} with its ancestors, POST (county and admin). */
+/* Regions: GET ?parent=CODE, GET /{region} with its path, POST (county and admin). */
 
-#define REGION_JSON                                                                                \
-	"json_build_object('code', t.code::text, 'name', t.name, 'level', t.level, 'parent', "     \
-	"t.parent::text, 'children', (SELECT count(*) FROM region k WHERE k.parent = t.code))"
+/* Not served by the generic operations (a region's id is its code, and its
+ * parent decides what it may be): the entity gives their words only. */
+const ac_registry_entity ac_registry_regions = {
+	.name = "region",
+	.name_zh = "行政区划",
+	.conflict_en = "a region with this code exists",
+	.conflict_zh = "该行政区划代码已存在",
+};
 
-static void on_region_list(ac_registry_ctx *c, const ac_db_result *res)
+static void region_not_found(ac_req *r)
+{
+	ac_req_not_found(r, "no such region", "查不到该行政区划，请核对代码");
+}
+
+static void on_region_list(ac_req *r, const ac_db_result *res)
 {
 	json_t *items;
 
-	if (strcmp(ac_db_get(res, 0, 0), "t") != 0) {
-		ac_req_error(c->r, 404, "not_found", "no such region",
-			     "查不到该行政区划，请核对代码");
+	if (!ac_db_bool(res, 0, ac_db_col(res, "found"))) {
+		region_not_found(r);
 		return;
 	}
-	items = ac_registry_parse(res, 0, 1);
-	if (!json_is_array(items)) {
-		json_decref(items);
-		ac_req_error(c->r, 500, "internal", "could not read the list", "服务器内部错误");
-		return;
-	}
-	ac_req_json(c->r, 200, json_pack("{s:o}", "items", items));
+	items = ac_registry_json(r, res, "items");
+	if (items != NULL)
+		ac_req_json(r, 200, json_pack("{s:o}", "items", items));
 }
 
-void ac_registry_region_list(ac_registry_ctx *c)
+void ac_registry_region_list(ac_req *r)
 {
 	char parent[32];
-	const char *vals[1] = { NULL };
 	int64_t code;
-	int rc = ac_registry_param(c, "parent", parent, sizeof(parent));
+	ac_db_call call;
+	int rc = ac_registry_param(r, "parent", parent, sizeof(parent));
 
 	if (rc < 0)
 		return;
-	if (rc == 1) {
-		if (ac_check_region_code(parent, &code) != 0) {
-			ac_registry_error(c, 400, "invalid_parameter", "parent",
-					  "parent must be a 12-digit administrative division code",
-					  "上级地区必须是12位行政区划代码");
-			return;
-		}
-		vals[0] = parent;
-	}
-	ac_registry_query(c,
-			  "SELECT ($1::bigint IS NULL OR EXISTS (SELECT 1 FROM region WHERE code = "
-			  "$1::bigint)), (SELECT coalesce(json_agg(" REGION_JSON
-			  " ORDER BY t.code), '[]') FROM region t WHERE CASE WHEN $1::bigint IS "
-			  "NULL THEN t.parent IS NULL ELSE t.parent = $1::bigint END)",
-			  1, vals, on_region_list);
-}
-
-static void on_region(ac_registry_ctx *c, const ac_db_result *res)
-{
-	if (ac_db_rows(res) != 1) {
-		ac_req_error(c->r, 404, "not_found", "no such region",
-			     "查不到该行政区划，请核对代码");
+	if (rc == 1 && ac_check_region_code(parent, &code) != 0) {
+		ac_req_error_field(r, 400, "invalid_parameter", "parent",
+				   "parent must be a 12-digit administrative division code",
+				   "上级地区必须是12位行政区划代码");
 		return;
 	}
-	ac_registry_respond_row(c, res, 200);
+	ac_db_call_init(&call, "region_children");
+	ac_db_arg(&call, "p_parent", "bigint", rc == 1 ? parent : NULL);
+	ac_req_call(r, &call, on_region_list);
 }
 
-void ac_registry_region_get(ac_registry_ctx *c)
-{
-	const char *vals[1] = { c->id };
-
-	ac_registry_query(
-	    c,
-	    "WITH RECURSIVE up AS (SELECT code, name, level, parent, 0 AS depth FROM region "
-	    "WHERE code = $1::bigint UNION ALL SELECT r.code, r.name, r.level, r.parent, "
-	    "up.depth + 1 FROM region r JOIN up ON r.code = up.parent WHERE up.depth < 8) "
-	    "SELECT json_build_object('code', t.code::text, 'name', t.name, 'level', t.level, "
-	    "'parent', t.parent::text, 'path', (SELECT coalesce(json_agg(json_build_object("
-	    "'code', u.code::text, 'name', u.name, 'level', u.level) ORDER BY u.depth DESC), "
-	    "'[]') FROM up u WHERE u.depth > 0), 'full_name', (SELECT string_agg(u.name, '' "
-	    "ORDER BY u.depth DESC) FROM up u), 'children', (SELECT count(*) FROM region k "
-	    "WHERE k.parent = t.code)) FROM up t WHERE t.depth = 0",
-	    1, vals, on_region);
-}
-
-static void on_region_created(ac_registry_ctx *c, const ac_db_result *res)
+static void on_region(ac_req *r, const ac_db_result *res)
 {
 	if (ac_db_rows(res) != 1) {
-		ac_registry_error(c, 422, "invalid_parent", "parent",
-				  "the parent region does not exist, is a village, or its code "
-				  "does not begin the new code",
-				  "上级地区不存在、已是村级，或新代码与上级代码不对应，请核对");
+		region_not_found(r);
 		return;
 	}
-	ac_registry_respond_row(c, res, 201);
+	ac_registry_respond_row(r, res, 200);
 }
 
-void ac_registry_region_create(ac_registry_ctx *c)
+void ac_registry_region_get(ac_req *r)
+{
+	ac_db_call call;
+
+	if (ac_registry_ctx_new(r) == NULL)
+		return;
+	ac_db_call_init(&call, "region_detail");
+	ac_db_arg(&call, "p_code", "bigint", r->param[0]);
+	ac_req_call(r, &call, on_region);
+}
+
+static void on_region_created(ac_req *r, const ac_db_result *res)
+{
+	if (ac_db_rows(res) != 1) {
+		ac_req_error_field(r, 422, "invalid_parent", "parent",
+				   "the parent region does not exist, is a village, or its code "
+				   "does not begin the new code",
+				   "上级地区不存在、已是村级，或新代码与上级代码不对应，请核对");
+		return;
+	}
+	ac_registry_respond_row(r, res, 201);
+}
+
+/* "parent": a region code, or absent for a province (administrators only).
+ * Sets *out (NULL for none); -1 after answering. */
+static int region_parent(ac_req *r, json_t *parent, const char **out)
+{
+	int64_t v;
+
+	*out = NULL;
+	if (parent == NULL || json_is_null(parent)) {
+		if (ac_perm_is_admin(r->who))
+			return 0;
+		ac_req_error_field(r, 400, "missing_field", "parent",
+				   "parent is required: the 12-digit code of the region above",
+				   "请填写上级地区代码");
+		return -1;
+	}
+	if (!json_is_string(parent) || ac_check_region_code(json_string_value(parent), &v) != 0) {
+		ac_req_error_field(
+		    r, 400, "invalid_field", "parent",
+		    "parent must be a 12-digit administrative division code (a string)",
+		    "上级地区必须是12位行政区划代码");
+		return -1;
+	}
+	*out = json_string_value(parent);
+	return 0;
+}
+
+void ac_registry_region_create(ac_req *r)
 {
 	static const char *const known[] = { "code", "name", "parent", NULL };
-	const char *vals[3];
+	ac_registry_ctx *c = ac_registry_ctx_body(r, known);
 	json_t *code;
 	json_t *name;
-	json_t *parent;
+	const char *parent;
+	ac_db_call call;
 	int64_t v;
 	int chars;
 
-	if (!ac_registry_role_county(c))
-		return;
-	c->body = ac_req_body_object(c->r);
-	if (c->body == NULL || ac_registry_known(c, c->body, known) != 0)
+	if (c == NULL)
 		return;
 	code = json_object_get(c->body, "code");
 	name = json_object_get(c->body, "name");
-	parent = json_object_get(c->body, "parent");
 	if (!json_is_string(code) || ac_check_region_code(json_string_value(code), &v) != 0) {
-		ac_registry_error(c, 400, code == NULL ? "missing_field" : "invalid_field", "code",
-				  "code is required: a 12-digit administrative division code (a "
-				  "string)",
-				  "请填写12位行政区划代码");
+		ac_req_error_field(r, 400, code == NULL ? "missing_field" : "invalid_field", "code",
+				   "code is required: a 12-digit administrative division code (a "
+				   "string)",
+				   "请填写12位行政区划代码");
 		return;
 	}
 	chars = json_is_string(name) ? ac_check_chars(json_string_value(name)) : -1;
 	if (chars < 1 || chars > 50 ||
 	    strlen(json_string_value(name)) != json_string_length(name)) {
-		ac_registry_error(c, 400, name == NULL ? "missing_field" : "invalid_field", "name",
-				  "name is required, 1 to 50 characters",
-				  "请填写地区名称（1到50个字）");
+		ac_req_error_field(r, 400, name == NULL ? "missing_field" : "invalid_field", "name",
+				   "name is required, 1 to 50 characters",
+				   "请填写地区名称（1到50个字）");
 		return;
 	}
-	if (!ac_perm_covers(&c->p, v)) {
-		ac_registry_forbidden(c, "the region is outside your jurisdiction",
-				      "该地区不在您的管辖范围内");
+	if (!ac_perm_covers(r->who, v)) {
+		ac_req_forbidden(r, "the region is outside your jurisdiction",
+				 "该地区不在您的管辖范围内");
 		return;
 	}
-	c->conflict_en = "a region with this code exists";
-	c->conflict_zh = "该行政区划代码已存在";
-	vals[0] = json_string_value(code);
-	vals[1] = json_string_value(name);
-	if (parent == NULL || json_is_null(parent)) {
-		/* A province: only an administrator adds a root. */
-		if (!ac_perm_is_admin(&c->p)) {
-			ac_registry_error(
-			    c, 400, "missing_field", "parent",
-			    "parent is required: the 12-digit code of the region above",
-			    "请填写上级地区代码");
-			return;
-		}
-		ac_registry_query(c,
-				  "INSERT INTO region AS t (code, name, level) SELECT "
-				  "$1::text::bigint, $2, 1 WHERE substr($1::text, 3) ~ '^0+$' "
-				  "RETURNING " REGION_JSON,
-				  2, vals, on_region_created);
+	if (region_parent(r, json_object_get(c->body, "parent"), &parent) != 0)
 		return;
-	}
-	if (!json_is_string(parent) ||
-	    ac_check_region_code(json_string_value(parent), &v) != 0) {
-		ac_registry_error(
-		    c, 400, "invalid_field", "parent",
-		    "parent must be a 12-digit administrative division code (a string)",
-		    "上级地区必须是12位行政区划代码");
-		return;
-	}
-	vals[2] = json_string_value(parent);
-	ac_registry_query(
-	    c,
-	    "INSERT INTO region AS t (code, name, level, parent) SELECT $1::text::bigint, $2, "
-	    "p.level + 1, p.code FROM region p WHERE p.code = $3::text::bigint AND p.level < 5 "
-	    "AND left($1::text, (ARRAY[2, 4, 6, 9])[p.level]) = "
-	    "left($3::text, (ARRAY[2, 4, 6, 9])[p.level]) "
-	    "AND substr($1::text, (ARRAY[4, 6, 9, 12])[p.level] + 1) ~ '^0*$' "
-	    "AND $1::text <> $3::text RETURNING " REGION_JSON,
-	    3, vals, on_region_created);
+	ac_db_call_init(&call, "region_add");
+	ac_db_arg(&call, "p_code", "bigint", json_string_value(code));
+	ac_db_arg(&call, "p_name", "text", json_string_value(name));
+	ac_db_arg(&call, "p_parent", "bigint", parent);
+	ac_req_call_as(r, &call, on_region_created);
 }

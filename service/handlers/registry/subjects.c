@@ -1,22 +1,14 @@
 /*
  * Subjects (producers and purchasers): fields and their checks, masking of
- * phone and ID numbers, credit grade and status changes with their history.
+ * phone and ID numbers, credit grade and status changes with their history
+ * (subject_set() and subject_changes(), sql/0015_registry_sql.sql).
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ac_log.h"
-#include "ac_perm.h"
 #include "registry-private.h"
-
-#define SUBJECT_JSON                                                                               \
-	"json_build_object('id', t.id, 'kind', t.kind, 'name', t.name, 'credit_code', "            \
-	"t.credit_code, 'id_number', t.id_number, 'contact', t.contact, 'region_code', "           \
-	"t.region_code::text, 'region_name', (SELECT r.name FROM region r WHERE r.code = "         \
-	"t.region_code), 'address', t.address, 'credit_grade', t.credit_grade, "                   \
-	"'key_supervision', t.credit_grade = 'C', 'status', t.status, 'created_at', t.created_at)"
 
 static const char *const kinds[] = { "enterprise", "cooperative", "family_farm",
 				     "household",  "collector",	  "purchaser_individual",
@@ -59,21 +51,15 @@ static const ac_registry_filter subject_filters[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
-static int may_write(ac_registry_ctx *c)
+/* Staff accounts are the administrators' alone. */
+static int check_write(ac_req *r, const ac_registry_ctx *c, const char *old_kind)
 {
-	if (ac_perm_is_regulator(&c->p))
-		return 1;
-	ac_registry_forbidden(c, "only a township or county regulator may change the registry",
-			      "只有乡镇或县级监管人员可以修改名录库");
-	return 0;
-}
+	int staff = (old_kind != NULL && strcmp(old_kind, "staff") == 0) ||
+		    (c->new_kind != NULL && strcmp(c->new_kind, "staff") == 0);
 
-static int check_write(ac_registry_ctx *c)
-{
-	if ((strcmp(c->old_kind, "staff") == 0 || strcmp(c->new_kind, "staff") == 0) &&
-	    !ac_perm_is_admin(&c->p)) {
-		ac_registry_forbidden(c, "only an administrator may manage staff accounts",
-				      "只有系统管理员可以管理工作人员账号");
+	if (staff && !ac_perm_is_admin(r->who)) {
+		ac_req_forbidden(r, "only an administrator may manage staff accounts",
+				 "只有系统管理员可以管理工作人员账号");
 		return 0;
 	}
 	return 1;
@@ -105,12 +91,12 @@ static void mask(json_t *obj, const char *key, size_t keep_head)
 }
 
 /* ID and phone numbers in full only for the regulators covering the subject. */
-static void shape(ac_registry_ctx *c, json_t *obj)
+static void shape(const ac_principal *who, json_t *obj)
 {
 	const char *region = json_string_value(json_object_get(obj, "region_code"));
 	int64_t code = region != NULL ? strtoll(region, NULL, 10) : 0;
 
-	if (ac_perm_is_regulator(&c->p) && ac_perm_covers(&c->p, code))
+	if (ac_perm_is_regulator(who) && ac_perm_covers(who, code))
 		return;
 	mask(obj, "id_number", 6);
 	mask(obj, "contact", 3);
@@ -120,209 +106,177 @@ const ac_registry_entity ac_registry_subjects = {
 	.name = "subject",
 	.name_zh = "主体",
 	.table = "subject",
-	.json = SUBJECT_JSON,
+	.json = "subject_json(t)",
 	.id_cast = "::int",
 	.fields = subject_fields,
 	.filters = subject_filters,
 	.where = "t.kind <> 'staff'",
 	.has_region = 1,
-	.may_read = ac_registry_role_staff,
-	.may_write = may_write,
+	.kind_column = "t.kind",
 	.check_write = check_write,
 	.shape = shape,
 	.conflict_en = "a subject with this unified social credit code is already registered",
 	.conflict_zh = "该统一社会信用代码已登记，请勿重复登记",
 };
 
-static int own(const ac_registry_ctx *c)
+/* Staff read any subject, a producer or purchaser its own; 403 for the rest. */
+static int may_read(ac_req *r)
 {
-	return (strcmp(c->p.role, "producer") == 0 || strcmp(c->p.role, "purchaser") == 0) &&
-	       c->p.subject_id == atoi(c->id);
+	if (ac_perm_is_issuer(r->who) && r->who->subject_id == atoi(r->param[0]))
+		return 1;
+	if (ac_perm_may(r->who, AC_ACT_READ_REGISTRY))
+		return 1;
+	ac_req_refuse(r, AC_ACT_READ_REGISTRY);
+	return 0;
 }
 
-void ac_registry_subject_get(ac_registry_ctx *c)
+void ac_registry_subject_get(ac_req *r)
 {
-	if (!own(c) && !ac_registry_role_staff(c))
-		return;
-	ac_registry_fetch(c);
+	if (ac_registry_ctx_new(r) != NULL && may_read(r))
+		ac_registry_fetch(r);
 }
 
 /* POST /subjects/{id}/grade and /status: {"grade"|"status", "reason"}. */
 
-static void on_changed(ac_registry_ctx *c, const ac_db_result *res)
+static void on_changed(ac_req *r, const ac_db_result *res)
 {
+	const ac_registry_ctx *c = r->ctx;
 	json_t *obj;
 
 	if (ac_db_rows(res) != 1) {
-		ac_req_error(c->r, 409, "changed_meanwhile",
+		ac_req_error(r, 409, "changed_meanwhile",
 			     "the subject was moved to another region meanwhile; reload and retry",
 			     "该主体刚被他人修改，请刷新后重试");
 		return;
 	}
-	obj = ac_registry_parse(res, 0, 0);
-	if (!json_is_object(obj)) {
-		json_decref(obj);
-		ac_req_error(c->r, 500, "internal", "could not read the record", "服务器内部错误");
+	obj = ac_registry_json(r, res, "obj");
+	if (obj == NULL)
 		return;
-	}
-	json_object_set_new(obj, "changed", json_boolean(strcmp(ac_db_get(res, 0, 1), "t") == 0));
+	json_object_set_new(obj, "changed",
+			    json_boolean(ac_db_bool(res, 0, ac_db_col(res, "changed"))));
 	/* Cached principals carry the status: drop this subject's at once. */
-	ac_auth_forget_subject(atoi(c->id));
-	shape(c, obj);
-	if (c->extra[1] != NULL)
-		ac_log_info("registry", "subject %s: %s set to %s by subject %d (%s) id=%s", c->id,
-			    c->extra[0], c->extra[1], c->p.subject_id, c->p.role, c->r->id_str);
-	ac_req_json(c->r, 200, obj);
+	ac_auth_forget_subject(ac_app_of(r)->auth, atoi(r->param[0]));
+	shape(r->who, obj);
+	ac_log_info("registry", "subject %s: %s set to %s by subject %d (%s) id=%s", r->param[0],
+		    c->column, c->value, r->who->subject_id, r->who->role, r->id_str);
+	ac_req_json(r, 200, obj);
 }
 
-static void on_change_subject(ac_registry_ctx *c, const ac_db_result *res)
+static void on_change_subject(ac_req *r, const ac_db_result *res)
 {
+	ac_registry_ctx *c = r->ctx;
 	const char *region;
-	char old[24];
-	char actor[16];
-	const char *vals[6];
+	ac_db_call call;
 
 	if (ac_db_rows(res) != 1) {
-		ac_registry_not_found(c);
+		ac_registry_not_found(r);
 		return;
 	}
-	region = ac_db_get(res, 0, 0);
-	if (!ac_perm_covers(&c->p, region != NULL ? strtoll(region, NULL, 10) : 0)) {
-		ac_registry_forbidden(c, "the subject is outside your jurisdiction",
-				      "该主体不在您的管辖范围内，请联系其所属乡镇或县级监管人员");
+	region = ac_db_field(res, 0, "region_code");
+	if (!ac_perm_covers(r->who, region != NULL ? strtoll(region, NULL, 10) : 0)) {
+		ac_req_forbidden(r, "the subject is outside your jurisdiction",
+				 "该主体不在您的管辖范围内，请联系其所属乡镇或县级监管人员");
 		return;
 	}
-	snprintf(c->old_kind, sizeof(c->old_kind), "%s", ac_db_get(res, 0, 1));
-	if (!check_write(c))
+	if (!check_write(r, c, ac_db_field(res, 0, "kind")))
 		return;
-	snprintf(old, sizeof(old), "%s", region != NULL ? region : "");
-	snprintf(actor, sizeof(actor), "%d", c->p.subject_id);
-	vals[0] = c->id;
-	vals[1] = region != NULL ? old : NULL;
-	vals[2] = c->extra[1];
-	vals[3] = c->extra[2];
-	vals[4] = actor;
-	vals[5] = c->p.role;
-	free(c->sql);
-	if (asprintf(&c->sql,
-		     "WITH old AS (SELECT id, %s::text AS v FROM subject WHERE id = $1::int AND "
-		     "region_code IS NOT DISTINCT FROM $2::bigint FOR UPDATE), "
-		     "u AS (UPDATE subject t SET %s = $3::text FROM old WHERE t.id = old.id "
-		     "RETURNING old.v AS old_v, " SUBJECT_JSON " AS j), "
-		     "ch AS (INSERT INTO subject_change (subject_id, field, old_value, new_value, "
-		     "reason, actor_subject_id, actor_role) SELECT $1::int, '%s', old_v, $3::text, "
-		     "$4, $5::int, $6 FROM u WHERE old_v IS DISTINCT FROM $3::text RETURNING id) "
-		     "SELECT j, (SELECT count(*) FROM ch) > 0 FROM u",
-		     c->extra[0], c->extra[0], c->extra[0]) < 0) {
-		c->sql = NULL;
-		ac_req_error(c->r, 500, "internal", "out of memory", "服务器内存不足");
-		return;
-	}
-	ac_registry_query(c, c->sql, 6, vals, on_changed);
+	ac_db_call_init(&call, "subject_set");
+	ac_db_arg(&call, "p_subject", "integer", r->param[0]);
+	ac_db_arg(&call, "p_region", "bigint", region);
+	ac_db_arg(&call, "p_field", "text", c->column);
+	ac_db_arg(&call, "p_value", "text", c->value);
+	ac_db_arg(&call, "p_reason", "text", c->reason);
+	ac_db_arg_int(&call, "p_actor_subject", "integer", r->who->subject_id);
+	ac_db_arg(&call, "p_actor_role", "text", r->who->role);
+	ac_req_call_as(r, &call, on_changed);
 }
 
-static void change(ac_registry_ctx *c, const char *key, const char *column,
-		   const char *const *values, const char *hint, const char *hint_zh)
+/* A reason of 1 to 500 characters, or NULL. */
+static const char *reason_of(json_t *v)
+{
+	const char *s = json_string_value(v);
+	int chars = s != NULL && strlen(s) == json_string_length(v) ? ac_check_chars(s) : -1;
+
+	return chars >= 1 && chars <= 500 ? s : NULL;
+}
+
+static void change(ac_req *r, const char *key, const char *column, const char *const *values,
+		   const char *hint, const char *hint_zh)
 {
 	const char *const known[] = { key, "reason", NULL };
-	const char *vals[1] = { c->id };
+	ac_registry_ctx *c = ac_registry_ctx_body(r, known);
 	json_t *v;
-	json_t *reason;
-	int ok = 0;
-	int chars;
 
-	if (!may_write(c))
-		return;
-	c->body = ac_req_body_object(c->r);
-	if (c->body == NULL || ac_registry_known(c, c->body, known) != 0)
+	if (c == NULL)
 		return;
 	v = json_object_get(c->body, key);
-	for (int i = 0; json_is_string(v) && values[i] != NULL; i++)
-		ok |= strcmp(values[i], json_string_value(v)) == 0;
-	if (!ok) {
-		ac_registry_error(c, 400, v == NULL ? "missing_field" : "invalid_field", key, hint,
-				  hint_zh);
+	for (int i = 0; json_is_string(v) && values[i] != NULL; i++) {
+		if (strcmp(values[i], json_string_value(v)) == 0)
+			c->value = values[i];
+	}
+	if (c->value == NULL) {
+		ac_req_error_field(r, 400, v == NULL ? "missing_field" : "invalid_field", key, hint,
+				   hint_zh);
 		return;
 	}
-	reason = json_object_get(c->body, "reason");
-	chars = json_is_string(reason) &&
-			strlen(json_string_value(reason)) == json_string_length(reason)
-		    ? ac_check_chars(json_string_value(reason))
-		    : -1;
-	if (chars < 1 || chars > 500) {
-		ac_registry_error(c, 400, reason == NULL ? "missing_field" : "invalid_field",
-				  "reason", "a reason of 1 to 500 characters is required",
-				  "必须填写调整原因（1到500个字），以备查询");
+	c->reason = reason_of(json_object_get(c->body, "reason"));
+	if (c->reason == NULL) {
+		ac_req_error_field(r, 400,
+				   json_object_get(c->body, "reason") == NULL ? "missing_field"
+									      : "invalid_field",
+				   "reason", "a reason of 1 to 500 characters is required",
+				   "必须填写调整原因（1到500个字），以备查询");
 		return;
 	}
-	c->extra[0] = strdup(column);
-	c->extra[1] = strdup(json_string_value(v));
-	c->extra[2] = strdup(json_string_value(reason));
-	if (c->extra[0] == NULL || c->extra[1] == NULL || c->extra[2] == NULL) {
-		ac_req_error(c->r, 500, "internal", "out of memory", "服务器内存不足");
-		return;
-	}
-	ac_registry_query(c, "SELECT region_code, kind FROM subject WHERE id = $1::int", 1, vals,
-			  on_change_subject);
+	c->column = column;
+	ac_req_query(r, "SELECT region_code, kind FROM subject WHERE id = $1::int", 1, r->param,
+		     on_change_subject);
 }
 
-void ac_registry_subject_grade(ac_registry_ctx *c)
+void ac_registry_subject_grade(ac_req *r)
 {
-	change(c, "grade", "credit_grade", grades,
+	change(r, "grade", "credit_grade", grades,
 	       "grade must be A, B or C (C puts the subject under key supervision)",
 	       "信用等级必须是A、B或C（C级为重点监管对象）");
 }
 
-void ac_registry_subject_status(ac_registry_ctx *c)
+void ac_registry_subject_status(ac_req *r)
 {
-	change(c, "status", "status", statuses, "status must be active, suspended or blacklisted",
+	change(r, "status", "status", statuses, "status must be active, suspended or blacklisted",
 	       "状态必须是正常（active）、暂停（suspended）或黑名单（blacklisted）");
 }
 
 /* GET /subjects/{id}/changes */
 
-static void on_changes(ac_registry_ctx *c, const ac_db_result *res)
+static void on_changes(ac_req *r, const ac_db_result *res)
 {
+	const ac_registry_ctx *c = r->ctx;
 	json_t *items;
 
-	if (strcmp(ac_db_get(res, 0, 0), "t") != 0) {
-		ac_registry_not_found(c);
+	if (!ac_db_bool(res, 0, ac_db_col(res, "found"))) {
+		ac_registry_not_found(r);
 		return;
 	}
-	items = ac_registry_parse(res, 0, 2);
-	if (!json_is_array(items)) {
-		json_decref(items);
-		ac_req_error(c->r, 500, "internal", "could not read the list", "服务器内部错误");
+	items = ac_registry_json(r, res, "items");
+	if (items == NULL)
 		return;
-	}
-	ac_req_json(c->r, 200,
-		    json_pack("{s:i,s:o,s:I,s:i,s:i}", "subject_id", atoi(c->id), "items", items,
-			      "total", (json_int_t)strtoll(ac_db_get(res, 0, 1), NULL, 10), "limit",
+	ac_req_json(r, 200,
+		    json_pack("{s:i,s:o,s:I,s:i,s:i}", "subject_id", atoi(r->param[0]), "items",
+			      items, "total",
+			      (json_int_t)strtoll(ac_db_field(res, 0, "total"), NULL, 10), "limit",
 			      c->limit, "offset", c->offset));
 }
 
-void ac_registry_subject_changes(ac_registry_ctx *c)
+void ac_registry_subject_changes(ac_req *r)
 {
-	char limit[16];
-	char offset[16];
-	const char *vals[3] = { c->id, limit, offset };
+	ac_registry_ctx *c = ac_registry_ctx_new(r);
+	ac_db_call call;
 
-	if (!own(c) && !ac_registry_role_staff(c))
+	if (c == NULL || !may_read(r) || ac_registry_paging(r, c) != 0)
 		return;
-	if (ac_registry_paging(c) != 0)
-		return;
-	snprintf(limit, sizeof(limit), "%d", c->limit);
-	snprintf(offset, sizeof(offset), "%d", c->offset);
-	ac_registry_query(
-	    c,
-	    "SELECT EXISTS (SELECT 1 FROM subject WHERE id = $1::int), "
-	    "(SELECT count(*) FROM subject_change WHERE subject_id = $1::int), "
-	    "(SELECT coalesce(json_agg(j ORDER BY id DESC), '[]') FROM (SELECT c.id, "
-	    "json_build_object('id', c.id, 'field', c.field, 'old_value', c.old_value, "
-	    "'new_value', c.new_value, 'reason', c.reason, 'actor_subject_id', "
-	    "c.actor_subject_id, 'actor_name', (SELECT s.name FROM subject s WHERE s.id = "
-	    "c.actor_subject_id), 'actor_role', c.actor_role, 'at', c.at) AS j "
-	    "FROM subject_change c WHERE c.subject_id = $1::int ORDER BY c.id DESC "
-	    "LIMIT $2::int OFFSET $3::int) q)",
-	    3, vals, on_changes);
+	ac_db_call_init(&call, "subject_changes");
+	ac_db_arg(&call, "p_subject", "integer", r->param[0]);
+	ac_db_arg_int(&call, "p_limit", "integer", c->limit);
+	ac_db_arg_int(&call, "p_offset", "integer", c->offset);
+	ac_req_call(r, &call, on_changes);
 }
