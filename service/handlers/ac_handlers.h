@@ -16,6 +16,7 @@ extern const ac_route_table ac_revocation_routes;
 extern const ac_route_table ac_print_job_routes;
 extern const ac_route_table ac_scan_routes;
 extern const ac_route_table ac_receipt_routes;
+extern const ac_route_table ac_trace_routes;
 extern const ac_route_table ac_rapid_test_routes;
 extern const ac_route_table ac_inspection_routes;
 extern const ac_route_table ac_stats_routes;
