@@ -4,7 +4,15 @@
 #include "ac_handlers.h"
 
 const ac_route_table *const ac_all_routes[] = {
-	&ac_health_routes,	&ac_session_routes,    &ac_trust_routes,
-	&ac_certificate_routes, &ac_revocation_routes, &ac_print_job_routes,
-	&ac_scan_routes,	&ac_registry_routes,   NULL,
+	&ac_health_routes,	/* /healthz, keys */
+	&ac_session_routes,	/* log in, log out */
+	&ac_trust_routes,	/* trust bundles */
+	&ac_certificate_routes, /* issue, read */
+	&ac_revocation_routes,	/* revoke */
+	&ac_print_job_routes,	/* print jobs, reprint */
+	&ac_scan_routes,	/* /v/{payload} */
+	&ac_receipt_routes,	/* collect, stock */
+	&ac_trace_routes,	/* trace, EPCIS, recall */
+	&ac_registry_routes,	/* subjects, regions, markets, products, kiosks */
+	NULL,
 };
