@@ -215,24 +215,26 @@ static void on_inspection(ac_req *r, const ac_db_result *res)
 			      "results", results, "message_zh", zh));
 }
 
-/* The codes' signatures are checked: record the check with the genuine
- * codes for the database to judge. */
-static void inspection_checked(ac_req *r)
-{
-	insp_ctx *ctx = r->ctx;
-	ac_buf serial, item, payload, idx;
-	int problems = 0;
-	char lo[24], hi[24];
-	ac_db_call call;
+/* The genuine codes, for the database to judge, as array literals of the
+ * arguments of record_inspection(). */
+enum { ARR_SERIAL, ARR_ITEM, ARR_PAYLOAD, ARR_IDX, NARRAYS };
 
-	ac_buf_init(&serial);
-	ac_buf_init(&item);
-	ac_buf_init(&payload);
-	ac_buf_init(&idx);
-	ac_buf_puts(&serial, "{");
-	ac_buf_puts(&item, "{");
-	ac_buf_puts(&payload, "{");
-	ac_buf_puts(&idx, "{");
+static const struct {
+	const char *arg;
+	const char *type;
+} arrays[NARRAYS] = {
+	[ARR_SERIAL] = { "p_serial", "bigint[]" },
+	[ARR_ITEM] = { "p_item", "integer[]" },
+	[ARR_PAYLOAD] = { "p_payload", "text[]" },
+	[ARR_IDX] = { "p_idx", "integer[]" },
+};
+
+/* Fills a with the genuine codes and the entries with what is known so
+ * far. Returns the problems found already (unreadable or forged codes). */
+static int genuine_codes(insp_ctx *ctx, ac_buf a[NARRAYS])
+{
+	int problems = 0;
+
 	for (int i = 0; i < ctx->n; i++) {
 		insp_entry *e = &ctx->e[i];
 		const ac_scanned_code *c = &ctx->checks[i];
@@ -245,16 +247,34 @@ static void inspection_checked(ac_req *r)
 		e->status = "unconfirmed";
 		e->serial = c->code.f.serial;
 		e->item = c->code.f.item;
-		ac_buf_pg_next_int(&serial, (long long)e->serial, 0);
-		ac_buf_pg_next_int(&item, e->item, 0);
-		ac_buf_pg_next(&payload, c->payload);
-		ac_buf_pg_next_int(&idx, i, 0);
+		ac_buf_pg_next_int(&a[ARR_SERIAL], (long long)e->serial, 0);
+		ac_buf_pg_next_int(&a[ARR_ITEM], e->item, 0);
+		ac_buf_pg_next(&a[ARR_PAYLOAD], c->payload);
+		ac_buf_pg_next_int(&a[ARR_IDX], i, 0);
 	}
-	ac_buf_puts(&serial, "}");
-	ac_buf_puts(&item, "}");
-	ac_buf_puts(&payload, "}");
-	ac_buf_puts(&idx, "}");
-	if (!ac_buf_ok(&serial) || !ac_buf_ok(&item) || !ac_buf_ok(&payload) || !ac_buf_ok(&idx)) {
+	return problems;
+}
+
+/* The codes' signatures are checked: record the check. */
+static void inspection_checked(ac_req *r)
+{
+	insp_ctx *ctx = r->ctx;
+	ac_buf a[NARRAYS];
+	int problems;
+	int ok = 1;
+	char lo[24], hi[24];
+	ac_db_call call;
+
+	for (int k = 0; k < NARRAYS; k++) {
+		ac_buf_init(&a[k]);
+		ac_buf_puts(&a[k], "{");
+	}
+	problems = genuine_codes(ctx, a);
+	for (int k = 0; k < NARRAYS; k++) {
+		ac_buf_puts(&a[k], "}");
+		ok &= ac_buf_ok(&a[k]);
+	}
+	if (!ok) {
 		ac_req_nomem(r);
 		goto out;
 	}
@@ -265,20 +285,16 @@ static void inspection_checked(ac_req *r)
 	ac_db_arg(&call, "p_seller", "text", ctx->seller);
 	arg_id(&call, "p_seller_subject", ctx->seller_subject);
 	ac_db_arg(&call, "p_notes", "text", ctx->notes);
-	ac_db_arg(&call, "p_serial", "bigint[]", serial.data);
-	ac_db_arg(&call, "p_item", "integer[]", item.data);
-	ac_db_arg(&call, "p_payload", "text[]", payload.data);
-	ac_db_arg(&call, "p_idx", "integer[]", idx.data);
+	for (int k = 0; k < NARRAYS; k++)
+		ac_db_arg(&call, arrays[k].arg, arrays[k].type, a[k].data);
 	ac_db_arg_int(&call, "p_codes", "integer", ctx->n);
 	ac_db_arg_int(&call, "p_problems", "integer", problems);
 	ac_db_arg(&call, "p_region_lo", "bigint", lo);
 	ac_db_arg(&call, "p_region_hi", "bigint", hi);
 	ac_req_call_as(r, &call, on_inspection);
 out:
-	ac_buf_free(&serial);
-	ac_buf_free(&item);
-	ac_buf_free(&payload);
-	ac_buf_free(&idx);
+	for (int k = 0; k < NARRAYS; k++)
+		ac_buf_free(&a[k]);
 }
 
 /* The body into ctx. Returns 0, or answers and returns -1. */
