@@ -21,6 +21,7 @@
 #include "ac_codes.h"
 #include "ac_handler.h"
 #include "ac_handlers.h"
+#include "ac_jurisdiction.h"
 #include "ac_log.h"
 
 #define MAX_CODES    200
@@ -262,7 +263,6 @@ static void inspection_checked(ac_req *r)
 	ac_buf a[NARRAYS];
 	int problems;
 	int ok = 1;
-	char lo[24], hi[24];
 	ac_db_call call;
 
 	for (int k = 0; k < NARRAYS; k++) {
@@ -278,7 +278,6 @@ static void inspection_checked(ac_req *r)
 		ac_req_nomem(r);
 		goto out;
 	}
-	ac_perm_range(r->who, lo, hi);
 	ac_db_call_init(&call, "record_inspection");
 	ac_db_arg_int(&call, "p_market", "integer", ctx->market);
 	ac_db_arg_int(&call, "p_inspector", "integer", r->who->subject_id);
@@ -289,8 +288,7 @@ static void inspection_checked(ac_req *r)
 		ac_db_arg(&call, arrays[k].arg, arrays[k].type, a[k].data);
 	ac_db_arg_int(&call, "p_codes", "integer", ctx->n);
 	ac_db_arg_int(&call, "p_problems", "integer", problems);
-	ac_db_arg(&call, "p_region_lo", "bigint", lo);
-	ac_db_arg(&call, "p_region_hi", "bigint", hi);
+	ac_jurisdiction_args(&call, r->who);
 	ac_req_call_as(r, &call, on_inspection);
 out:
 	for (int k = 0; k < NARRAYS; k++)
@@ -380,7 +378,6 @@ static void handle_report(ac_req *r)
 	int market, seller_subject;
 	int unit = json_is_string(u) ? ac_unit_from_name(json_string_value(u)) : 0;
 	const char *seller, *notes;
-	char lo[24], hi[24];
 	ac_db_call call;
 
 	if (body == NULL)
@@ -399,7 +396,6 @@ static void handle_report(ac_req *r)
 			     "请填写市场、产品（产品目录中的名称）和摊主；数量、单位、备注可选填");
 		return;
 	}
-	ac_perm_range(r->who, lo, hi);
 	ac_db_call_init(&call, "record_unlicensed_report");
 	ac_db_arg_int(&call, "p_market", "integer", market);
 	ac_db_arg_int(&call, "p_product", "integer", p->id);
@@ -415,8 +411,7 @@ static void handle_report(ac_req *r)
 	}
 	ac_db_arg(&call, "p_notes", "text", notes);
 	ac_db_arg_int(&call, "p_reporter", "integer", r->who->subject_id);
-	ac_db_arg(&call, "p_region_lo", "bigint", lo);
-	ac_db_arg(&call, "p_region_hi", "bigint", hi);
+	ac_jurisdiction_args(&call, r->who);
 	ac_req_call_as(r, &call, on_reported);
 }
 
@@ -467,7 +462,6 @@ static void on_list(ac_req *r, const ac_db_result *res)
 static void handle_list(ac_req *r)
 {
 	char value[NPARAMS][24];
-	char lo[24], hi[24];
 	ac_db_call call;
 
 	ac_db_call_init(&call, r->route->data);
@@ -483,9 +477,7 @@ static void handle_list(ac_req *r)
 		}
 		ac_db_arg(&call, p->arg, p->type, rc == 1 ? value[i] : NULL);
 	}
-	ac_perm_range(r->who, lo, hi);
-	ac_db_arg(&call, "p_region_lo", "bigint", lo);
-	ac_db_arg(&call, "p_region_hi", "bigint", hi);
+	ac_jurisdiction_args(&call, r->who);
 	ac_req_call(r, &call, on_list);
 }
 

@@ -20,6 +20,7 @@
 #include "ac_app.h"
 #include "ac_handler.h"
 #include "ac_handlers.h"
+#include "ac_jurisdiction.h"
 #include "ac_log.h"
 
 #define DEFAULT_DAYS 7
@@ -95,7 +96,6 @@ static void handle_record(ac_req *r)
 	json_t *cert = json_object_get(body, "certificate");
 	const ac_product *p = NULL;
 	const char *method, *items, *station, *tester;
-	char lo[24], hi[24];
 	ac_db_call call;
 
 	if (body == NULL)
@@ -123,8 +123,6 @@ static void handle_record(ac_req *r)
 			     "不合格）、检测点、检测人");
 		return;
 	}
-	/* Inspectors test anywhere; regulators within their jurisdiction. */
-	ac_perm_range(r->who, lo, hi);
 	ac_db_call_init(&call, "record_rapid_test");
 	ac_db_arg_int(&call, "p_subject", "integer", json_integer_value(subject));
 	ac_db_arg_int(&call, "p_product", "integer", p->id);
@@ -140,8 +138,8 @@ static void handle_record(ac_req *r)
 	/* The sampled batch, as the tester wrote it, is optional. */
 	ac_db_arg(&call, "p_batch", "text", text_of(body, "batch", 200));
 	ac_db_arg_int(&call, "p_recorded_by", "integer", r->who->subject_id);
-	ac_db_arg(&call, "p_region_lo", "bigint", lo);
-	ac_db_arg(&call, "p_region_hi", "bigint", hi);
+	/* Inspectors test anywhere; regulators within their jurisdiction. */
+	ac_jurisdiction_args(&call, r->who);
 	ac_req_call_as(r, &call, on_recorded);
 }
 
@@ -189,7 +187,6 @@ static void handle_revocation(ac_req *r)
 	json_t *reason;
 	json_t *days;
 	json_t *cascade;
-	char lo[24], hi[24];
 	ac_db_call call;
 
 	/* No body at all is an empty one: every field is optional. */
@@ -212,15 +209,13 @@ static void handle_revocation(ac_req *r)
 			     "撤销原因最多1000字节；追溯天数为1到90天（默认7天）");
 		return;
 	}
-	ac_perm_range(r->who, lo, hi);
 	ac_db_call_init(&call, "revoke_test_batch");
 	ac_db_arg(&call, "p_test", "bigint", r->param[0]);
 	ac_db_arg_int(&call, "p_days", "integer",
 		      days != NULL ? json_integer_value(days) : DEFAULT_DAYS);
 	ac_db_arg(&call, "p_cascade", "boolean", json_is_false(cascade) ? "false" : "true");
 	ac_db_arg(&call, "p_reason", "text", reason != NULL ? json_string_value(reason) : NULL);
-	ac_db_arg(&call, "p_region_lo", "bigint", lo);
-	ac_db_arg(&call, "p_region_hi", "bigint", hi);
+	ac_jurisdiction_args(&call, r->who);
 	ac_req_call_as(r, &call, on_batch_revoked);
 }
 

@@ -15,6 +15,7 @@
 #include "ac_check.h"
 #include "ac_handler.h"
 #include "ac_handlers.h"
+#include "ac_jurisdiction.h"
 
 #define MAX_YEARS 3
 
@@ -54,7 +55,7 @@ static int date_param(ac_req *r, const char *name, int years, char out[24])
 static void handle_stats(ac_req *r)
 {
 	stats_ctx *ctx = ac_req_new(r, stats_ctx);
-	char from[24], to[24], fmt[16], lo[24], hi[24];
+	char from[24], to[24], fmt[16];
 	int has_fmt;
 	ac_db_call call;
 
@@ -76,12 +77,10 @@ static void handle_stats(ac_req *r)
 		return;
 	}
 	ctx->csv = has_fmt == 1 && strcmp(fmt, "csv") == 0;
-	ac_perm_range(r->who, lo, hi);
 	ac_db_call_init(&call, "township_stats");
 	ac_db_arg(&call, "p_from", "date", from);
 	ac_db_arg(&call, "p_to", "date", to);
-	ac_db_arg(&call, "p_region_lo", "bigint", lo);
-	ac_db_arg(&call, "p_region_hi", "bigint", hi);
+	ac_jurisdiction_args(&call, r->who);
 	ac_req_call(r, &call, on_stats);
 }
 
