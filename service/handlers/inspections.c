@@ -8,24 +8,29 @@
  *   GET  /api/v1/clone-suspicions   item codes that look copied, for
  *                                   regulators (sql/0010_inspections.sql)
  * Staff only (inspectors anywhere, regulators within their jurisdiction,
- * judged by the market's region, or for suspicions by the issuer's).
+ * judged by the market's region, or for suspicions by the issuer's). The
+ * statements are functions of sql/0014_inspection_sql.sql.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ac_app.h"
-#include "ac_buf.h"
-#include "ac_cert.h"
-#include "ac_code.h"
-#include "ac_error.h"
+#include "ac_check.h"
+#include "ac_codes.h"
+#include "ac_handler.h"
+#include "ac_handlers.h"
+#include "ac_jurisdiction.h"
 #include "ac_log.h"
-#include "ac_perm.h"
-#include "ac_scanlog.h"
 
-#define MAX_CODES 200
+#define MAX_CODES    200
+#define MAX_SELLER   200
+#define MAX_NOTES    2000
+#define MAX_QUANTITY 1000000
 
-/* Optional text of at most max bytes: 1 when absent or fine, 0 when not. */
+/* Optional text of at most max bytes: 1 when absent or fine (out NULL when
+ * absent or empty), 0 when not. */
 static int opt_text(json_t *body, const char *key, size_t max, const char **out)
 {
 	json_t *v = json_object_get(body, key);
@@ -39,216 +44,198 @@ static int opt_text(json_t *body, const char *key, size_t max, const char **out)
 	return 1;
 }
 
-/* Optional positive id: 1 when absent (out = "") or fine, 0 when not. */
-static int opt_id(json_t *body, const char *key, char out[24])
+/* Optional positive id: 1 when absent (out 0) or fine, 0 when not. */
+static int opt_id(json_t *body, const char *key, int *out)
 {
 	json_t *v = json_object_get(body, key);
 
-	out[0] = '\0';
+	*out = 0;
 	if (v == NULL || json_is_null(v))
 		return 1;
-	if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > 2147483647)
+	if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > INT32_MAX)
 		return 0;
-	snprintf(out, 24, "%lld", (long long)json_integer_value(v));
+	*out = (int)json_integer_value(v);
 	return 1;
 }
 
-static void not_staff(ac_req *r)
+/* An optional id as a call's argument: NULL when 0. */
+static void arg_id(ac_db_call *call, const char *name, int id)
 {
-	ac_req_error(r, 403, "forbidden", "inspections are recorded and read by inspection staff",
-		     "查验记录仅限检查人员和监管人员");
+	if (id > 0)
+		ac_db_arg_int(call, name, "integer", id);
+	else
+		ac_db_arg(call, name, "integer", NULL);
+}
+
+/* A write the database did not store: the market is unknown, or outside
+ * the caller's jurisdiction. */
+static void market_refused(ac_req *r, const ac_db_result *res)
+{
+	if (ac_db_bool(res, 0, ac_db_col(res, "market_found")))
+		ac_req_error(r, 403, "outside_jurisdiction",
+			     "the market is outside your jurisdiction", "该市场不在您的辖区内");
+	else
+		ac_req_error_field(r, 404, "unknown_market", "market", "no such market",
+				   "找不到这个市场，请先在登记系统中添加");
 }
 
 /* POST /api/v1/inspections */
 
 typedef struct insp_entry {
-	const char *status;
-	uint64_t serial;
+	const char *status; /* the verdict, a static string */
+	uint64_t serial;    /* 0 when the code was refused before the database */
 	int item;
+	/* From the database's row, while its step runs. */
+	const char *product;
+	const char *issuer;
+	const char *suspicion;
 } insp_entry;
 
 typedef struct insp_ctx {
-	ac_req *r;
-	ac_principal p;
-	json_t *body; /* kept while the codes are checked: seller and notes point into it */
-	int subject_id;
-	int market_id;
-	insp_entry *e;
-	ac_scanned_code *checks; /* index by index with e */
+	int market;
+	int seller_subject; /* 0: none */
+	const char *seller; /* in the body, as the notes */
+	const char *notes;
 	int n;
+	insp_entry *e;		 /* n entries */
+	ac_scanned_code *checks; /* index by index with e */
 } insp_ctx;
 
-static void insp_free(insp_ctx *ctx)
-{
-	json_decref(ctx->body);
-	free(ctx->e);
-	free(ctx->checks);
-	free(ctx);
-}
+static const struct {
+	const char *status;
+	const char *zh;
+} verdict_zh[] = {
+	{ "valid", "真实有效" },
+	{ "revoked", "已撤销" },
+	{ "malformed", "无法识别" },
+	{ "unknown_key", "签发密钥未知" },
+	{ "key_revoked", "签发密钥已吊销" },
+	{ "bad_signature", "签名不符，疑似伪造" },
+	{ "unknown_certificate", "查无此证" },
+	{ "not_issued", "与开具记录不符" },
+};
 
-static const char *problem_zh(const char *status)
+static const char *status_zh(const char *status)
 {
-	static const struct {
-		const char *status;
-		const char *zh;
-	} names[] = {
-		{ "valid", "真实有效" },
-		{ "revoked", "已撤销" },
-		{ "malformed", "无法识别" },
-		{ "unknown_key", "签发密钥未知" },
-		{ "key_revoked", "签发密钥已吊销" },
-		{ "bad_signature", "签名不符，疑似伪造" },
-		{ "unknown_certificate", "查无此证" },
-		{ "not_issued", "与开具记录不符" },
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(names[i].status, status) == 0)
-			return names[i].zh;
+	for (size_t i = 0; i < sizeof(verdict_zh) / sizeof(verdict_zh[0]); i++) {
+		if (strcmp(verdict_zh[i].status, status) == 0)
+			return verdict_zh[i].zh;
 	}
 	return status;
 }
 
-static void on_inspection(void *data, const ac_db_result *res, int err, const char *msg)
+/* The database's verdicts, for the codes whose signature was genuine. */
+static void take_verdicts(insp_ctx *ctx, const ac_db_result *res)
 {
-	insp_ctx *ctx = data;
-	ac_req *r = ctx->r;
-	ac_app *app = r->app;
-	int rows = ac_db_rows(res);
-	const char *id;
-	json_t *results;
-	int problems = 0;
+	int idx = ac_db_col(res, "idx");
+	int known = ac_db_col(res, "known");
+	int revoked = ac_db_col(res, "revoked");
+	int issued = ac_db_col(res, "issued");
+	int product = ac_db_col(res, "product");
+	int issuer = ac_db_col(res, "issuer");
+	int suspicion = ac_db_col(res, "suspicion");
 
-	if (err != 0) {
-		ac_log_error("inspect", "could not record inspection: %s id=%s", msg, r->id_str);
-		ac_req_unavailable(r);
-		goto out;
-	}
-	id = rows > 0 ? ac_db_get(res, 0, 0) : NULL;
-	if (id == NULL) {
-		/* The market exists, so it is outside the caller's jurisdiction. */
-		if (rows > 0 && ac_db_get(res, 0, 1)[0] == 't')
-			ac_req_error(r, 403, "outside_jurisdiction",
-				     "the market is outside your jurisdiction",
-				     "该市场不在您的辖区内");
-		else
-			ac_req_error_field(r, 404, "unknown_market", "market", "no such market",
-					   "找不到这个市场，请先在登记系统中添加");
-		goto out;
-	}
-	results = json_array();
-	/* The database's verdicts, for the codes that were genuine. */
-	for (int k = 0; k < rows; k++) {
-		const char *idx = ac_db_get(res, k, 2);
+	for (int k = 0; k < ac_db_rows(res); k++) {
+		const char *v = ac_db_get(res, k, idx);
+		int i = v != NULL ? atoi(v) : -1;
 		insp_entry *e;
 
-		if (idx == NULL || atoi(idx) < 0 || atoi(idx) >= ctx->n)
+		/* The single row of a check without genuine codes has no index. */
+		if (i < 0 || i >= ctx->n)
 			continue;
-		e = &ctx->e[atoi(idx)];
-		if (ac_db_get(res, k, 3)[0] != 't')
+		e = &ctx->e[i];
+		if (!ac_db_bool(res, k, known))
 			e->status = "unknown_certificate";
-		else if (ac_db_get(res, k, 5) == NULL || ac_db_get(res, k, 5)[0] != 't')
+		else if (!ac_db_bool(res, k, issued))
 			e->status = "not_issued";
-		else if (ac_db_get(res, k, 4)[0] == 't')
+		else if (ac_db_bool(res, k, revoked))
 			e->status = "revoked";
 		else
 			e->status = "valid";
+		e->product = ac_db_get(res, k, product);
+		e->issuer = ac_db_get(res, k, issuer);
+		e->suspicion = ac_db_get(res, k, suspicion);
 	}
+}
+
+static json_t *entry_json(int i, const insp_entry *e)
+{
+	json_t *o = json_pack("{s:i,s:s,s:s,s:b}", "index", i, "status", e->status, "status_zh",
+			      status_zh(e->status), "clone_suspected", e->suspicion != NULL);
+
+	if (o == NULL)
+		return NULL;
+	if (e->serial != 0) {
+		json_object_set_new(o, "certificate", json_integer((json_int_t)e->serial));
+		json_object_set_new(o, "item", json_integer(e->item));
+	}
+	if (e->product != NULL)
+		json_object_set_new(o, "product", json_string(e->product));
+	if (e->issuer != NULL)
+		json_object_set_new(o, "issuer", json_string(e->issuer));
+	if (e->suspicion != NULL)
+		json_object_set_new(o, "clone_reason", json_string(e->suspicion));
+	return o;
+}
+
+static void on_inspection(ac_req *r, const ac_db_result *res)
+{
+	insp_ctx *ctx = r->ctx;
+	const char *id = ac_db_field(res, 0, "id");
+	json_t *results;
+	int problems = 0;
+	char zh[128];
+
+	if (id == NULL) {
+		market_refused(r, res);
+		return;
+	}
+	take_verdicts(ctx, res);
+	results = json_array();
 	for (int i = 0; i < ctx->n; i++) {
 		insp_entry *e = &ctx->e[i];
-		const char *product = NULL, *issuer = NULL, *suspicion = NULL;
 		ac_scan_event ev = { .serial = e->serial,
 				     .item = e->item,
 				     .verdict = e->status,
-				     .market_id = ctx->market_id,
-				     .subject_id = ctx->subject_id,
+				     .market_id = ctx->market,
+				     .subject_id = r->who->subject_id,
 				     .inspection_id = strtoll(id, NULL, 10),
 				     .peer = r->peer };
-		json_t *o;
 
-		for (int k = 0; k < rows; k++) {
-			if (ac_db_get(res, k, 2) != NULL && atoi(ac_db_get(res, k, 2)) == i) {
-				product = ac_db_get(res, k, 6);
-				issuer = ac_db_get(res, k, 7);
-				suspicion = ac_db_get(res, k, 8);
-			}
-		}
-		problems += strcmp(e->status, "valid") != 0 || suspicion != NULL;
-		o = json_pack("{s:i,s:s,s:s,s:b}", "index", i, "status", e->status, "status_zh",
-			      problem_zh(e->status), "clone_suspected", suspicion != NULL);
-		if (e->serial != 0) {
-			json_object_set_new(o, "certificate", json_integer((json_int_t)e->serial));
-			json_object_set_new(o, "item", json_integer(e->item));
-		}
-		if (product != NULL)
-			json_object_set_new(o, "product", json_string(product));
-		if (issuer != NULL)
-			json_object_set_new(o, "issuer", json_string(issuer));
-		if (suspicion != NULL)
-			json_object_set_new(o, "clone_reason", json_string(suspicion));
-		json_array_append_new(results, o);
-		ac_scanlog_add(app->scanlog, &ev);
+		problems += strcmp(e->status, "valid") != 0 || e->suspicion != NULL;
+		json_array_append_new(results, entry_json(i, e));
+		ac_scanlog_add(ac_app_of(r)->scanlog, &ev);
 	}
-	{
-		char zh[128];
-
-		snprintf(zh, sizeof(zh), "已查验 %d 个标签，%s", ctx->n,
-			 problems ? "发现问题，请查看标红的条目" : "全部真实有效");
-		ac_log_info("inspect", "inspection %s at market %d: %d codes, %d problems id=%s",
-			    id, ctx->market_id, ctx->n, problems, r->id_str);
-		ac_req_json(r, 201,
-			    json_pack("{s:I,s:i,s:i,s:i,s:o,s:s}", "id",
-				      (json_int_t)strtoll(id, NULL, 10), "market", ctx->market_id,
-				      "codes", ctx->n, "problems", problems, "results", results,
-				      "message_zh", zh));
-	}
-out:
-	insp_free(ctx);
-	ac_req_unref(r);
+	snprintf(zh, sizeof(zh), "已查验 %d 个标签，%s", ctx->n,
+		 problems ? "发现问题，请查看标红的条目" : "全部真实有效");
+	ac_log_info("inspect", "inspection %s at market %d: %d codes, %d problems id=%s", id,
+		    ctx->market, ctx->n, problems, r->id_str);
+	ac_req_json(r, 201,
+		    json_pack("{s:I,s:i,s:i,s:i,s:o,s:s}", "id", (json_int_t)strtoll(id, NULL, 10),
+			      "market", ctx->market, "codes", ctx->n, "problems", problems,
+			      "results", results, "message_zh", zh));
 }
 
-static const char inspection_sql[] =
-    "WITH m AS (SELECT id, region_code BETWEEN $6::bigint AND $7::bigint AS covered "
-    "FROM market WHERE id = $1::int), "
-    "input AS (SELECT * FROM unnest($8::bigint[], $9::int[], $10::text[], $11::int[]) "
-    "AS t(serial, item, payload, idx)), "
-    "checked AS (SELECT i.idx, c.serial IS NOT NULL AS known, c.revoked_at IS NOT NULL AS "
-    "revoked, c.item_codes[i.item] = i.payload AS issued, p.name AS product, s.name AS issuer, "
-    "(SELECT string_agg(detail, '；' ORDER BY reason) FROM clone_suspicion cs WHERE "
-    "cs.serial = i.serial AND cs.item = i.item) AS suspicion FROM input i LEFT JOIN "
-    "certificate c ON c.serial = i.serial LEFT JOIN product p ON p.id = c.product_id LEFT "
-    "JOIN subject s ON s.id = c.issuer_id), "
-    "ins AS (INSERT INTO inspection (market_id, inspector_id, seller, seller_id, notes, codes, "
-    "problems) SELECT m.id, $2::int, $3, (SELECT id FROM subject WHERE id = $4::int), $5, "
-    "$12::int, $13::int + (SELECT count(*) FROM checked WHERE NOT (known AND NOT revoked AND "
-    "coalesce(issued, false)) OR suspicion IS NOT NULL) FROM m WHERE m.covered RETURNING id) "
-    "SELECT (SELECT id FROM ins), EXISTS (SELECT 1 FROM m), ch.idx, ch.known, "
-    "ch.revoked, ch.issued, ch.product, ch.issuer, ch.suspicion FROM (SELECT 1) one LEFT JOIN "
-    "checked ch ON true ORDER BY ch.idx";
+/* The genuine codes, for the database to judge, as array literals of the
+ * arguments of record_inspection(). */
+enum { ARR_SERIAL, ARR_ITEM, ARR_PAYLOAD, ARR_IDX, NARRAYS };
 
-/* On the loop again, the signatures checked: record the check. */
-static void inspection_checked(void *data, int ok)
+static const struct {
+	const char *arg;
+	const char *type;
+} arrays[NARRAYS] = {
+	[ARR_SERIAL] = { "p_serial", "bigint[]" },
+	[ARR_ITEM] = { "p_item", "integer[]" },
+	[ARR_PAYLOAD] = { "p_payload", "text[]" },
+	[ARR_IDX] = { "p_idx", "integer[]" },
+};
+
+/* Fills a with the genuine codes and the entries with what is known so
+ * far. Returns the problems found already (unreadable or forged codes). */
+static int genuine_codes(insp_ctx *ctx, ac_buf a[NARRAYS])
 {
-	insp_ctx *ctx = data;
-	ac_req *r = ctx->r;
-	ac_app *app = r->app;
-	const char *values[13];
-	char market[24], inspector[16], seller_id[24], lo[24], hi[24], total[16], bad[16];
-	char actor[128];
-	const char *seller, *notes;
-	ac_buf arr[4];
 	int problems = 0;
 
-	if (!ok) {
-		ac_req_error(r, 500, "internal", "could not check the codes",
-			     "系统繁忙，请稍后重试");
-		insp_free(ctx);
-		return;
-	}
-	for (int k = 0; k < 4; k++) {
-		ac_buf_init(&arr[k]);
-		ac_buf_add(&arr[k], "{", 1);
-	}
 	for (int i = 0; i < ctx->n; i++) {
 		insp_entry *e = &ctx->e[i];
 		const ac_scanned_code *c = &ctx->checks[i];
@@ -261,97 +248,81 @@ static void inspection_checked(void *data, int ok)
 		e->status = "unconfirmed";
 		e->serial = c->code.f.serial;
 		e->item = c->code.f.item;
-		ac_buf_pg_next_int(&arr[0], (long long)e->serial, 0);
-		ac_buf_pg_next_int(&arr[1], e->item, 0);
-		ac_buf_pg_next(&arr[2], c->payload);
-		ac_buf_pg_next_int(&arr[3], i, 0);
+		ac_buf_pg_next_int(&a[ARR_SERIAL], (long long)e->serial, 0);
+		ac_buf_pg_next_int(&a[ARR_ITEM], e->item, 0);
+		ac_buf_pg_next(&a[ARR_PAYLOAD], c->payload);
+		ac_buf_pg_next_int(&a[ARR_IDX], i, 0);
 	}
-	/* Validated before the check. */
-	opt_id(ctx->body, "market", market);
-	opt_id(ctx->body, "seller_subject", seller_id);
-	opt_text(ctx->body, "seller", 200, &seller);
-	opt_text(ctx->body, "notes", 2000, &notes);
-	snprintf(inspector, sizeof(inspector), "%d", ctx->subject_id);
-	snprintf(total, sizeof(total), "%d", ctx->n);
-	snprintf(bad, sizeof(bad), "%d", problems);
-	ac_perm_range(&ctx->p, lo, hi);
-	values[0] = market;
-	values[1] = inspector;
-	values[2] = seller;
-	values[3] = seller_id[0] ? seller_id : NULL;
-	values[4] = notes;
-	values[5] = lo;
-	values[6] = hi;
-	for (int k = 0; k < 4; k++) {
-		ac_buf_add(&arr[k], "}", 1);
-		values[7 + k] = arr[k].data;
-	}
-	values[11] = total;
-	values[12] = bad;
-	ac_perm_actor(&ctx->p, actor, sizeof(actor));
-	ac_req_ref(r);
-	if (ac_db_query_as(app->db, actor, inspection_sql, 13, values, NULL, on_inspection, ctx) !=
-	    0) {
-		insp_free(ctx);
-		ac_req_unavailable(r);
-		ac_req_unref(r);
-	}
-	for (int k = 0; k < 4; k++)
-		ac_buf_free(&arr[k]);
+	return problems;
 }
 
-static void inspection_authed(ac_req *r, const ac_principal *p)
+/* The codes' signatures are checked: record the check. */
+static void inspection_checked(ac_req *r)
 {
-	char market[24], seller_id[24];
-	const char *seller, *notes;
-	insp_ctx *ctx;
-	json_t *body;
-	json_t *codes;
+	insp_ctx *ctx = r->ctx;
+	ac_buf a[NARRAYS];
+	int problems;
+	int ok = 1;
+	ac_db_call call;
 
-	if (!ac_perm_is_staff(p)) {
-		not_staff(r);
-		return;
+	for (int k = 0; k < NARRAYS; k++) {
+		ac_buf_init(&a[k]);
+		ac_buf_puts(&a[k], "{");
 	}
-	body = ac_req_body_object(r);
-	if (body == NULL)
-		return;
-	codes = json_object_get(body, "codes");
-	if (!opt_id(body, "market", market) || market[0] == '\0') {
-		json_decref(body);
+	problems = genuine_codes(ctx, a);
+	for (int k = 0; k < NARRAYS; k++) {
+		ac_buf_puts(&a[k], "}");
+		ok &= ac_buf_ok(&a[k]);
+	}
+	if (!ok) {
+		ac_req_nomem(r);
+		goto out;
+	}
+	ac_db_call_init(&call, "record_inspection");
+	ac_db_arg_int(&call, "p_market", "integer", ctx->market);
+	ac_db_arg_int(&call, "p_inspector", "integer", r->who->subject_id);
+	ac_db_arg(&call, "p_seller", "text", ctx->seller);
+	arg_id(&call, "p_seller_subject", ctx->seller_subject);
+	ac_db_arg(&call, "p_notes", "text", ctx->notes);
+	for (int k = 0; k < NARRAYS; k++)
+		ac_db_arg(&call, arrays[k].arg, arrays[k].type, a[k].data);
+	ac_db_arg_int(&call, "p_codes", "integer", ctx->n);
+	ac_db_arg_int(&call, "p_problems", "integer", problems);
+	ac_jurisdiction_args(&call, r->who);
+	ac_req_call_as(r, &call, on_inspection);
+out:
+	for (int k = 0; k < NARRAYS; k++)
+		ac_buf_free(&a[k]);
+}
+
+/* The body into ctx. Returns 0, or answers and returns -1. */
+static int parse_inspection(ac_req *r, insp_ctx *ctx, json_t *body)
+{
+	json_t *codes = json_object_get(body, "codes");
+
+	if (!opt_id(body, "market", &ctx->market) || ctx->market == 0) {
 		ac_req_error_field(r, 400, "missing_field", "market",
 				   "market is the id of the market inspected", "请选择查验的市场");
-		return;
+		return -1;
 	}
 	if (!json_is_array(codes) || json_array_size(codes) > MAX_CODES ||
-	    !opt_text(body, "seller", 200, &seller) || !opt_text(body, "notes", 2000, &notes) ||
-	    !opt_id(body, "seller_subject", seller_id)) {
-		json_decref(body);
+	    !opt_text(body, "seller", MAX_SELLER, &ctx->seller) ||
+	    !opt_text(body, "notes", MAX_NOTES, &ctx->notes) ||
+	    !opt_id(body, "seller_subject", &ctx->seller_subject)) {
 		ac_req_error_field(r, 400, "invalid_inspection", "codes",
 				   "codes lists 0 to 200 scanned labels; seller (at most 200 "
 				   "bytes), seller_subject (an id) and notes (at most 2000 bytes) "
 				   "are optional",
 				   "请扫描0到200个标签；摊主、备注可选填");
-		return;
+		return -1;
 	}
-	ctx = calloc(1, sizeof(*ctx));
-	if (ctx != NULL) {
-		ctx->body = body;
-		ctx->e = calloc(json_array_size(codes) + 1, sizeof(*ctx->e));
-		ctx->checks = calloc(json_array_size(codes) + 1, sizeof(*ctx->checks));
-	}
-	if (ctx == NULL || ctx->e == NULL || ctx->checks == NULL) {
-		if (ctx != NULL)
-			insp_free(ctx);
-		else
-			json_decref(body);
-		ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足");
-		return;
-	}
-	ctx->r = r;
-	ctx->p = *p;
-	ctx->subject_id = p->subject_id;
-	ctx->market_id = atoi(market);
 	ctx->n = (int)json_array_size(codes);
+	ctx->e = ac_req_alloc(r, (ctx->n + 1) * sizeof(*ctx->e));
+	ctx->checks = ac_req_alloc(r, (ctx->n + 1) * sizeof(*ctx->checks));
+	if (ctx->e == NULL || ctx->checks == NULL) {
+		ac_req_nomem(r);
+		return -1;
+	}
 	for (int i = 0; i < ctx->n; i++) {
 		json_t *code = json_array_get(codes, i);
 		ac_scanned_code *c = &ctx->checks[i];
@@ -361,248 +332,166 @@ static void inspection_authed(ac_req *r, const ac_principal *p)
 		else
 			memcpy(c->text, json_string_value(code), json_string_length(code) + 1);
 	}
-	if (ac_scan_check_codes(r, ctx->checks, ctx->n, inspection_checked, ctx) != 0) {
-		insp_free(ctx);
-		ac_req_error(r, 500, "internal", "could not check the codes",
-			     "系统繁忙，请稍后重试");
-	}
+	return 0;
 }
 
-/* Lists: one JSON document built by PostgreSQL. */
-
-static void on_list(void *data, const ac_db_result *res, int err, const char *msg)
+static void handle_inspection(ac_req *r)
 {
-	ac_req *r = data;
+	json_t *body = ac_req_body_object(r);
+	insp_ctx *ctx = ac_req_new(r, insp_ctx);
 
-	if (err != 0) {
-		ac_log_error("inspect", "could not list: %s id=%s", msg, r->id_str);
-		ac_req_unavailable(r);
-	} else {
-		ac_req_respond(r, 200, "application/json; charset=utf-8", ac_db_get(res, 0, 0),
-			       ac_db_getlen(res, 0, 0));
+	if (body == NULL)
+		return;
+	if (ctx == NULL) {
+		ac_req_nomem(r);
+		return;
 	}
-	ac_req_unref(r);
+	r->ctx = ctx;
+	if (parse_inspection(r, ctx, body) != 0)
+		return;
+	ac_codes_check(r, ctx->checks, ctx->n, inspection_checked);
 }
-
-/*
- * Runs a list query with $1 from, $2 to (dates, to exclusive: default the
- * last 30 days), $3 and $4 the caller's jurisdiction, $5 an optional market.
- */
-static void list(ac_req *r, const ac_principal *p, const char *sql)
-{
-	ac_app *app = r->app;
-	char from[24], to[24], lo[24], hi[24], market[16];
-	const char *values[5];
-
-	if (ac_req_query_param(r, "from", from, sizeof(from)) != NULL && !ac_check_date(from)) {
-		ac_req_error_field(r, 400, "invalid_period", "from", "from is a date YYYY-MM-DD",
-				   "起始日期格式应为 YYYY-MM-DD");
-		return;
-	}
-	if (ac_req_query_param(r, "to", to, sizeof(to)) != NULL && !ac_check_date(to)) {
-		ac_req_error_field(r, 400, "invalid_period", "to", "to is a date YYYY-MM-DD",
-				   "截止日期格式应为 YYYY-MM-DD");
-		return;
-	}
-	if (ac_req_query_param(r, "market", market, sizeof(market)) != NULL &&
-	    (atoi(market) <= 0 || strspn(market, "0123456789") != strlen(market))) {
-		ac_req_error_field(r, 400, "invalid_market", "market", "market is a market id",
-				   "市场编号格式错误");
-		return;
-	}
-	ac_perm_range(p, lo, hi);
-	values[0] = ac_req_query_param(r, "from", from, sizeof(from));
-	values[1] = ac_req_query_param(r, "to", to, sizeof(to));
-	values[2] = lo;
-	values[3] = hi;
-	values[4] = ac_req_query_param(r, "market", market, sizeof(market));
-	ac_req_ref(r);
-	if (ac_db_query(app->db, sql, 5, values, NULL, on_list, r) != 0) {
-		ac_req_unavailable(r);
-		ac_req_unref(r);
-	}
-}
-
-/* The market lists: period, the caller's area and an optional market. */
-#define MARKET_LIST_WHERE(col)                                                                     \
-	"WHERE " PERIOD(col) "AND m.region_code BETWEEN $3::bigint AND $4::bigint AND ($5::int "   \
-			     "IS NULL OR m.id = $5::int) "
-
-#define PERIOD(col)                                                                                \
-	col " >= coalesce($1::date, current_date - 30) AND " col                                   \
-	    " < coalesce($2::date, current_date + 1) "
-
-static const char inspections_list_sql[] =
-    "SELECT json_build_object('inspections', coalesce(json_agg(x ORDER BY x.id DESC), '[]')) "
-    "FROM (SELECT i.id, i.market_id AS market, m.name AS market_name, s.name AS inspector, "
-    "i.seller, i.seller_id AS seller_subject, i.codes, i.problems, i.notes, "
-    "to_char(i.inspected_at AT TIME ZONE 'Asia/Shanghai', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS\"+08:00\"') AS inspected_at, (SELECT "
-    "coalesce(json_agg(json_build_object('certificate', l.serial, 'item', l.item, 'status', "
-    "l.verdict) ORDER BY l.id), '[]') FROM scan_log l WHERE l.inspection_id = i.id AND "
-    "l.verdict <> 'valid') AS findings FROM inspection i JOIN market m ON m.id = i.market_id "
-    "JOIN subject s ON s.id = i.inspector_id " MARKET_LIST_WHERE(
-	"i.inspected_at") "ORDER BY i.id DESC LIMIT 500) x";
 
 /* POST /api/v1/unlicensed-reports */
 
-static void on_reported(void *data, const ac_db_result *res, int err, const char *msg)
+static void on_reported(ac_req *r, const ac_db_result *res)
 {
-	ac_req *r = data;
+	const char *id = ac_db_field(res, 0, "id");
 
-	if (err != 0) {
-		ac_log_error("inspect", "could not record report: %s id=%s", msg, r->id_str);
-		ac_req_unavailable(r);
-	} else if (ac_db_get(res, 0, 0)[0] == '0') {
-		ac_req_error_field(r, 404, "unknown_market", "market", "no such market",
-				   "找不到这个市场，请先在登记系统中添加");
-	} else if (ac_db_get(res, 0, 1) == NULL) {
-		ac_req_error(r, 403, "outside_jurisdiction",
-			     "the market is outside your jurisdiction", "该市场不在您的辖区内");
-	} else {
-		ac_log_info("inspect", "unlicensed produce report %s id=%s", ac_db_get(res, 0, 1),
-			    r->id_str);
-		ac_req_json(r, 201,
-			    json_pack("{s:I,s:s}", "id",
-				      (json_int_t)strtoll(ac_db_get(res, 0, 1), NULL, 10),
-				      "message_zh", "无证产品反馈已记录"));
+	if (id == NULL) {
+		market_refused(r, res);
+		return;
 	}
-	ac_req_unref(r);
+	ac_log_info("inspect", "unlicensed produce report %s id=%s", id, r->id_str);
+	ac_req_json(r, 201,
+		    json_pack("{s:I,s:s}", "id", (json_int_t)strtoll(id, NULL, 10), "message_zh",
+			      "无证产品反馈已记录"));
 }
 
-static void report_authed(ac_req *r, const ac_principal *p)
+static void handle_report(ac_req *r)
 {
-	ac_app *app = r->app;
-	const ac_product *product;
-	const char *values[10];
-	char market[24], seller_id[24], product_id[16], qty[32], unit[16], reporter[16];
-	char lo[24], hi[24], actor[128];
+	json_t *body = ac_req_body_object(r);
+	json_t *product = json_object_get(body, "product");
+	json_t *q = json_object_get(body, "quantity");
+	json_t *u = json_object_get(body, "unit");
+	const ac_product *p = NULL;
+	int market, seller_subject;
+	int unit = json_is_string(u) ? ac_unit_from_name(json_string_value(u)) : 0;
 	const char *seller, *notes;
-	json_t *body;
-	json_t *q;
-	json_t *u;
-	int unit_id = 0;
+	ac_db_call call;
 
-	if (!ac_perm_is_staff(p)) {
-		not_staff(r);
-		return;
-	}
-	body = ac_req_body_object(r);
 	if (body == NULL)
 		return;
-	product =
-	    json_is_string(json_object_get(body, "product"))
-		? ac_app_product_by_name(app, json_string_value(json_object_get(body, "product")))
-		: NULL;
-	q = json_object_get(body, "quantity");
-	u = json_object_get(body, "unit");
-	if (json_is_string(u))
-		unit_id = ac_unit_from_name(json_string_value(u));
-	if (!opt_id(body, "market", market) || market[0] == '\0' || product == NULL ||
-	    !opt_text(body, "seller", 200, &seller) || seller == NULL ||
-	    !opt_text(body, "notes", 2000, &notes) || !opt_id(body, "seller_subject", seller_id) ||
+	if (json_is_string(product))
+		p = ac_catalog_by_name(ac_app_of(r)->catalog, json_string_value(product));
+	if (!opt_id(body, "market", &market) || market == 0 || p == NULL ||
+	    !opt_text(body, "seller", MAX_SELLER, &seller) || seller == NULL ||
+	    !opt_text(body, "notes", MAX_NOTES, &notes) ||
+	    !opt_id(body, "seller_subject", &seller_subject) ||
 	    (q != NULL && (!json_is_number(q) || !(json_number_value(q) > 0) ||
-			   json_number_value(q) > 1000000 || unit_id <= 0))) {
-		json_decref(body);
+			   json_number_value(q) > MAX_QUANTITY || unit <= 0))) {
 		ac_req_error(r, 400, "invalid_report",
 			     "give market (id), product (a catalogue name) and seller; quantity "
 			     "with unit, seller_subject and notes are optional",
 			     "请填写市场、产品（产品目录中的名称）和摊主；数量、单位、备注可选填");
 		return;
 	}
-	snprintf(product_id, sizeof(product_id), "%d", product->id);
-	snprintf(qty, sizeof(qty), "%lld",
-		 q ? (long long)(json_number_value(q) * 1000 + 0.5) : 0LL);
-	snprintf(unit, sizeof(unit), "%d", unit_id);
-	snprintf(reporter, sizeof(reporter), "%d", p->subject_id);
-	ac_perm_range(p, lo, hi);
-	values[0] = market;
-	values[1] = product_id;
-	values[2] = seller;
-	values[3] = seller_id[0] ? seller_id : NULL;
-	values[4] = q ? qty : NULL;
-	values[5] = q ? unit : NULL;
-	values[6] = notes;
-	values[7] = reporter;
-	values[8] = lo;
-	values[9] = hi;
-	ac_perm_actor(p, actor, sizeof(actor));
-	ac_req_ref(r);
-	if (ac_db_query_as(
-		app->db, actor,
-		"WITH m AS (SELECT id FROM market WHERE id = $1::int), ins AS (INSERT INTO "
-		"unlicensed_report (market_id, product_id, seller, seller_id, quantity_milli, "
-		"unit, notes, reported_by) SELECT m.id, $2::int, $3, (SELECT id FROM subject "
-		"WHERE id = $4::int), $5::bigint, $6::smallint, $7, $8::int FROM m JOIN market mk "
-		"ON mk.id = m.id WHERE mk.region_code BETWEEN $9::bigint AND $10::bigint "
-		"RETURNING id) SELECT (SELECT count(*) FROM m), (SELECT id FROM ins)",
-		10, values, NULL, on_reported, r) != 0) {
-		ac_req_unavailable(r);
-		ac_req_unref(r);
-	}
-	json_decref(body);
-}
-
-/* The unit names are those of the code format (proto/CODE.md), by id. */
-static const char reports_list_sql[] =
-    "SELECT json_build_object('reports', coalesce(json_agg(x ORDER BY x.id DESC), '[]')) "
-    "FROM (SELECT u.id, u.market_id AS market, m.name AS market_name, p.name AS product, "
-    "u.seller, u.seller_id AS seller_subject, u.quantity_milli / 1000.0 AS quantity, "
-    "(ARRAY['kg', 'g', 't', 'jin', 'piece', 'head', 'box', 'bag', 'bundle', 'only'])[u.unit] "
-    "AS unit, u.notes, s.name AS reported_by, "
-    "to_char(u.reported_at AT TIME ZONE 'Asia/Shanghai', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS\"+08:00\"') AS reported_at FROM unlicensed_report u JOIN "
-    "market m ON m.id = u.market_id JOIN product p ON p.id = u.product_id JOIN subject s ON "
-    "s.id = u.reported_by " MARKET_LIST_WHERE("u.reported_at") "ORDER BY u.id DESC LIMIT 500) x";
-
-/* GET /api/v1/clone-suspicions: regulators, by the issuer's region. */
-
-static const char suspicions_sql[] =
-    "SELECT json_build_object('suspicions', coalesce(json_agg(x ORDER BY x.flagged_at DESC), "
-    "'[]')) FROM (SELECT cs.serial AS certificate, lpad(cs.serial::text, 12, '0') AS number, "
-    "cs.item, cs.reason, cs.detail, cs.scans, p.name AS product, s.name AS issuer, s.id AS "
-    "issuer_id, s.region_code AS issuer_region, c.revoked_at IS NOT NULL AS revoked, "
-    "to_char(cs.flagged_at AT TIME ZONE 'Asia/Shanghai', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS\"+08:00\"') AS flagged_at, (SELECT coalesce(json_agg(DISTINCT "
-    "mk.name), '[]') FROM scan_log l JOIN market mk ON mk.id = l.market_id WHERE l.serial = "
-    "cs.serial AND l.item = cs.item) AS markets FROM clone_suspicion cs JOIN certificate c ON "
-    "c.serial = cs.serial JOIN subject s ON s.id = c.issuer_id JOIN product p ON p.id = "
-    "c.product_id WHERE " PERIOD(
-	"cs.updated_at") "AND s.region_code BETWEEN $3::bigint AND $4::bigint AND ($5::int IS NULL "
-			 "OR EXISTS "
-			 "(SELECT 1 FROM scan_log l WHERE l.serial = cs.serial AND l.item = "
-			 "cs.item AND "
-			 "l.market_id = $5::int)) ORDER BY cs.flagged_at DESC LIMIT 500) x";
-
-/* The three lists: staff read checks and reports, regulators suspicions. */
-static void list_authed(ac_req *r, const ac_principal *p)
-{
-	if (strcmp(r->path, "/api/v1/clone-suspicions") == 0) {
-		if (!ac_perm_is_regulator(p))
-			ac_req_error(r, 403, "forbidden", "clone suspicions are for regulators",
-				     "疑似复制的追溯码仅供监管人员查看");
-		else
-			list(r, p, suspicions_sql);
-	} else if (!ac_perm_is_staff(p)) {
-		not_staff(r);
+	ac_db_call_init(&call, "record_unlicensed_report");
+	ac_db_arg_int(&call, "p_market", "integer", market);
+	ac_db_arg_int(&call, "p_product", "integer", p->id);
+	ac_db_arg(&call, "p_seller", "text", seller);
+	arg_id(&call, "p_seller_subject", seller_subject);
+	if (q != NULL) {
+		ac_db_arg_int(&call, "p_quantity_milli", "bigint",
+			      (long long)(json_number_value(q) * 1000 + 0.5));
+		ac_db_arg_int(&call, "p_unit", "smallint", unit);
 	} else {
-		list(r, p,
-		     strcmp(r->path, "/api/v1/inspections") == 0 ? inspections_list_sql
-								 : reports_list_sql);
+		ac_db_arg(&call, "p_quantity_milli", "bigint", NULL);
+		ac_db_arg(&call, "p_unit", "smallint", NULL);
 	}
+	ac_db_arg(&call, "p_notes", "text", notes);
+	ac_db_arg_int(&call, "p_reporter", "integer", r->who->subject_id);
+	ac_jurisdiction_args(&call, r->who);
+	ac_req_call_as(r, &call, on_reported);
 }
 
-void ac_handle_inspections(ac_req *r)
+/*
+ * The lists: one JSON document built by PostgreSQL, by the function the
+ * route names, for the period from .. to (dates, to excluded; by default
+ * the last 30 days), the caller's jurisdiction and optionally one market.
+ */
+
+static int is_market_id(const char *s)
 {
-	ac_auth(r, strcmp(r->method, "POST") == 0 ? inspection_authed : list_authed);
+	size_t len = strlen(s);
+
+	return len > 0 && len <= 9 && strspn(s, "0123456789") == len && atoi(s) > 0;
 }
 
-void ac_handle_unlicensed(ac_req *r)
+static const struct list_param {
+	const char *name;
+	const char *arg;
+	const char *type;
+	int (*valid)(const char *s);
+	const char *code;
+	const char *en;
+	const char *zh;
+} list_params[] = {
+	{ "from", "p_from", "date", ac_check_date, "invalid_period", "from is a date YYYY-MM-DD",
+	  "起始日期格式应为 YYYY-MM-DD" },
+	{ "to", "p_to", "date", ac_check_date, "invalid_period", "to is a date YYYY-MM-DD",
+	  "截止日期格式应为 YYYY-MM-DD" },
+	{ "market", "p_market", "integer", is_market_id, "invalid_market", "market is a market id",
+	  "市场编号格式错误" },
+};
+
+#define NPARAMS (sizeof(list_params) / sizeof(list_params[0]))
+
+static void on_list(ac_req *r, const ac_db_result *res)
 {
-	ac_auth(r, strcmp(r->method, "POST") == 0 ? report_authed : list_authed);
+	int doc = ac_db_col(res, "doc");
+
+	if (ac_db_get(res, 0, doc) == NULL) {
+		ac_req_unavailable(r);
+		return;
+	}
+	ac_req_respond(r, 200, "application/json; charset=utf-8", ac_db_get(res, 0, doc),
+		       ac_db_getlen(res, 0, doc));
 }
 
-void ac_handle_clone_suspicions(ac_req *r)
+static void handle_list(ac_req *r)
 {
-	ac_auth(r, list_authed);
+	char value[NPARAMS][24];
+	ac_db_call call;
+
+	ac_db_call_init(&call, r->route->data);
+	for (size_t i = 0; i < NPARAMS; i++) {
+		const struct list_param *p = &list_params[i];
+		int rc = ac_req_param(r, p->name, value[i], sizeof(value[i]));
+
+		if (rc < 0)
+			return;
+		if (rc == 1 && !p->valid(value[i])) {
+			ac_req_error_field(r, 400, p->code, p->name, p->en, p->zh);
+			return;
+		}
+		ac_db_arg(&call, p->arg, p->type, rc == 1 ? value[i] : NULL);
+	}
+	ac_jurisdiction_args(&call, r->who);
+	ac_req_call(r, &call, on_list);
 }
+
+static const ac_route routes[] = {
+	AC_ROUTE("POST", "/api/v1/inspections", handle_inspection, .flags = AC_ROUTE_AUTH,
+		 .act = AC_ACT_INSPECT),
+	AC_ROUTE("GET", "/api/v1/inspections", handle_list, .flags = AC_ROUTE_AUTH,
+		 .act = AC_ACT_INSPECT, .data = "inspections_list"),
+	AC_ROUTE("POST", "/api/v1/unlicensed-reports", handle_report, .flags = AC_ROUTE_AUTH,
+		 .act = AC_ACT_INSPECT),
+	AC_ROUTE("GET", "/api/v1/unlicensed-reports", handle_list, .flags = AC_ROUTE_AUTH,
+		 .act = AC_ACT_INSPECT, .data = "unlicensed_reports_list"),
+	AC_ROUTE("GET", "/api/v1/clone-suspicions", handle_list, .flags = AC_ROUTE_AUTH,
+		 .act = AC_ACT_READ_SUSPICIONS, .data = "clone_suspicions_list"),
+};
+
+AC_ROUTE_TABLE(ac_inspection_routes, routes);

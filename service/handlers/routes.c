@@ -13,6 +13,9 @@ const ac_route_table *const ac_all_routes[] = {
 	&ac_scan_routes,	/* /v/{payload} */
 	&ac_receipt_routes,	/* collect, stock */
 	&ac_trace_routes,	/* trace, EPCIS, recall */
+	&ac_rapid_test_routes,	/* rapid tests, a failed batch's revocation */
+	&ac_inspection_routes,	/* market checks, unlicensed reports, clone suspicions */
+	&ac_stats_routes,	/* township statistics */
 	&ac_registry_routes,	/* subjects, regions, markets, products, kiosks */
 	NULL,
 };
