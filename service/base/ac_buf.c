@@ -180,5 +180,5 @@ void ac_buf_pg_next_int(ac_buf *b, long long v, int zero_is_null)
 
 int ac_buf_ok(const ac_buf *b)
 {
-	return !b->failed && b->data != NULL;
+	return !b->failed;
 }

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 typedef struct ac_buf {
-	char *data; /* NUL-terminated while ok */
+	char *data; /* NUL-terminated while ok; NULL while nothing was added */
 	size_t len;
 	size_t cap;
 	int failed;
@@ -34,6 +34,7 @@ void ac_buf_pg_elem(ac_buf *b, const char *s);
  */
 void ac_buf_pg_next(ac_buf *b, const char *s);
 void ac_buf_pg_next_int(ac_buf *b, long long v, int zero_is_null);
+/* Whether everything added so far fit (an empty buffer is ok). */
 int ac_buf_ok(const ac_buf *b);
 
 #endif

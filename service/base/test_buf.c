@@ -52,7 +52,8 @@ static void check_html_null(void)
 
 	ac_buf_init(&b);
 	ac_buf_html(&b, NULL);
-	AC_CHECK(b.len == 0 && !b.failed, "html: NULL writes nothing");
+	AC_CHECK(b.len == 0 && ac_buf_ok(&b),
+		 "html: NULL writes nothing, and an empty buffer is ok");
 	ac_buf_free(&b);
 }
 

@@ -24,7 +24,7 @@ void ac_req_buf(ac_req *r, int status, const ac_buf *b)
 		ac_req_nomem(r);
 		return;
 	}
-	ac_req_respond(r, status, JSON_TYPE, b->data, b->len);
+	ac_req_respond(r, status, JSON_TYPE, b->data != NULL ? b->data : "", b->len);
 }
 
 void ac_req_error_field(ac_req *r, int status, const char *code, const char *field,
