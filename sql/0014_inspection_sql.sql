@@ -6,9 +6,22 @@
 
 -- Whether p_at falls in a list's period: p_from to p_to (dates, p_to
 -- excluded), by default the last 30 days.
+-- Days are China's: a date starts at midnight China Standard Time, whatever
+-- the session's time zone.
+CREATE FUNCTION cst_day_start(p_day date) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT p_day::timestamp AT TIME ZONE 'Asia/Shanghai'
+$$;
+
+CREATE FUNCTION cst_today() RETURNS date
+LANGUAGE sql STABLE AS $$
+	SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date
+$$;
+
 CREATE FUNCTION in_list_period(p_at timestamptz, p_from date, p_to date) RETURNS boolean
 LANGUAGE sql STABLE AS $$
-	SELECT p_at >= coalesce(p_from, current_date - 30) AND p_at < coalesce(p_to, current_date + 1)
+	SELECT p_at >= cst_day_start(coalesce(p_from, cst_today() - 30))
+		AND p_at < cst_day_start(coalesce(p_to, cst_today() + 1))
 $$;
 
 -- A time as the API writes it, in China Standard Time.
@@ -219,8 +232,7 @@ $$;
 CREATE FUNCTION township_stats(p_from date, p_to date, p_region_lo bigint, p_region_hi bigint)
 RETURNS TABLE (doc json, csv text)
 LANGUAGE sql STABLE AS $$
-	WITH p AS (SELECT p_from AT TIME ZONE 'Asia/Shanghai' AS f,
-			p_to AT TIME ZONE 'Asia/Shanghai' AS u),
+	WITH p AS (SELECT cst_day_start(p_from) AS f, cst_day_start(p_to) AS u),
 	producer AS (SELECT s.id, s.region_code / 1000 AS township FROM subject s
 		WHERE s.kind IN ('enterprise', 'cooperative', 'family_farm', 'household')),
 	rows AS (SELECT t.code, t.name,
