@@ -5,6 +5,7 @@ mixes and splits into three certificates, and one over-draw is refused; the
 failed batch is revoked in one call; an inspector checks a market stall and
 finds the one revoked item; a regulator traces both ways and gets the recall
 list; the township statistics add up; the EPCIS export validates."""
+import datetime
 import json
 import os
 import time
@@ -135,6 +136,11 @@ def run(t, svc):
     t.ok(line and line[0].split(",")[3] == str(len(issued[HUTOU])), "the CSV says the same", line)
     t.ok(all(len(x.split(",")) == 9 for x in csv.splitlines()), "every CSV row has all 9 columns, quota or not",
          [x for x in csv.splitlines() if len(x.split(",")) != 9][:3])
+    # A day is China's day, whatever the hour: today's certificates are today's.
+    cst = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
+    day = get(f"/api/v1/stats/townships?from={cst}&to={cst + datetime.timedelta(days=1)}", county).json()
+    t.eq(day["totals"]["certificates"], st["totals"]["certificates"],
+         f"the statistics of {cst} (China Standard Time) count every certificate issued today")
 
     # The EPCIS export of the mix validates against GS1's schema.
     doc = get(f"/api/v1/certificates/{mix['id']}/epcis", county).json()
