@@ -337,16 +337,11 @@ static int parse_inspection(ac_req *r, insp_ctx *ctx, json_t *body)
 
 static void handle_inspection(ac_req *r)
 {
-	json_t *body = ac_req_body_object(r);
-	insp_ctx *ctx = ac_req_new(r, insp_ctx);
+	json_t *body;
+	insp_ctx *ctx = ac_req_ctx(r, insp_ctx, &body);
 
-	if (body == NULL)
+	if (ctx == NULL)
 		return;
-	if (ctx == NULL) {
-		ac_req_nomem(r);
-		return;
-	}
-	r->ctx = ctx;
 	if (parse_inspection(r, ctx, body) != 0)
 		return;
 	ac_codes_check(r, ctx->checks, ctx->n, inspection_checked);

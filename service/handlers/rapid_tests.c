@@ -89,8 +89,8 @@ static void handle_record(ac_req *r)
 {
 	static const char *const methods[] = { "colloidal_gold", "enzyme_inhibition", "lab", NULL };
 	static const char *const results[] = { "pass", "fail", NULL };
-	json_t *body = ac_req_body_object(r);
-	test_ctx *ctx = ac_req_new(r, test_ctx);
+	json_t *body;
+	test_ctx *ctx = ac_req_ctx(r, test_ctx, &body);
 	json_t *subject = json_object_get(body, "subject");
 	json_t *product = json_object_get(body, "product");
 	json_t *cert = json_object_get(body, "certificate");
@@ -98,13 +98,8 @@ static void handle_record(ac_req *r)
 	const char *method, *items, *station, *tester;
 	ac_db_call call;
 
-	if (body == NULL)
+	if (ctx == NULL)
 		return;
-	if (ctx == NULL) {
-		ac_req_nomem(r);
-		return;
-	}
-	r->ctx = ctx;
 	if (json_is_string(product))
 		p = ac_catalog_by_name(ac_app_of(r)->catalog, json_string_value(product));
 	method = text_of(body, "method", 32);

@@ -177,12 +177,12 @@ static void parse_entry(receipts_ctx *ctx, int i, json_t *v)
 
 static void handle_receipts(ac_req *r)
 {
-	json_t *body = ac_req_body_object(r);
+	json_t *body;
+	receipts_ctx *ctx = ac_req_ctx(r, receipts_ctx, &body);
 	json_t *list = json_object_get(body, "receipts");
 	size_t n = json_array_size(list);
-	receipts_ctx *ctx;
 
-	if (body == NULL)
+	if (ctx == NULL)
 		return;
 	if (!json_is_array(list) || n == 0 || n > MAX_RECEIPTS) {
 		ac_req_error_field(r, 400, "missing_field", "receipts",
@@ -190,13 +190,11 @@ static void handle_receipts(ac_req *r)
 				   "请扫描1到100个合格证二维码");
 		return;
 	}
-	ctx = ac_req_new(r, receipts_ctx);
-	if (ctx == NULL || (ctx->e = ac_req_alloc(r, n * sizeof(*ctx->e))) == NULL ||
+	if ((ctx->e = ac_req_alloc(r, n * sizeof(*ctx->e))) == NULL ||
 	    (ctx->codes = ac_req_alloc(r, n * sizeof(*ctx->codes))) == NULL) {
 		ac_req_nomem(r);
 		return;
 	}
-	r->ctx = ctx;
 	ctx->n = (int)n;
 	for (int i = 0; i < ctx->n; i++)
 		parse_entry(ctx, i, json_array_get(list, i));

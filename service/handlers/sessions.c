@@ -190,6 +190,14 @@ static int is_digits(const char *s, size_t n)
 	return s != NULL && strlen(s) == n && strspn(s, "0123456789") == n;
 }
 
+static int take_credentials(login_ctx *ctx, const char *kind, json_t *login, json_t *secret)
+{
+	snprintf(ctx->kind, sizeof(ctx->kind), "%s", kind);
+	snprintf(ctx->login, sizeof(ctx->login), "%s", json_string_value(login));
+	snprintf(ctx->secret, sizeof(ctx->secret), "%s", json_string_value(secret));
+	return 0;
+}
+
 /* The credentials from the body: phone and PIN, or username and password. */
 static int parse_credentials(ac_req *r, login_ctx *ctx, json_t *body)
 {
@@ -210,10 +218,7 @@ static int parse_credentials(ac_req *r, login_ctx *ctx, json_t *body)
 					   "密码是6位数字");
 			return -1;
 		}
-		strcpy(ctx->kind, "phone_pin");
-		snprintf(ctx->login, sizeof(ctx->login), "%s", json_string_value(phone));
-		snprintf(ctx->secret, sizeof(ctx->secret), "%s", json_string_value(pin));
-		return 0;
+		return take_credentials(ctx, "phone_pin", phone, pin);
 	}
 	if (!json_is_string(user) || !json_is_string(pass) || json_string_length(user) < 3 ||
 	    json_string_length(user) > 64 || json_string_length(pass) < 1 ||
@@ -227,10 +232,7 @@ static int parse_credentials(ac_req *r, login_ctx *ctx, json_t *body)
 				 "工作人员请勿在自助服务站登录");
 		return -1;
 	}
-	strcpy(ctx->kind, "password");
-	snprintf(ctx->login, sizeof(ctx->login), "%s", json_string_value(user));
-	snprintf(ctx->secret, sizeof(ctx->secret), "%s", json_string_value(pass));
-	return 0;
+	return take_credentials(ctx, "password", user, pass);
 }
 
 static void handle_login(ac_req *r)

@@ -54,16 +54,13 @@ static int date_param(ac_req *r, const char *name, int years, char out[24])
 
 static void handle_stats(ac_req *r)
 {
-	stats_ctx *ctx = ac_req_new(r, stats_ctx);
+	stats_ctx *ctx = ac_req_ctx(r, stats_ctx, NULL);
 	char from[24], to[24], fmt[16];
 	int has_fmt;
 	ac_db_call call;
 
-	if (ctx == NULL) {
-		ac_req_nomem(r);
+	if (ctx == NULL)
 		return;
-	}
-	r->ctx = ctx;
 	if (date_param(r, "from", 0, from) != 0 || date_param(r, "to", 1, to) != 0)
 		return;
 	has_fmt = ac_req_param(r, "format", fmt, sizeof(fmt));

@@ -182,15 +182,12 @@ static void on_trace(ac_req *r, const ac_db_result *res)
 
 static void handle_trace(ac_req *r)
 {
-	trace_ctx *ctx = ac_req_new(r, trace_ctx);
+	trace_ctx *ctx = ac_req_ctx(r, trace_ctx, NULL);
 	char dir[16];
 	ac_db_call call;
 
-	if (ctx == NULL) {
-		ac_req_nomem(r);
+	if (ctx == NULL)
 		return;
-	}
-	r->ctx = ctx;
 
 	/* Any other value, however long or badly encoded, is the same mistake. */
 	if (ac_url_query_param(r->query, "direction", dir, sizeof(dir)) != 1 ||

@@ -34,14 +34,11 @@ static int on_db_error(ac_req *r, const char *sqlstate, const char *msg)
 
 ac_registry_ctx *ac_registry_ctx_new(ac_req *r)
 {
-	ac_registry_ctx *c = ac_req_new(r, ac_registry_ctx);
+	ac_registry_ctx *c = ac_req_ctx(r, ac_registry_ctx, NULL);
 
-	if (c == NULL) {
-		ac_req_nomem(r);
+	if (c == NULL)
 		return NULL;
-	}
 	c->e = r->route->data;
-	r->ctx = c;
 	r->on_db_error = on_db_error;
 	return c;
 }
@@ -738,6 +735,17 @@ static void handle_update(ac_req *r)
 
 /* Routes. */
 
+/* A catalogue collection: listed and read by callers the read action allows,
+ * created and changed by county regulators and administrators. */
+#define CATALOG(path, id, read, entity)                                                            \
+	AC_ROUTE("GET", path, handle_list, .flags = AC_ROUTE_AUTH, .act = read, .data = entity),   \
+	    AC_ROUTE("POST", path, handle_create, .flags = AC_ROUTE_AUTH,                          \
+		     .act = AC_ACT_WRITE_CATALOG, .data = entity),                                 \
+	    AC_ROUTE("GET", path id, handle_get, .flags = AC_ROUTE_AUTH, .act = read,              \
+		     .data = entity),                                                              \
+	    AC_ROUTE("PATCH", path id, handle_update, .flags = AC_ROUTE_AUTH,                      \
+		     .act = AC_ACT_WRITE_CATALOG, .data = entity)
+
 static const ac_route routes[] = {
 	AC_ROUTE("GET", "/api/v1/subjects", handle_list, .flags = AC_ROUTE_AUTH,
 		 .act = AC_ACT_READ_REGISTRY, .data = &ac_registry_subjects),
@@ -762,30 +770,9 @@ static const ac_route routes[] = {
 		 .act = AC_ACT_WRITE_CATALOG, .data = &ac_registry_regions),
 	AC_ROUTE("GET", "/api/v1/regions/{region}", ac_registry_region_get, .flags = AC_ROUTE_AUTH,
 		 .data = &ac_registry_regions),
-	AC_ROUTE("GET", "/api/v1/markets", handle_list, .flags = AC_ROUTE_AUTH,
-		 .act = AC_ACT_READ_REGISTRY, .data = &ac_registry_markets),
-	AC_ROUTE("POST", "/api/v1/markets", handle_create, .flags = AC_ROUTE_AUTH,
-		 .act = AC_ACT_WRITE_CATALOG, .data = &ac_registry_markets),
-	AC_ROUTE("GET", "/api/v1/markets/{id}", handle_get, .flags = AC_ROUTE_AUTH,
-		 .act = AC_ACT_READ_REGISTRY, .data = &ac_registry_markets),
-	AC_ROUTE("PATCH", "/api/v1/markets/{id}", handle_update, .flags = AC_ROUTE_AUTH,
-		 .act = AC_ACT_WRITE_CATALOG, .data = &ac_registry_markets),
-	AC_ROUTE("GET", "/api/v1/products", handle_list, .flags = AC_ROUTE_AUTH,
-		 .data = &ac_registry_products),
-	AC_ROUTE("POST", "/api/v1/products", handle_create, .flags = AC_ROUTE_AUTH,
-		 .act = AC_ACT_WRITE_CATALOG, .data = &ac_registry_products),
-	AC_ROUTE("GET", "/api/v1/products/{id}", handle_get, .flags = AC_ROUTE_AUTH,
-		 .data = &ac_registry_products),
-	AC_ROUTE("PATCH", "/api/v1/products/{id}", handle_update, .flags = AC_ROUTE_AUTH,
-		 .act = AC_ACT_WRITE_CATALOG, .data = &ac_registry_products),
-	AC_ROUTE("GET", "/api/v1/kiosks", handle_list, .flags = AC_ROUTE_AUTH,
-		 .act = AC_ACT_READ_REGISTRY, .data = &ac_registry_kiosks),
-	AC_ROUTE("POST", "/api/v1/kiosks", handle_create, .flags = AC_ROUTE_AUTH,
-		 .act = AC_ACT_WRITE_CATALOG, .data = &ac_registry_kiosks),
-	AC_ROUTE("GET", "/api/v1/kiosks/{kiosk}", handle_get, .flags = AC_ROUTE_AUTH,
-		 .act = AC_ACT_READ_REGISTRY, .data = &ac_registry_kiosks),
-	AC_ROUTE("PATCH", "/api/v1/kiosks/{kiosk}", handle_update, .flags = AC_ROUTE_AUTH,
-		 .act = AC_ACT_WRITE_CATALOG, .data = &ac_registry_kiosks),
+	CATALOG("/api/v1/markets", "/{id}", AC_ACT_READ_REGISTRY, &ac_registry_markets),
+	CATALOG("/api/v1/products", "/{id}", AC_ACT_NONE, &ac_registry_products),
+	CATALOG("/api/v1/kiosks", "/{kiosk}", AC_ACT_READ_REGISTRY, &ac_registry_kiosks),
 };
 
 AC_ROUTE_TABLE(ac_registry_routes, routes);
