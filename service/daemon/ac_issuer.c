@@ -192,10 +192,7 @@ enum {
 	A_COUNT
 };
 
-static const struct {
-	const char *name;
-	const char *type;
-} batch_args[A_COUNT] = {
+static const ac_db_param batch_args[A_COUNT] = {
 	[A_SERIAL] = { "p_serial", "bigint[]" }, [A_KID] = { "p_kid", "int[]" },
 	[A_ISSUER] = { "p_issuer", "int[]" },	 [A_STYLE] = { "p_style", "smallint[]" },
 	[A_BASIS] = { "p_basis", "smallint[]" }, [A_PRODUCT] = { "p_product", "int[]" },
@@ -298,24 +295,17 @@ static int send_batch(batch *b)
 {
 	ac_buf p[A_COUNT];
 	ac_db_call call;
-	int r = 0;
+	int r;
 
-	for (int k = 0; k < A_COUNT; k++) {
-		ac_buf_init(&p[k]);
-		ac_buf_add(&p[k], "{", 1);
-	}
+	ac_db_arrays_open(p, A_COUNT);
 	for (int i = 0; i < b->n; i++)
 		add_row(p, b->jobs[i]);
 	ac_db_call_init(&call, "issue_batch");
-	for (int k = 0; k < A_COUNT; k++) {
-		ac_buf_add(&p[k], "}", 1);
-		r |= !ac_buf_ok(&p[k]);
-		ac_db_arg(&call, batch_args[k].name, batch_args[k].type, p[k].data);
-	}
+	r = ac_db_arrays_args(&call, batch_args, p, A_COUNT);
 	ac_db_arg(&call, "p_issued_at", "timestamptz", b->jobs[0]->cert.issued_at);
-	r = r ? -ENOMEM : ac_db_query_call(b->is->db, NULL, &call, on_inserted, b);
-	for (int k = 0; k < A_COUNT; k++)
-		ac_buf_free(&p[k]);
+	if (r == 0)
+		r = ac_db_query_call(b->is->db, NULL, &call, on_inserted, b);
+	ac_db_arrays_free(p, A_COUNT);
 	return r;
 }
 

@@ -55,10 +55,7 @@ static void maybe_free(ac_scanlog *log)
 /* The arguments of record_scans() (sql/0010_inspections.sql), one array each. */
 enum { S_AT, S_SERIAL, S_ITEM, S_VERDICT, S_MARKET, S_SUBJECT, S_PEER, S_INSPECTION, S_COUNT };
 
-static const struct {
-	const char *name;
-	const char *type;
-} scan_args[S_COUNT] = {
+static const ac_db_param scan_args[S_COUNT] = {
 	[S_AT] = { "p_at", "timestamptz[]" }, [S_SERIAL] = { "p_serial", "bigint[]" },
 	[S_ITEM] = { "p_item", "int[]" },     [S_VERDICT] = { "p_verdict", "text[]" },
 	[S_MARKET] = { "p_market", "int[]" }, [S_SUBJECT] = { "p_subject", "int[]" },
@@ -179,23 +176,16 @@ static void start_write(ac_scanlog *log)
 	ac_buf arr[S_COUNT];
 	ac_db_call call;
 	int n = log->npending < AC_SCANLOG_BATCH ? log->npending : AC_SCANLOG_BATCH;
-	int ok = 1;
+	int ok;
 
 	uv_timer_stop(&log->timer);
 	if (log->writing || n == 0)
 		return;
-	for (int k = 0; k < S_COUNT; k++) {
-		ac_buf_init(&arr[k]);
-		ac_buf_add(&arr[k], "{", 1);
-	}
+	ac_db_arrays_open(arr, S_COUNT);
 	for (int i = 0; i < n; i++)
 		add_row(arr, &log->pending[i]);
 	ac_db_call_init(&call, "record_scans");
-	for (int k = 0; k < S_COUNT; k++) {
-		ac_buf_add(&arr[k], "}", 1);
-		ok &= ac_buf_ok(&arr[k]);
-		ac_db_arg(&call, scan_args[k].name, scan_args[k].type, arr[k].data);
-	}
+	ok = ac_db_arrays_args(&call, scan_args, arr, S_COUNT) == 0;
 	ac_db_arg_int(&call, "scan_limit", "int", AC_CLONE_SCAN_LIMIT);
 	ac_db_arg_int(&call, "max_kmh", "float8", AC_CLONE_MAX_KMH);
 	log->writing = ok ? n : 0;
@@ -206,8 +196,7 @@ static void start_write(ac_scanlog *log)
 		if (!log->close.closing)
 			uv_timer_start(&log->timer, on_timer, 1000, 0);
 	}
-	for (int k = 0; k < S_COUNT; k++)
-		ac_buf_free(&arr[k]);
+	ac_db_arrays_free(arr, S_COUNT);
 }
 
 void ac_scanlog_flush(ac_scanlog *log)

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,4 +52,30 @@ int ac_db_call_sql(const ac_db_call *c, char *out, size_t outsz)
 	out[c->len] = ')';
 	out[c->len + 1] = '\0';
 	return 0;
+}
+
+void ac_db_arrays_open(ac_buf *bufs, int n)
+{
+	for (int k = 0; k < n; k++) {
+		ac_buf_init(&bufs[k]);
+		ac_buf_add(&bufs[k], "{", 1);
+	}
+}
+
+int ac_db_arrays_args(ac_db_call *c, const ac_db_param *params, ac_buf *bufs, int n)
+{
+	int ok = 1;
+
+	for (int k = 0; k < n; k++) {
+		ac_buf_add(&bufs[k], "}", 1);
+		ok &= ac_buf_ok(&bufs[k]);
+		ac_db_arg(c, params[k].name, params[k].type, bufs[k].data);
+	}
+	return ok ? 0 : -ENOMEM;
+}
+
+void ac_db_arrays_free(ac_buf *bufs, int n)
+{
+	for (int k = 0; k < n; k++)
+		ac_buf_free(&bufs[k]);
 }

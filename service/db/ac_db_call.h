@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include "ac_buf.h"
+
 #define AC_DB_CALL_MAX 32
 #define AC_DB_CALL_SQL 2048
 
@@ -37,6 +39,23 @@ void ac_db_call_init(ac_db_call *c, const char *fn);
  * trusted identifiers from the code. */
 void ac_db_arg(ac_db_call *c, const char *name, const char *type, const char *value);
 void ac_db_arg_int(ac_db_call *c, const char *name, const char *type, long long value);
+
+/*
+ * Array arguments, built as PostgreSQL array literals one element at a time
+ * (ac_buf_pg_next...): a table of the function's parameters, and one buffer
+ * each. ac_db_arrays_open starts every literal; ac_db_arrays_args ends them
+ * and adds each as params[k].name => its buffer, returning 0 or -ENOMEM when
+ * a buffer ran out of memory (the call must then not be sent); the buffers
+ * must live until the call is sent, and are freed with ac_db_arrays_free.
+ */
+typedef struct ac_db_param {
+	const char *name;
+	const char *type;
+} ac_db_param;
+
+void ac_db_arrays_open(ac_buf *bufs, int n);
+int ac_db_arrays_args(ac_db_call *c, const ac_db_param *params, ac_buf *bufs, int n);
+void ac_db_arrays_free(ac_buf *bufs, int n);
 
 /*
  * The complete statement into out (at least AC_DB_CALL_SQL + 2 bytes).

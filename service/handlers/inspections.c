@@ -220,10 +220,7 @@ static void on_inspection(ac_req *r, const ac_db_result *res)
  * arguments of record_inspection(). */
 enum { ARR_SERIAL, ARR_ITEM, ARR_PAYLOAD, ARR_IDX, NARRAYS };
 
-static const struct {
-	const char *arg;
-	const char *type;
-} arrays[NARRAYS] = {
+static const ac_db_param arrays[NARRAYS] = {
 	[ARR_SERIAL] = { "p_serial", "bigint[]" },
 	[ARR_ITEM] = { "p_item", "integer[]" },
 	[ARR_PAYLOAD] = { "p_payload", "text[]" },
@@ -262,37 +259,25 @@ static void inspection_checked(ac_req *r)
 	insp_ctx *ctx = r->ctx;
 	ac_buf a[NARRAYS];
 	int problems;
-	int ok = 1;
 	ac_db_call call;
 
-	for (int k = 0; k < NARRAYS; k++) {
-		ac_buf_init(&a[k]);
-		ac_buf_puts(&a[k], "{");
-	}
+	ac_db_arrays_open(a, NARRAYS);
 	problems = genuine_codes(ctx, a);
-	for (int k = 0; k < NARRAYS; k++) {
-		ac_buf_puts(&a[k], "}");
-		ok &= ac_buf_ok(&a[k]);
-	}
-	if (!ok) {
-		ac_req_nomem(r);
-		goto out;
-	}
 	ac_db_call_init(&call, "record_inspection");
 	ac_db_arg_int(&call, "p_market", "integer", ctx->market);
 	ac_db_arg_int(&call, "p_inspector", "integer", r->who->subject_id);
 	ac_db_arg(&call, "p_seller", "text", ctx->seller);
 	arg_id(&call, "p_seller_subject", ctx->seller_subject);
 	ac_db_arg(&call, "p_notes", "text", ctx->notes);
-	for (int k = 0; k < NARRAYS; k++)
-		ac_db_arg(&call, arrays[k].arg, arrays[k].type, a[k].data);
-	ac_db_arg_int(&call, "p_codes", "integer", ctx->n);
-	ac_db_arg_int(&call, "p_problems", "integer", problems);
-	ac_jurisdiction_args(&call, r->who);
-	ac_req_call_as(r, &call, on_inspection);
-out:
-	for (int k = 0; k < NARRAYS; k++)
-		ac_buf_free(&a[k]);
+	if (ac_db_arrays_args(&call, arrays, a, NARRAYS) != 0) {
+		ac_req_nomem(r);
+	} else {
+		ac_db_arg_int(&call, "p_codes", "integer", ctx->n);
+		ac_db_arg_int(&call, "p_problems", "integer", problems);
+		ac_jurisdiction_args(&call, r->who);
+		ac_req_call_as(r, &call, on_inspection);
+	}
+	ac_db_arrays_free(a, NARRAYS);
 }
 
 /* The body into ctx. Returns 0, or answers and returns -1. */

@@ -40,10 +40,7 @@ typedef struct receipts_ctx {
 /* The arrays of record_receipts() (sql/0013_chain_sql.sql), one per column. */
 enum { ARG_SERIAL, ARG_ITEM, ARG_PAYLOAD, ARG_QUANTITY, ARG_UNIT, ARG_IDX, ARG_COUNT };
 
-static const struct {
-	const char *name;
-	const char *type;
-} receipt_args[ARG_COUNT] = {
+static const ac_db_param receipt_args[ARG_COUNT] = {
 	[ARG_SERIAL] = { "p_serial", "bigint[]" }, [ARG_ITEM] = { "p_item", "integer[]" },
 	[ARG_PAYLOAD] = { "p_payload", "text[]" }, [ARG_QUANTITY] = { "p_quantity", "bigint[]" },
 	[ARG_UNIT] = { "p_unit", "smallint[]" },   [ARG_IDX] = { "p_idx", "integer[]" },
@@ -121,12 +118,8 @@ static void after_check(ac_req *r)
 	ac_buf arr[ARG_COUNT];
 	ac_db_call call;
 	int valid = 0;
-	int ok = 1;
 
-	for (int k = 0; k < ARG_COUNT; k++) {
-		ac_buf_init(&arr[k]);
-		ac_buf_puts(&arr[k], "{");
-	}
+	ac_db_arrays_open(arr, ARG_COUNT);
 	for (int i = 0; i < ctx->n; i++) {
 		if (ctx->codes[i].status != NULL) {
 			ctx->e[i].status = ctx->codes[i].status;
@@ -141,18 +134,12 @@ static void after_check(ac_req *r)
 	}
 	ac_db_call_init(&call, "record_receipts");
 	ac_db_arg_int(&call, "p_purchaser", "integer", r->who->subject_id);
-	for (int k = 0; k < ARG_COUNT; k++) {
-		ac_buf_puts(&arr[k], "}");
-		ok = ok && ac_buf_ok(&arr[k]);
-		ac_db_arg(&call, receipt_args[k].name, receipt_args[k].type, arr[k].data);
-	}
-	if (ok)
+	if (ac_db_arrays_args(&call, receipt_args, arr, ARG_COUNT) == 0)
 		ac_req_call_as(r, &call, on_recorded);
 	else
 		ac_req_nomem(r);
 out:
-	for (int k = 0; k < ARG_COUNT; k++)
-		ac_buf_free(&arr[k]);
+	ac_db_arrays_free(arr, ARG_COUNT);
 }
 
 /* Entry i of the list: a code to check, or refused already (status set). */
