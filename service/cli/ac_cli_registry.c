@@ -179,6 +179,21 @@ static int same_subject(const row *a, const row *b)
 	return strcmp(a->f[NAME], b->f[NAME]) == 0 && strcmp(a->f[REGION], b->f[REGION]) == 0;
 }
 
+/* Opens the file to import and the database. Returns 0, or 1 after a message. */
+static int open_input(const char *conninfo, const char *path, ac_dbsync **db, FILE **f)
+{
+	*db = NULL;
+	*f = ac_cli_fopen(path, "r");
+	if (*f == NULL)
+		return 1;
+	*db = ac_cli_open(conninfo);
+	if (*db != NULL)
+		return 0;
+	fclose(*f);
+	*f = NULL;
+	return 1;
+}
+
 /* Writes one row; *created says whether it was new. */
 static int write_row(ac_dbsync *db, const row *r, const char *reason, int *created, char *err,
 		     size_t errsz)
@@ -377,17 +392,13 @@ static int write_rows(ac_dbsync *db, const rows *t, const char *path)
 int ac_cli_import_subjects(const char *conninfo, const char *path)
 {
 	rows t = { NULL, 0 };
-	ac_dbsync *db = NULL;
+	ac_dbsync *db;
 	FILE *f;
 	int rejected;
 	int rc = 1;
 
-	f = ac_cli_fopen(path, "r");
-	if (f == NULL)
+	if (open_input(conninfo, path, &db, &f) != 0)
 		return 1;
-	db = ac_cli_open(conninfo);
-	if (db == NULL)
-		goto out;
 	rejected = read_rows(f, &t);
 	if (rejected < 0)
 		goto out;
@@ -546,19 +557,15 @@ static int import_lines(ac_dbsync *db, FILE *f, line_fn *line, const char *year,
 static int import_plain(const char *conninfo, const char *what, const char *year, const char *path,
 			line_fn *line)
 {
-	ac_dbsync *db = NULL;
+	ac_dbsync *db;
 	char err[512];
 	int imported = 0;
 	int rejected;
 	int rc = 1;
 	FILE *f;
 
-	f = ac_cli_fopen(path, "r");
-	if (f == NULL)
+	if (open_input(conninfo, path, &db, &f) != 0)
 		return 1;
-	db = ac_cli_open(conninfo);
-	if (db == NULL)
-		goto out;
 	if (ac_cli_run(db, "BEGIN", err, sizeof(err)) != 0)
 		goto dberr;
 	rejected = import_lines(db, f, line, year, &imported);
