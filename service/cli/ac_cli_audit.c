@@ -2,14 +2,13 @@
  * agricert audit verify / log, and audit entries for key changes. See
  * ac_cli_audit.h and sql/AUDIT.md.
  */
-#include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "ac_cli.h"
 #include "ac_cli_audit.h"
-#include "ac_dbsync.h"
 
 /*
  * The canonical text of an entry (sql/AUDIT.md), inlined here so that a
@@ -18,7 +17,8 @@
  */
 /* clang-format off */
 static const char verify_sql[] =
-    "SELECT id, encode(prev_hash, 'hex'), encode(hash, 'hex'), encode(sha256(prev_hash || convert_to("
+    "SELECT id, encode(prev_hash, 'hex') AS prev_hash, encode(hash, 'hex') AS hash, "
+    "encode(sha256(prev_hash || convert_to("
     "CASE WHEN id IS NULL THEN '~,' ELSE octet_length(id::text) || ':' || id::text || ',' END || "
     "CASE WHEN at IS NULL THEN '~,' ELSE "
     "octet_length(to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')) || ':' || "
@@ -30,16 +30,36 @@ static const char verify_sql[] =
     "octet_length(before::text) || ':' || before::text || ',' END || "
     "CASE WHEN after IS NULL THEN '~,' ELSE "
     "octet_length(after::text) || ':' || after::text || ',' END, "
-    "'UTF8')), 'hex') "
+    "'UTF8')), 'hex') AS computed "
     "FROM audit_log WHERE id > $1::bigint AND id <= $2::bigint ORDER BY id LIMIT $3::int";
 /* clang-format on */
 
 /* The hash the first entry follows: 32 zero bytes. */
 static const char genesis[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
-static int report(FILE *out, long long id, const char *what)
+/* Where the check is: the head it checks up to, the last entry checked. */
+typedef struct chain {
+	ac_dbsync *db;
+	FILE *out;
+	long long head;
+	char head_hash[65];
+	long long last;
+	char prev[65]; /* the last entry's hash */
+} chain;
+
+static int report(FILE *out, long long id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Writes "audit log broken at entry ID: WHAT" and returns 1. */
+static int report(FILE *out, long long id, const char *fmt, ...)
 {
-	fprintf(out, "audit log broken at entry %lld: %s\n", id, what);
+	va_list ap;
+
+	fprintf(out, "audit log broken at entry %lld: ", id);
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputc('\n', out);
 	return 1;
 }
 
@@ -51,134 +71,138 @@ static int report_link(ac_dbsync *db, FILE *out, long long id, const char *prev_
 {
 	const char *v[1] = { prev_hex };
 	ac_db_result *res = NULL;
-	char what[256];
+	const char *follows = NULL;
 	char err[512];
+	int rc;
 
 	if (ac_dbsync_exec(db,
 			   "SELECT id FROM audit_log WHERE hash = decode($1, 'hex') ORDER BY id "
 			   "LIMIT 1",
-			   1, v, &res, err, sizeof(err)) == 0 &&
-	    ac_db_rows(res) == 1 && strtoll(ac_db_get(res, 0, 0), NULL, 10) != id - 1)
-		snprintf(what, sizeof(what),
-			 "out of order: it follows entry %s, not entry %lld (entries reordered)",
-			 ac_db_get(res, 0, 0), id - 1);
+			   1, v, &res, err, sizeof(err)) == 0)
+		follows = ac_db_field(res, 0, "id");
+	if (follows != NULL && strtoll(follows, NULL, 10) != id - 1)
+		rc = report(out, id,
+			    "out of order: it follows entry %s, not entry %lld (entries reordered)",
+			    follows, id - 1);
 	else if (strcmp(prev_hex, genesis) == 0 && id != 1)
-		snprintf(what, sizeof(what),
-			 "it claims to be the first entry (entries before it deleted or replaced)");
+		rc = report(
+		    out, id,
+		    "it claims to be the first entry (entries before it deleted or replaced)");
 	else
-		snprintf(what, sizeof(what),
-			 "its prev_hash is not the hash of entry %lld (an entry before it was "
-			 "changed, deleted or inserted)",
-			 id - 1);
+		rc = report(out, id,
+			    "its prev_hash is not the hash of entry %lld (an entry before it was "
+			    "changed, deleted or inserted)",
+			    id - 1);
 	ac_db_result_free(res);
-	return report(out, id, what);
+	return rc;
 }
 
-int ac_cli_audit_verify(const char *conninfo, FILE *out)
+/*
+ * The head first: rows up to it are committed (the head moves in the same
+ * transaction as the row it points to), later ones are not checked now.
+ * Returns 0, 1 (reported) or 2.
+ */
+static int read_head(chain *c)
 {
 	ac_db_result *res = NULL;
-	ac_dbsync *db = NULL;
-	char prev[65];
+	const char *id;
+	const char *hash;
 	char err[512];
+
+	if (ac_dbsync_exec(c->db, "SELECT last_id, encode(hash, 'hex') AS hash FROM audit_head", 0,
+			   NULL, &res, err, sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: could not read the audit log head: %s\n", err);
+		return 2;
+	}
+	id = ac_db_field(res, 0, "last_id");
+	hash = ac_db_field(res, 0, "hash");
+	if (ac_db_rows(res) != 1 || id == NULL || hash == NULL || strlen(hash) != 64) {
+		ac_db_result_free(res);
+		return report(c->out, 0, "audit_head does not hold exactly one valid row");
+	}
+	c->head = strtoll(id, NULL, 10);
+	memcpy(c->head_hash, hash, sizeof(c->head_hash));
+	ac_db_result_free(res);
+	return 0;
+}
+
+/* Checks the entry after c->last and moves on to it. Returns 0 or 1 (reported). */
+static int check_entry(chain *c, long long id, const char *prev_hash, const char *hash,
+		       const char *computed)
+{
+	if (prev_hash == NULL || hash == NULL)
+		return report(c->out, id, "changed: its hash or prev_hash is missing");
+	if (id != c->last + 1)
+		return report(
+		    c->out, c->last + 1,
+		    "missing: the log jumps from entry %lld to entry %lld (entries deleted)",
+		    c->last, id);
+	if (strcmp(prev_hash, c->prev) != 0)
+		return report_link(c->db, c->out, id, prev_hash);
+	if (computed == NULL || strcmp(computed, hash) != 0)
+		return report(c->out, id, "changed: its content does not match its hash");
+	snprintf(c->prev, sizeof(c->prev), "%s", hash);
+	c->last = id;
+	return 0;
+}
+
+/* Checks the next AC_AUDIT_CHUNK entries. Returns 0, 1 (reported) or 2. */
+static int check_chunk(chain *c)
+{
 	char last_s[24];
 	char head_s[24];
 	char chunk_s[16];
 	const char *v[3] = { last_s, head_s, chunk_s };
-	char head_hash[65];
-	long long head_id;
-	long long last = 0;
-	int rc = 2;
+	ac_db_result *res = NULL;
+	char err[512];
+	int id;
+	int prev_hash;
+	int hash;
+	int computed;
+	int rc = 0;
 
-	if (ac_dbsync_open(conninfo, &db, err, sizeof(err)) != 0) {
-		fprintf(stderr, "agricert: %s\n", err);
+	snprintf(last_s, sizeof(last_s), "%lld", c->last);
+	snprintf(head_s, sizeof(head_s), "%lld", c->head);
+	snprintf(chunk_s, sizeof(chunk_s), "%d", AC_AUDIT_CHUNK);
+	if (ac_dbsync_exec(c->db, verify_sql, 3, v, &res, err, sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: could not read the audit log: %s\n", err);
 		return 2;
 	}
-	/*
-	 * The head first: rows up to it are committed (the head moves in the
-	 * same transaction as the row it points to), later ones are not
-	 * checked now.
-	 */
-	if (ac_dbsync_exec(db, "SELECT last_id, encode(hash, 'hex') FROM audit_head", 0, NULL, &res,
-			   err, sizeof(err)) != 0) {
-		fprintf(stderr, "agricert: could not read the audit log head: %s\n", err);
-		goto out;
-	}
-	if (ac_db_rows(res) != 1 || ac_db_get(res, 0, 0) == NULL || ac_db_get(res, 0, 1) == NULL ||
-	    strlen(ac_db_get(res, 0, 1)) != 64) {
-		rc = report(out, 0, "audit_head does not hold exactly one valid row");
-		goto out;
-	}
-	head_id = strtoll(ac_db_get(res, 0, 0), NULL, 10);
-	memcpy(head_hash, ac_db_get(res, 0, 1), 65);
+	if (ac_db_rows(res) == 0)
+		rc = report(
+		    c->out, c->last + 1,
+		    "missing: the log ends at entry %lld but its head is entry %lld (entries "
+		    "deleted from the end)",
+		    c->last, c->head);
+	id = ac_db_col(res, "id");
+	prev_hash = ac_db_col(res, "prev_hash");
+	hash = ac_db_col(res, "hash");
+	computed = ac_db_col(res, "computed");
+	for (int i = 0; rc == 0 && i < ac_db_rows(res); i++)
+		rc = check_entry(c, strtoll(ac_db_get(res, i, id), NULL, 10),
+				 ac_db_get(res, i, prev_hash), ac_db_get(res, i, hash),
+				 ac_db_get(res, i, computed));
 	ac_db_result_free(res);
-	res = NULL;
+	return rc;
+}
 
-	memcpy(prev, genesis, sizeof(prev));
-	snprintf(head_s, sizeof(head_s), "%lld", head_id);
-	snprintf(chunk_s, sizeof(chunk_s), "%d", AC_AUDIT_CHUNK);
-	while (last < head_id) {
-		int n;
+int ac_cli_audit_verify(const char *conninfo, FILE *out)
+{
+	chain c = { .out = out };
+	int rc;
 
-		snprintf(last_s, sizeof(last_s), "%lld", last);
-		if (ac_dbsync_exec(db, verify_sql, 3, v, &res, err, sizeof(err)) != 0) {
-			fprintf(stderr, "agricert: could not read the audit log: %s\n", err);
-			goto out;
-		}
-		n = ac_db_rows(res);
-		if (n == 0) {
-			char what[160];
-
-			snprintf(what, sizeof(what),
-				 "missing: the log ends at entry %lld but its head is entry %lld "
-				 "(entries deleted from the end)",
-				 last, head_id);
-			rc = report(out, last + 1, what);
-			goto out;
-		}
-		for (int i = 0; i < n; i++) {
-			long long id = strtoll(ac_db_get(res, i, 0), NULL, 10);
-			const char *prev_hash = ac_db_get(res, i, 1);
-			const char *hash = ac_db_get(res, i, 2);
-			const char *computed = ac_db_get(res, i, 3);
-
-			if (prev_hash == NULL || hash == NULL) {
-				rc = report(out, id, "changed: its hash or prev_hash is missing");
-				goto out;
-			}
-			if (id != last + 1) {
-				char what[160];
-
-				snprintf(what, sizeof(what),
-					 "missing: the log jumps from entry %lld to entry %lld "
-					 "(entries deleted)",
-					 last, id);
-				rc = report(out, last + 1, what);
-				goto out;
-			}
-			if (strcmp(prev_hash, prev) != 0) {
-				rc = report_link(db, out, id, prev_hash);
-				goto out;
-			}
-			if (computed == NULL || strcmp(computed, hash) != 0) {
-				rc =
-				    report(out, id, "changed: its content does not match its hash");
-				goto out;
-			}
-			memcpy(prev, hash, sizeof(prev));
-			last = id;
-		}
-		ac_db_result_free(res);
-		res = NULL;
-	}
-	if (strcmp(prev, head_hash) != 0) {
-		rc = report(out, head_id, "the head's hash is not this entry's hash");
-		goto out;
-	}
-	fprintf(out, "audit log intact: %lld entries, head %s\n", head_id, head_hash);
-	rc = 0;
-out:
-	ac_db_result_free(res);
-	ac_dbsync_close(db);
+	c.db = ac_cli_open(conninfo);
+	if (c.db == NULL)
+		return 2;
+	memcpy(c.prev, genesis, sizeof(c.prev));
+	rc = read_head(&c);
+	while (rc == 0 && c.last < c.head)
+		rc = check_chunk(&c);
+	if (rc == 0 && strcmp(c.prev, c.head_hash) != 0)
+		rc = report(out, c.head, "the head's hash is not this entry's hash");
+	if (rc == 0)
+		fprintf(out, "audit log intact: %lld entries, head %s\n", c.head, c.head_hash);
+	ac_dbsync_close(c.db);
 	return rc;
 }
 
@@ -198,85 +222,79 @@ static void put_cut(FILE *out, const char *s, size_t max)
 		fprintf(out, "... (%zu bytes more)", len - n);
 }
 
+/* One entry as ac_cli_audit_show writes it. */
+static void show_entry(FILE *out, const ac_db_result *res, int row)
+{
+	static const struct {
+		const char *column;
+		const char *label;
+	} values[] = { { "before", "    before " }, { "after", "    after  " } };
+
+	fprintf(out, "#%s %s %s %s ", ac_db_field(res, row, "id"), ac_db_field(res, row, "at"),
+		ac_db_field(res, row, "actor"), ac_db_field(res, row, "action"));
+	put_cut(out, ac_db_field(res, row, "object"), 400);
+	fputc('\n', out);
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		const char *value = ac_db_field(res, row, values[i].column);
+
+		if (value == NULL)
+			continue;
+		fputs(values[i].label, out);
+		put_cut(out, value, 400);
+		fputc('\n', out);
+	}
+}
+
 int ac_cli_audit_show(const char *conninfo, int limit, FILE *out)
 {
 	ac_db_result *res = NULL;
-	ac_dbsync *db = NULL;
-	char limit_s[16];
-	const char *v[1] = { limit_s };
+	ac_dbsync *db;
+	ac_db_call call;
 	char err[512];
-	int rc = 1;
 
 	if (limit < 1)
 		limit = 1;
 	if (limit > AC_AUDIT_SHOW_MAX)
 		limit = AC_AUDIT_SHOW_MAX;
-	snprintf(limit_s, sizeof(limit_s), "%d", limit);
-	if (ac_dbsync_open(conninfo, &db, err, sizeof(err)) != 0) {
-		fprintf(stderr, "agricert: %s\n", err);
+	db = ac_cli_open(conninfo);
+	if (db == NULL)
+		return 1;
+	ac_db_call_init(&call, "cli_audit_tail");
+	ac_db_arg_int(&call, "p_limit", "integer", limit);
+	if (ac_cli_call(db, &call, &res, err, sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: could not read the audit log: %s\n", err);
+		ac_dbsync_close(db);
 		return 1;
 	}
-	if (ac_dbsync_exec(db,
-			   "SELECT id, to_char(at AT TIME ZONE 'UTC', "
-			   "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor, action, object, "
-			   "before::text, after::text FROM (SELECT * FROM audit_log ORDER BY id "
-			   "DESC LIMIT $1::int) s ORDER BY id",
-			   1, v, &res, err, sizeof(err)) != 0) {
-		fprintf(stderr, "agricert: could not read the audit log: %s\n", err);
-		goto out;
-	}
-	for (int i = 0; i < ac_db_rows(res); i++) {
-		fprintf(out, "#%s %s %s %s ", ac_db_get(res, i, 0), ac_db_get(res, i, 1),
-			ac_db_get(res, i, 2), ac_db_get(res, i, 3));
-		put_cut(out, ac_db_get(res, i, 4), 400);
-		fputc('\n', out);
-		for (int col = 5; col <= 6; col++) {
-			if (ac_db_get(res, i, col) == NULL)
-				continue;
-			fputs(col == 5 ? "    before " : "    after  ", out);
-			put_cut(out, ac_db_get(res, i, col), 400);
-			fputc('\n', out);
-		}
-	}
-	rc = 0;
-out:
+	for (int i = 0; i < ac_db_rows(res); i++)
+		show_entry(out, res, i);
 	ac_db_result_free(res);
 	ac_dbsync_close(db);
-	return rc;
+	return 0;
 }
 
 int ac_cli_audit_append(const char *conninfo, const char *action, const char *object,
 			const char *before, const char *after)
 {
-	struct passwd *pw = getpwuid(geteuid());
+	char actor[AC_CLI_ACTOR_MAX];
 	ac_dbsync *db = NULL;
-	char actor[160];
-	const char *v[5];
-	char err[512];
+	ac_db_call call;
+	char err[512] = "out of memory";
 	int rc = 1;
 
-	if (pw != NULL)
-		snprintf(actor, sizeof(actor), "cli:%s", pw->pw_name);
+	ac_cli_actor(actor, sizeof(actor));
+	ac_db_call_init(&call, "audit_append");
+	ac_db_arg(&call, "actor", "text", actor);
+	ac_db_arg(&call, "action", "text", action);
+	ac_db_arg(&call, "object", "text", object);
+	ac_db_arg(&call, "before", "jsonb", before);
+	ac_db_arg(&call, "after", "jsonb", after);
+	if (ac_dbsync_open(conninfo, &db, err, sizeof(err)) == 0 &&
+	    ac_cli_call(db, &call, NULL, err, sizeof(err)) == 0)
+		rc = 0;
 	else
-		snprintf(actor, sizeof(actor), "cli:uid %u", (unsigned)geteuid());
-	v[0] = actor;
-	v[1] = action;
-	v[2] = object;
-	v[3] = before;
-	v[4] = after;
-	if (ac_dbsync_open(conninfo, &db, err, sizeof(err)) != 0) {
 		fprintf(stderr, "agricert: could not write the audit entry for %s %s: %s\n", action,
 			object, err);
-		return 1;
-	}
-	if (ac_dbsync_exec(db, "SELECT audit_append($1, $2, $3, $4::jsonb, $5::jsonb)", 5, v, NULL,
-			   err, sizeof(err)) != 0) {
-		fprintf(stderr, "agricert: could not write the audit entry for %s %s: %s\n", action,
-			object, err);
-		goto out;
-	}
-	rc = 0;
-out:
 	ac_dbsync_close(db);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /*
- * agricert import subjects / export: CSV in and out of the registry, with
- * blocking libpq (ac_dbsync). All rows or none.
+ * agricert import / export: CSV in and out of the registry and the
+ * catalogue, with blocking libpq (ac_dbsync). All rows or none.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ac_cli_registry.h"
-#include "ac_dbsync.h"
 #include "ac_check.h"
+#include "ac_cli.h"
+#include "ac_cli_registry.h"
 
 #define NFIELDS	 9
 #define MAX_LINE 8192
@@ -20,10 +20,26 @@ static const char header[] =
 
 enum { KIND, NAME, CREDIT, IDNUM, CONTACT, REGION, ADDRESS, GRADE, STATUS };
 
+/* The fields of the header, in its order, as cli_import_subject's arguments. */
+static const struct {
+	const char *name;
+	const char *type;
+} subject_args[NFIELDS] = {
+	{ "p_kind", "text" },	   { "p_name", "text" },	 { "p_credit_code", "text" },
+	{ "p_id_number", "text" }, { "p_contact", "text" },	 { "p_region_code", "bigint" },
+	{ "p_address", "text" },   { "p_credit_grade", "text" }, { "p_status", "text" },
+};
+
 typedef struct row {
 	int line;
 	char *f[NFIELDS];
 } row;
+
+/* The rows of a subjects file; each row's fields are malloc'd. */
+typedef struct rows {
+	row *v;
+	int n;
+} rows;
 
 /*
  * Splits one CSV line in place (RFC 4180 quoting, no line breaks inside
@@ -163,252 +179,474 @@ static int same_subject(const row *a, const row *b)
 	return strcmp(a->f[NAME], b->f[NAME]) == 0 && strcmp(a->f[REGION], b->f[REGION]) == 0;
 }
 
-static int record_change(ac_dbsync *db, const char *id, const char *field, const char *old,
-			 const char *new, const char *reason, char *err, size_t errsz)
+/* Opens the file to import and the database. Returns 0, or 1 after a message. */
+static int open_input(const char *conninfo, const char *path, ac_dbsync **db, FILE **f)
 {
-	const char *vals[5] = { id, field, old, new, reason };
-
-	if (old != NULL && strcmp(old, new) == 0)
+	*db = NULL;
+	*f = ac_cli_fopen(path, "r");
+	if (*f == NULL)
+		return 1;
+	*db = ac_cli_open(conninfo);
+	if (*db != NULL)
 		return 0;
-	return ac_dbsync_exec(
-	    db,
-	    "INSERT INTO subject_change (subject_id, field, old_value, new_value, "
-	    "reason, actor_role) VALUES ($1::int, $2, $3, $4, $5, 'cli')",
-	    5, vals, NULL, err, errsz);
+	fclose(*f);
+	*f = NULL;
+	return 1;
 }
 
 /* Writes one row; *created says whether it was new. */
 static int write_row(ac_dbsync *db, const row *r, const char *reason, int *created, char *err,
 		     size_t errsz)
 {
-	const char *grade = r->f[GRADE][0] != '\0' ? r->f[GRADE] : "A";
-	const char *status = r->f[STATUS][0] != '\0' ? r->f[STATUS] : "active";
-	const char *vals[10];
 	ac_db_result *res = NULL;
-	char id[16];
-	char old_grade[8] = "";
-	char old_status[16] = "";
-	int rc = -1;
+	ac_db_call call;
 
-	vals[0] = r->f[CREDIT];
-	vals[1] = r->f[NAME];
-	vals[2] = r->f[REGION];
-	if (ac_dbsync_exec(
-		db,
-		"SELECT id, credit_grade, status FROM subject WHERE kind <> 'staff' AND "
-		"(($1 <> '' AND credit_code = $1) OR (coalesce(credit_code, '') = '' AND "
-		"name = $2 AND region_code = $3::bigint)) ORDER BY credit_code IS NOT "
-		"DISTINCT FROM $1 DESC, id LIMIT 1",
-		3, vals, &res, err, errsz) != 0)
-		goto out;
-	*created = ac_db_rows(res) == 0;
-	if (!*created) {
-		snprintf(id, sizeof(id), "%s", ac_db_get(res, 0, 0));
-		snprintf(old_grade, sizeof(old_grade), "%s", ac_db_get(res, 0, 1));
-		snprintf(old_status, sizeof(old_status), "%s", ac_db_get(res, 0, 2));
-	}
+	ac_db_call_init(&call, "cli_import_subject");
+	for (int i = 0; i < NFIELDS; i++)
+		ac_db_arg(&call, subject_args[i].name, subject_args[i].type, r->f[i]);
+	ac_db_arg(&call, "p_reason", "text", reason);
+	if (ac_cli_call(db, &call, &res, err, errsz) != 0)
+		return -1;
+	*created = ac_db_bool(res, 0, ac_db_col(res, "created"));
 	ac_db_result_free(res);
-	res = NULL;
-	for (int i = 0; i < 7; i++)
-		vals[i] = r->f[i];
-	vals[7] = grade;
-	vals[8] = status;
-	vals[9] = *created ? NULL : id;
-	if (ac_dbsync_exec(
-		db,
-		*created ? "INSERT INTO subject (kind, name, credit_code, id_number, contact, "
-			   "region_code, address, credit_grade, status) VALUES ($1, $2, "
-			   "nullif($3, ''), nullif($4, ''), nullif($5, ''), $6::bigint, "
-			   "nullif($7, ''), $8, $9) RETURNING id"
-			 : "UPDATE subject SET kind = $1, name = $2, credit_code = nullif($3, "
-			   "''), id_number = nullif($4, ''), contact = nullif($5, ''), "
-			   "region_code = $6::bigint, address = nullif($7, ''), credit_grade = "
-			   "$8, status = $9 WHERE id = $10::int RETURNING id",
-		*created ? 9 : 10, vals, &res, err, errsz) != 0)
-		goto out;
-	snprintf(id, sizeof(id), "%s", ac_db_get(res, 0, 0));
-	/* New subjects record a grade or status other than the default, with where it came from. */
-	if (record_change(db, id, "credit_grade",
-			  *created ? (strcmp(grade, "A") ? NULL : "A") : old_grade, grade, reason,
-			  err, errsz) != 0 ||
-	    record_change(db, id, "status",
-			  *created ? (strcmp(status, "active") ? NULL : "active") : old_status,
-			  status, reason, err, errsz) != 0)
-		goto out;
-	rc = 0;
-out:
-	ac_db_result_free(res);
-	return rc;
+	return 0;
 }
 
-int ac_cli_import_subjects(const char *conninfo, const char *path)
+static void rows_free(rows *t)
 {
-	ac_dbsync *db = NULL;
-	FILE *f = NULL;
+	for (int i = 0; i < t->n; i++) {
+		for (int j = 0; j < NFIELDS; j++)
+			free(t->v[i].f[j]);
+	}
+	free(t->v);
+}
+
+/* Appends line lineno's fields (copied). Returns 0, or -1 when out of memory. */
+static int rows_add(rows *t, int lineno, char **fields)
+{
+	row *grown = realloc(t->v, (size_t)(t->n + 1) * sizeof(*t->v));
+	row *r;
+
+	if (grown == NULL)
+		return -1;
+	t->v = grown;
+	r = &t->v[t->n];
+	memset(r, 0, sizeof(*r));
+	r->line = lineno;
+	t->n++;
+	for (int i = 0; i < NFIELDS; i++) {
+		r->f[i] = strdup(fields[i]);
+		if (r->f[i] == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* Checks the header line (a byte order mark, as spreadsheets write, is allowed). */
+static int check_header(char *text)
+{
+	if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
+		text += 3;
+	text[strcspn(text, "\r\n")] = '\0';
+	if (strcmp(text, header) == 0)
+		return 0;
+	fprintf(stderr, "line 1: rejected: the header must be %s\n", header);
+	return 1;
+}
+
+/*
+ * Reads line lineno (of len bytes) after the header into t. Returns 0 (read
+ * or blank), 1 (rejected, reported) or -1 (out of memory).
+ */
+static int read_line(rows *t, char *text, ssize_t len, int lineno)
+{
+	char *fields[NFIELDS];
+
+	if (text[strspn(text, " \r\n")] == '\0')
+		return 0;
+	if (len > MAX_LINE) {
+		fprintf(stderr, "line %d: rejected: longer than %d bytes\n", lineno, MAX_LINE);
+		return 1;
+	}
+	if (csv_split(text, fields, NFIELDS) != NFIELDS) {
+		fprintf(stderr,
+			"line %d: rejected: expected %d comma-separated fields (quote fields that "
+			"hold commas)\n",
+			lineno, NFIELDS);
+		return 1;
+	}
+	return rows_add(t, lineno, fields);
+}
+
+/*
+ * Reads the whole file into t, reporting the lines that cannot be read.
+ * Returns the number of rejected lines, or -1 after a message when out of
+ * memory.
+ */
+static int read_rows(FILE *f, rows *t)
+{
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
-	row *rows = NULL;
-	int nrows = 0;
 	int lineno = 0;
 	int rejected = 0;
-	int created = 0;
-	char err[512];
-	char reason[300];
-	char *pathcopy = NULL;
-	int rc = 1;
+	int r = 0;
 
-	f = fopen(path, "r");
-	if (f == NULL) {
-		fprintf(stderr, "agricert: could not open file \"%s\": %s\n", path,
-			strerror(errno));
-		return 1;
-	}
-	if (ac_dbsync_open(conninfo, &db, err, sizeof(err)) != 0) {
-		fprintf(stderr, "agricert: %s\n", err);
-		goto out;
-	}
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		char *text = line;
-		row *grown;
-		row r;
-		int n;
-
+	while (r >= 0 && (len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
-		if (lineno == 1) {
-			if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
-				text += 3; /* a byte order mark, as spreadsheets write */
-			text[strcspn(text, "\r\n")] = '\0';
-			if (strcmp(text, header) != 0) {
-				fprintf(stderr, "line 1: rejected: the header must be %s\n",
-					header);
-				rejected++;
-				break;
-			}
-			continue;
-		}
-		if (text[strspn(text, " \r\n")] == '\0')
-			continue;
-		if (len > MAX_LINE) {
-			fprintf(stderr, "line %d: rejected: longer than %d bytes\n", lineno,
-				MAX_LINE);
+		if (lineno == 1)
+			r = check_header(line);
+		else
+			r = read_line(t, line, len, lineno);
+		if (r > 0)
 			rejected++;
-			continue;
-		}
-		memset(&r, 0, sizeof(r));
-		r.line = lineno;
-		n = csv_split(text, r.f, NFIELDS);
-		if (n != NFIELDS) {
-			fprintf(stderr,
-				"line %d: rejected: expected %d comma-separated fields (quote "
-				"fields that hold commas)\n",
-				lineno, NFIELDS);
-			rejected++;
-			continue;
-		}
-		for (int i = 0; i < NFIELDS; i++) {
-			r.f[i] = strdup(r.f[i]);
-			if (r.f[i] == NULL) {
-				fprintf(stderr, "agricert: out of memory\n");
-				for (int j = 0; j < i; j++)
-					free(r.f[j]);
-				goto out;
-			}
-		}
-		grown = realloc(rows, (size_t)(nrows + 1) * sizeof(*rows));
-		if (grown == NULL) {
-			for (int i = 0; i < NFIELDS; i++)
-				free(r.f[i]);
-			fprintf(stderr, "agricert: out of memory\n");
-			goto out;
-		}
-		rows = grown;
-		rows[nrows++] = r;
+		if (lineno == 1 && r != 0)
+			break;
+	}
+	free(line);
+	if (r < 0) {
+		fprintf(stderr, "agricert: out of memory\n");
+		return -1;
 	}
 	if (lineno == 0) {
 		fprintf(stderr, "line 1: rejected: the file is empty; the header must be %s\n",
 			header);
 		rejected++;
 	}
-	for (int i = 0; i < nrows; i++) {
-		const char *why = check_row(db, &rows[i], err, sizeof(err));
+	return rejected;
+}
+
+/* Checks every row, and that no two name the same subject. Returns how many are rejected. */
+static int check_rows(ac_dbsync *db, const rows *t)
+{
+	char err[512];
+	char same[64];
+	int rejected = 0;
+
+	for (int i = 0; i < t->n; i++) {
+		const char *why = check_row(db, &t->v[i], err, sizeof(err));
 
 		for (int j = 0; why == NULL && j < i; j++) {
-			if (same_subject(&rows[i], &rows[j])) {
-				snprintf(reason, sizeof(reason), "the same subject as line %d",
-					 rows[j].line);
-				why = reason;
+			if (same_subject(&t->v[i], &t->v[j])) {
+				snprintf(same, sizeof(same), "the same subject as line %d",
+					 t->v[j].line);
+				why = same;
 			}
 		}
 		if (why != NULL) {
-			fprintf(stderr, "line %d: rejected: %s\n", rows[i].line, why);
+			fprintf(stderr, "line %d: rejected: %s\n", t->v[i].line, why);
 			rejected++;
 		}
 	}
+	return rejected;
+}
+
+/*
+ * Every field was checked before: what the database still refuses (a
+ * constraint) its message and DETAIL explain. The CONTEXT PostgreSQL adds,
+ * cli_import_subject's statement, says nothing more to the operator.
+ */
+static void cut_context(char *err)
+{
+	char *context = strstr(err, "\nCONTEXT:  ");
+
+	if (context != NULL)
+		*context = '\0';
+}
+
+/* Writes every row in one transaction. Returns 0, or 1 after a message. */
+static int write_rows(ac_dbsync *db, const rows *t, const char *path)
+{
+	char *pathcopy = strdup(path);
+	char reason[300];
+	char err[512];
+	int created = 0;
+
+	snprintf(reason, sizeof(reason), "import from %s", pathcopy ? basename(pathcopy) : "CSV");
+	free(pathcopy);
+	if (ac_cli_run(db, "BEGIN", err, sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: %s\n", err);
+		return 1;
+	}
+	for (int i = 0; i < t->n; i++) {
+		int fresh = 0;
+
+		if (write_row(db, &t->v[i], reason, &fresh, err, sizeof(err)) != 0) {
+			cut_context(err);
+			fprintf(stderr, "line %d: rejected: %s\nagricert: nothing imported\n",
+				t->v[i].line, err);
+			ac_cli_run(db, "ROLLBACK", err, sizeof(err));
+			return 1;
+		}
+		created += fresh;
+	}
+	if (ac_cli_run(db, "COMMIT", err, sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: could not commit: %s\nagricert: nothing imported\n",
+			err);
+		return 1;
+	}
+	printf("imported %d subjects (%d new, %d updated)\n", t->n, created, t->n - created);
+	return 0;
+}
+
+int ac_cli_import_subjects(const char *conninfo, const char *path)
+{
+	rows t = { NULL, 0 };
+	ac_dbsync *db;
+	FILE *f;
+	int rejected;
+	int rc = 1;
+
+	if (open_input(conninfo, path, &db, &f) != 0)
+		return 1;
+	rejected = read_rows(f, &t);
+	if (rejected < 0)
+		goto out;
+	rejected += check_rows(db, &t);
 	if (rejected > 0) {
 		fprintf(stderr, "agricert: %d rows rejected; nothing imported\n", rejected);
 		goto out;
 	}
-	pathcopy = strdup(path);
-	snprintf(reason, sizeof(reason), "import from %s", pathcopy ? basename(pathcopy) : "CSV");
-	if (ac_dbsync_exec(db, "BEGIN", 0, NULL, NULL, err, sizeof(err)) != 0) {
-		fprintf(stderr, "agricert: %s\n", err);
-		goto out;
-	}
-	for (int i = 0; i < nrows; i++) {
-		int fresh = 0;
-
-		if (write_row(db, &rows[i], reason, &fresh, err, sizeof(err)) != 0) {
-			fprintf(stderr, "line %d: rejected: %s\nagricert: nothing imported\n",
-				rows[i].line, err);
-			ac_dbsync_exec(db, "ROLLBACK", 0, NULL, NULL, err, sizeof(err));
-			goto out;
-		}
-		created += fresh;
-	}
-	if (ac_dbsync_exec(db, "COMMIT", 0, NULL, NULL, err, sizeof(err)) != 0) {
-		fprintf(stderr, "agricert: could not commit: %s\nagricert: nothing imported\n",
-			err);
-		goto out;
-	}
-	printf("imported %d subjects (%d new, %d updated)\n", nrows, created, nrows - created);
-	rc = 0;
+	rc = write_rows(db, &t, path);
 out:
-	for (int i = 0; i < nrows; i++) {
-		for (int j = 0; j < NFIELDS; j++)
-			free(rows[i].f[j]);
-	}
-	free(rows);
-	free(line);
-	free(pathcopy);
+	rows_free(&t);
 	ac_dbsync_close(db);
 	fclose(f);
 	return rc;
 }
 
+/*
+ * The catalogue and the quotas: plain CSV (no quoting), a header line, one
+ * SQL call a line, in one transaction.
+ */
+
+/* What one line did. */
+enum { LINE_SKIPPED, LINE_IMPORTED, LINE_REJECTED, LINE_FAILED };
+
+/* Imports one line's fields (year: the quotas'). Returns what it did. */
+typedef int line_fn(ac_dbsync *db, const char *year, int lineno, char **fields, int n);
+
+/* Splits a CSV line in place (no quoted fields). Returns the field count. */
+static int split_plain(char *line, char **fields, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	while (n < max) {
+		char *comma = strchr(p, ',');
+
+		fields[n++] = p;
+		if (comma == NULL)
+			break;
+		*comma = '\0';
+		p = comma + 1;
+	}
+	return n;
+}
+
+/* Sends one line's call. Returns LINE_IMPORTED, or LINE_FAILED after a message. */
+static int call_line(ac_dbsync *db, const ac_db_call *call, int lineno)
+{
+	char err[512];
+
+	if (ac_cli_call(db, call, NULL, err, sizeof(err)) == 0)
+		return LINE_IMPORTED;
+	fprintf(stderr, "line %d: rejected: %s\n", lineno, err);
+	return LINE_FAILED;
+}
+
+/* name,category,key_risk[,source] */
+static int product_line(ac_dbsync *db, const char *year, int lineno, char **fld, int n)
+{
+	ac_db_call call;
+
+	(void)year;
+	if (n < 3 || fld[0][0] == '\0' || fld[1][0] == '\0') {
+		fprintf(stderr, "line %d: rejected: expected name,category,key_risk\n", lineno);
+		return LINE_REJECTED;
+	}
+	ac_db_call_init(&call, "cli_import_product");
+	ac_db_arg(&call, "p_name", "text", fld[0]);
+	ac_db_arg(&call, "p_category", "text", fld[1]);
+	ac_db_arg(&call, "p_key_risk", "boolean", strcmp(fld[2], "yes") == 0 ? "true" : "false");
+	return call_line(db, &call, lineno);
+}
+
+/* code,name,level,parent */
+static int region_line(ac_dbsync *db, const char *year, int lineno, char **fld, int n)
+{
+	ac_db_call call;
+
+	(void)year;
+	if (n < 3 || strlen(fld[0]) != 12 || strspn(fld[0], "0123456789") != 12) {
+		fprintf(stderr, "line %d: rejected: expected a 12-digit code,name,level,parent\n",
+			lineno);
+		return LINE_REJECTED;
+	}
+	ac_db_call_init(&call, "cli_import_region");
+	ac_db_arg(&call, "p_code", "bigint", fld[0]);
+	ac_db_arg(&call, "p_name", "text", fld[1]);
+	ac_db_arg(&call, "p_level", "smallint", fld[2]);
+	ac_db_arg(&call, "p_parent", "bigint", n > 3 && fld[3][0] != '\0' ? fld[3] : NULL);
+	return call_line(db, &call, lineno);
+}
+
+/*
+ * seq,unit,total,pesticide_colloidal_gold,pesticide_enzyme_inhibition,
+ * veterinary (the Anxi annex 4 layout) for year, townships by name;
+ * the county's own line (县级) is skipped.
+ */
+static int quota_line(ac_dbsync *db, const char *year, int lineno, char **fld, int n)
+{
+	ac_db_result *res = NULL;
+	ac_db_call call;
+	char err[512];
+	int found;
+
+	if (n < 6 || strcmp(fld[1], "县级") == 0)
+		return LINE_SKIPPED;
+	ac_db_call_init(&call, "cli_import_quota");
+	ac_db_arg(&call, "p_township", "text", fld[1]);
+	ac_db_arg(&call, "p_year", "integer", year);
+	ac_db_arg(&call, "p_total", "integer", fld[2]);
+	ac_db_arg(&call, "p_colloidal_gold", "integer", fld[3]);
+	ac_db_arg(&call, "p_enzyme_inhibition", "integer", fld[4]);
+	ac_db_arg(&call, "p_veterinary", "integer", fld[5]);
+	if (ac_cli_call(db, &call, &res, err, sizeof(err)) != 0) {
+		fprintf(stderr, "line %d: rejected: %s\n", lineno, err);
+		return LINE_FAILED;
+	}
+	found = ac_db_rows(res) == 1;
+	ac_db_result_free(res);
+	if (found)
+		return LINE_IMPORTED;
+	fprintf(stderr, "line %d: rejected: no township of that name\n", lineno);
+	return LINE_FAILED;
+}
+
+/*
+ * Imports f's lines after the header with line() up to the first line that
+ * failed. Returns how many lines were rejected or failed; *imported counts
+ * the others.
+ */
+static int import_lines(ac_dbsync *db, FILE *f, line_fn *line, const char *year, int *imported)
+{
+	char text[2048];
+	char *fields[8];
+	int lineno = 0;
+	int rejected = 0;
+	int r = LINE_SKIPPED;
+
+	while (r != LINE_FAILED && fgets(text, sizeof(text), f) != NULL) {
+		int n = split_plain(text, fields, 8);
+
+		if (++lineno == 1 || (n == 1 && fields[0][0] == '\0'))
+			continue; /* header or blank */
+		r = line(db, year, lineno, fields, n);
+		*imported += r == LINE_IMPORTED;
+		rejected += r == LINE_REJECTED || r == LINE_FAILED;
+	}
+	return rejected;
+}
+
+/*
+ * Imports what ("products", "regions" or, with year, "quotas") from path in
+ * one transaction: all lines or none. Returns 0, or 1 after a message.
+ */
+static int import_plain(const char *conninfo, const char *what, const char *year, const char *path,
+			line_fn *line)
+{
+	ac_dbsync *db;
+	char err[512];
+	int imported = 0;
+	int rejected;
+	int rc = 1;
+	FILE *f;
+
+	if (open_input(conninfo, path, &db, &f) != 0)
+		return 1;
+	if (ac_cli_run(db, "BEGIN", err, sizeof(err)) != 0)
+		goto dberr;
+	rejected = import_lines(db, f, line, year, &imported);
+	if (rejected > 0) {
+		ac_cli_run(db, "ROLLBACK", err, sizeof(err));
+		/* Quotas stop at their first refused line, catalogues report them all. */
+		if (year != NULL)
+			fprintf(stderr, "agricert: nothing imported\n");
+		else
+			fprintf(stderr, "agricert: %d rows rejected; nothing imported\n", rejected);
+		goto out;
+	}
+	if (ac_cli_run(db, "COMMIT", err, sizeof(err)) != 0)
+		goto dberr;
+	if (year != NULL)
+		printf("imported %d %s for %s\n", imported, what, year);
+	else
+		printf("imported %d %s\n", imported, what);
+	rc = 0;
+	goto out;
+dberr:
+	fprintf(stderr, "agricert: %s\n", err);
+out:
+	fclose(f);
+	ac_dbsync_close(db);
+	return rc;
+}
+
+int ac_cli_import_catalogue(const char *conninfo, const char *what, const char *path)
+{
+	return import_plain(conninfo, what, NULL, path,
+			    strcmp(what, "products") == 0 ? product_line : region_line);
+}
+
+int ac_cli_import_quotas(const char *conninfo, const char *year, const char *path)
+{
+	return import_plain(conninfo, "quotas", year, path, quota_line);
+}
+
+/* Writes res as CSV under header, whose names are res's columns. */
+static void write_csv(FILE *out, const char *header_line, const ac_db_result *res)
+{
+	char names[256];
+	char *name[NFIELDS];
+	int col[NFIELDS];
+	int n;
+
+	snprintf(names, sizeof(names), "%s", header_line);
+	n = csv_split(names, name, NFIELDS);
+	for (int j = 0; j < n; j++)
+		col[j] = ac_db_col(res, name[j]);
+	fprintf(out, "%s\n", header_line);
+	for (int i = 0; i < ac_db_rows(res); i++) {
+		const char *fields[NFIELDS];
+
+		for (int j = 0; j < n; j++)
+			fields[j] = ac_db_get(res, i, col[j]);
+		csv_write(out, fields, n);
+	}
+}
+
+/* Products come in the order of their ids as text (1, 10, 11, ..., 2, 20), as they always have. */
 int ac_cli_export(const char *conninfo, const char *what, FILE *out)
 {
 	static const struct {
 		const char *what;
 		const char *header;
-		int ncols;
 		const char *sql;
 	} exports[] = {
-		{ "subjects", header, NFIELDS,
-		  "SELECT kind, name, coalesce(credit_code, ''), coalesce(id_number, ''), "
-		  "coalesce(contact, ''), coalesce(region_code::text, ''), coalesce(address, ''), "
+		{ "subjects", header,
+		  "SELECT kind, name, credit_code, id_number, contact, region_code, address, "
 		  "credit_grade, status FROM subject WHERE kind <> 'staff' ORDER BY id" },
-		{ "regions", "code,name,level,parent", 4,
-		  "SELECT code::text, name, level::text, coalesce(parent::text, '') FROM region "
-		  "ORDER BY level, code" },
-		{ "products", "name,category,key_risk,default_unit,id", 5,
-		  "SELECT name, category, CASE WHEN key_risk THEN 'yes' ELSE 'no' END, "
-		  "default_unit, "
-		  "id::text FROM product ORDER BY id" },
+		{ "regions", "code,name,level,parent",
+		  "SELECT code, name, level, parent FROM region ORDER BY level, code" },
+		{ "products", "name,category,key_risk,default_unit,id",
+		  "SELECT name, category, CASE WHEN key_risk THEN 'yes' ELSE 'no' END AS key_risk, "
+		  "default_unit, id FROM product ORDER BY id::text" },
 	};
 	ac_dbsync *db = NULL;
 	ac_db_result *res = NULL;
-	char err[512];
+	char err[512] = "out of memory";
 	int which = -1;
 	int rc = 1;
 
@@ -425,14 +663,7 @@ int ac_cli_export(const char *conninfo, const char *what, FILE *out)
 		fprintf(stderr, "agricert: could not export %s: %s\n", what, err);
 		goto out;
 	}
-	fprintf(out, "%s\n", exports[which].header);
-	for (int i = 0; i < ac_db_rows(res); i++) {
-		const char *fields[NFIELDS];
-
-		for (int j = 0; j < exports[which].ncols; j++)
-			fields[j] = ac_db_get(res, i, j);
-		csv_write(out, fields, exports[which].ncols);
-	}
+	write_csv(out, exports[which].header, res);
 	if (fflush(out) != 0 || ferror(out)) {
 		fprintf(stderr, "agricert: could not write the export: %s\n", strerror(errno));
 		goto out;

@@ -1,7 +1,8 @@
 /*
- * The registry's admin command line: CSV import of subjects and CSV export of
- * subjects, regions and products. Blocking libpq (ac_dbsync): for the
- * agricert CLI only, never on the service's loop.
+ * The registry's admin command line: CSV import of subjects, products,
+ * regions and rapid-test quotas, and CSV export of subjects, regions and
+ * products. Blocking libpq (ac_dbsync): for the agricert CLI only, never on
+ * the service's loop.
  */
 #ifndef AC_CLI_REGISTRY_H
 #define AC_CLI_REGISTRY_H
@@ -20,6 +21,27 @@
  * stdout. Returns 0, or 1 when nothing was imported.
  */
 int ac_cli_import_subjects(const char *conninfo, const char *path);
+
+/*
+ * Imports the catalogue what ("products" or "regions") from the CSV file at
+ * path (a header line, then name,category,key_risk[,...] with key_risk yes or
+ * no, or code,name,level,parent with 12-digit codes; no quoting). A product
+ * or region already there is updated (products keep their id). Lines that do
+ * not fit are reported on stderr as "line N: rejected: reason" and the
+ * import goes on; the first line the database refuses ends it. Any rejected
+ * line means nothing is imported. Prints "imported N what" on stdout.
+ * Returns 0, or 1 when nothing was imported.
+ */
+int ac_cli_import_catalogue(const char *conninfo, const char *what, const char *path);
+
+/*
+ * Imports the rapid-test quotas of year from the CSV file at path:
+ * seq,unit,total,pesticide_colloidal_gold,pesticide_enzyme_inhibition,
+ * veterinary (the Anxi annex 4 layout), townships by name; the county's own
+ * line (县级) is skipped. The first line refused (no township of that name,
+ * or by the database) is reported and nothing is imported. Returns 0, or 1.
+ */
+int ac_cli_import_quotas(const char *conninfo, const char *year, const char *path);
 
 /*
  * Writes what ("subjects", "regions" or "products") as CSV with a header line

@@ -379,6 +379,40 @@ static int verify_one(const char *text, size_t len, const ac_bundle *b, const st
 	return v == V_VALID;
 }
 
+/*
+ * With --state, refuses a bundle older than the newest accepted before and
+ * records a newer one. Returns 0 or a negative code, after a message.
+ */
+static int check_state(const struct opts *o, const ac_bundle *b)
+{
+	uint64_t seen = 0;
+	int r;
+
+	if (o->state == NULL)
+		return 0;
+	r = state_read(o->state, &seen);
+	if (r != 0) {
+		fprintf(stderr, "agricert-verify: could not read state file \"%s\": %s\n", o->state,
+			ac_strerror(r));
+		return r;
+	}
+	if (ac_bundle_version(b) < seen) {
+		fprintf(stderr,
+			"agricert-verify: %s: \"%s\" is version %" PRIu64 ", version %" PRIu64
+			" was accepted before\n",
+			o->en ? "trust bundle too old" : "信任包版本过旧", o->bundle,
+			ac_bundle_version(b), seen);
+		return AC_EVERSION;
+	}
+	if (ac_bundle_version(b) > seen) {
+		r = state_write(o->state, ac_bundle_version(b));
+		if (r != 0)
+			fprintf(stderr, "agricert-verify: could not write state file \"%s\": %s\n",
+				o->state, ac_strerror(r));
+	}
+	return r;
+}
+
 /* Loads the bundle key, then the bundle (signature first), then the state. */
 static int load_bundle(const struct opts *o, ac_bundle **out)
 {
@@ -386,7 +420,6 @@ static int load_bundle(const struct opts *o, ac_bundle **out)
 	char *text = NULL;
 	size_t len;
 	ac_key *bk = NULL;
-	uint64_t seen = 0;
 	int r;
 
 	*out = NULL;
@@ -414,31 +447,7 @@ static int load_bundle(const struct opts *o, ac_bundle **out)
 			o->en ? "trust bundle refused" : "信任包无效", o->bundle, ac_strerror(r));
 		goto out;
 	}
-	if (o->state == NULL)
-		goto out;
-	r = state_read(o->state, &seen);
-	if (r != 0) {
-		fprintf(stderr, "agricert-verify: could not read state file \"%s\": %s\n", o->state,
-			ac_strerror(r));
-		goto out;
-	}
-	if (ac_bundle_version(*out) < seen) {
-		fprintf(stderr,
-			"agricert-verify: %s: \"%s\" is version %" PRIu64 ", version %" PRIu64
-			" was accepted before\n",
-			o->en ? "trust bundle too old" : "信任包版本过旧", o->bundle,
-			ac_bundle_version(*out), seen);
-		r = AC_EVERSION;
-		goto out;
-	}
-	if (ac_bundle_version(*out) > seen) {
-		r = state_write(o->state, ac_bundle_version(*out));
-		if (r != 0) {
-			fprintf(stderr, "agricert-verify: could not write state file \"%s\": %s\n",
-				o->state, ac_strerror(r));
-			goto out;
-		}
-	}
+	r = check_state(o, *out);
 out:
 	if (r != 0) {
 		ac_bundle_free(*out);
@@ -475,7 +484,8 @@ static void verify_stdin(const ac_bundle *b, const struct opts *o, int *codes, i
 	free(line);
 }
 
-int main(int argc, char **argv)
+/* Reads the options into o. Returns -1 to go on, else the exit status. */
+static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "bundle", required_argument, NULL, 'b' },
@@ -487,10 +497,6 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { 0 };
-	ac_bundle *b = NULL;
-	int codes = 0;
-	int valid = 0;
 	int c;
 	char *end;
 	long kid;
@@ -498,10 +504,10 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			o.bundle = optarg;
+			o->bundle = optarg;
 			break;
 		case 'k':
-			o.bundle_key = optarg;
+			o->bundle_key = optarg;
 			break;
 		case 'i':
 			errno = 0;
@@ -510,23 +516,20 @@ int main(int argc, char **argv)
 				fprintf(stderr, "agricert-verify: --bundle-kid must be 1..65535\n");
 				return 2;
 			}
-			o.bundle_kid = (int)kid;
+			o->bundle_kid = (int)kid;
 			break;
 		case 's':
-			o.state = optarg;
+			o->state = optarg;
 			break;
 		case 'l':
-			if (strcmp(optarg, "zh") == 0) {
-				o.en = 0;
-			} else if (strcmp(optarg, "en") == 0) {
-				o.en = 1;
-			} else {
+			if (strcmp(optarg, "zh") != 0 && strcmp(optarg, "en") != 0) {
 				fprintf(stderr, "agricert-verify: --lang must be zh or en\n");
 				return 2;
 			}
+			o->en = strcmp(optarg, "en") == 0;
 			break;
 		case 'j':
-			o.json = 1;
+			o->json = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -536,10 +539,24 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (o.bundle == NULL || o.bundle_key == NULL || optind >= argc) {
+	if (o->bundle == NULL || o->bundle_key == NULL || optind >= argc) {
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	ac_bundle *b = NULL;
+	int codes = 0;
+	int valid = 0;
+	int rc;
+
+	rc = parse_opts(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
 	if (load_bundle(&o, &b) != 0)
 		return 2;
 	for (int i = optind; i < argc; i++) {
