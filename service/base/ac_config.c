@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,56 +101,79 @@ static int set_retention(ac_config *cfg, const char *value, char *why, size_t wh
 	return 0;
 }
 
-/* Returns 0 or AC_ECONFIG; why may then say what is wrong (else it is ""). */
-static int set_key(ac_config *cfg, const char *key, const char *value, char *why, size_t whysz)
+/* Settings that are text, and integers with their range. */
+static const struct {
+	const char *key;
+	size_t offset;
+} text_keys[] = {
+	{ "db", offsetof(ac_config, db) },
+	{ "db_owner", offsetof(ac_config, db_owner) },
+	{ "public_url", offsetof(ac_config, public_url) },
+	{ "keys", offsetof(ac_config, keys_dir) },
+	{ "cups_server", offsetof(ac_config, cups_server) },
+	{ "font", offsetof(ac_config, font) },
+	{ "web", offsetof(ac_config, web_dir) },
+	{ "sql", offsetof(ac_config, sql_dir) },
+};
+
+static const struct {
+	const char *key;
+	size_t offset;
+	int lo, hi;
+} int_keys[] = {
+	{ "signing_key", offsetof(ac_config, signing_kid), 0, 65535 },
+	{ "db_pool", offsetof(ac_config, db_pool), 1, 64 },
+	{ "batch_max", offsetof(ac_config, batch_max), 1, 4096 },
+	{ "max_labels", offsetof(ac_config, max_labels), 1, 10000 },
+	{ "print_timeout", offsetof(ac_config, print_timeout), 5, 3600 },
+};
+
+static int set_region(ac_config *cfg, const char *value)
+{
+	size_t n = strlen(value);
+
+	if (n < 6 || n > 12 || strspn(value, "0123456789") != n || value[0] == '0')
+		return AC_ECONFIG;
+	set_str(&cfg->region, value);
+	return 0;
+}
+
+static int set_max_body(ac_config *cfg, const char *value)
 {
 	int v;
 
-	why[0] = '\0';
-	if (strcmp(key, "db") == 0)
-		set_str(&cfg->db, value);
-	else if (strcmp(key, "db_owner") == 0)
-		set_str(&cfg->db_owner, value);
-	else if (strcmp(key, "listen") == 0)
-		return set_listen(cfg, value);
-	else if (strcmp(key, "public_url") == 0)
-		set_str(&cfg->public_url, value);
-	else if (strcmp(key, "keys") == 0)
-		set_str(&cfg->keys_dir, value);
-	else if (strcmp(key, "cups_server") == 0)
-		set_str(&cfg->cups_server, value);
-	else if (strcmp(key, "font") == 0)
-		set_str(&cfg->font, value);
-	else if (strcmp(key, "web") == 0)
-		set_str(&cfg->web_dir, value);
-	else if (strcmp(key, "sql") == 0)
-		set_str(&cfg->sql_dir, value);
-	else if (strcmp(key, "region") == 0) {
-		if (strlen(value) < 6 || strlen(value) > 12 ||
-		    strspn(value, "0123456789") != strlen(value) || value[0] == '0')
-			return AC_ECONFIG;
-		set_str(&cfg->region, value);
-	} else if (strcmp(key, "signing_key") == 0)
-		return parse_int(value, 0, 65535, &cfg->signing_kid);
-	else if (strcmp(key, "db_pool") == 0)
-		return parse_int(value, 1, 64, &cfg->db_pool);
-	else if (strcmp(key, "batch_max") == 0)
-		return parse_int(value, 1, 4096, &cfg->batch_max);
-	else if (strcmp(key, "max_body") == 0) {
-		if (parse_int(value, 1024, 16 << 20, &v) != 0)
-			return AC_ECONFIG;
-		cfg->max_body = v;
-	} else if (strcmp(key, "max_labels") == 0)
-		return parse_int(value, 1, 10000, &cfg->max_labels);
-	else if (strcmp(key, "print_timeout") == 0)
-		return parse_int(value, 5, 3600, &cfg->print_timeout);
-	else if (strcmp(key, "retention_months") == 0)
-		return set_retention(cfg, value, why, whysz);
-	else if (strncmp(key, "printer.", 8) == 0)
-		return add_printer(cfg, key + 8, value);
-	else
+	if (parse_int(value, 1024, 16 << 20, &v) != 0)
 		return AC_ECONFIG;
+	cfg->max_body = (size_t)v;
 	return 0;
+}
+
+/* Returns 0 or AC_ECONFIG; why may then say what is wrong (else it is ""). */
+static int set_key(ac_config *cfg, const char *key, const char *value, char *why, size_t whysz)
+{
+	why[0] = '\0';
+	for (size_t i = 0; i < sizeof(text_keys) / sizeof(text_keys[0]); i++) {
+		if (strcmp(key, text_keys[i].key) == 0) {
+			set_str((char **)((char *)cfg + text_keys[i].offset), value);
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < sizeof(int_keys) / sizeof(int_keys[0]); i++) {
+		if (strcmp(key, int_keys[i].key) == 0)
+			return parse_int(value, int_keys[i].lo, int_keys[i].hi,
+					 (int *)((char *)cfg + int_keys[i].offset));
+	}
+	if (strcmp(key, "listen") == 0)
+		return set_listen(cfg, value);
+	if (strcmp(key, "region") == 0)
+		return set_region(cfg, value);
+	if (strcmp(key, "max_body") == 0)
+		return set_max_body(cfg, value);
+	if (strcmp(key, "retention_months") == 0)
+		return set_retention(cfg, value, why, whysz);
+	if (strncmp(key, "printer.", 8) == 0)
+		return add_printer(cfg, key + 8, value);
+	return AC_ECONFIG;
 }
 
 static char *trim(char *s)

@@ -49,6 +49,13 @@ static void after_check(ac_req *r, void *arg)
 	c->after(r);
 }
 
+void ac_codes_add(ac_buf arrays[3], const ac_scanned_code *c)
+{
+	ac_buf_pg_next_int(&arrays[0], (long long)c->code.f.serial, 0);
+	ac_buf_pg_next_int(&arrays[1], c->code.f.item, 0);
+	ac_buf_pg_next(&arrays[2], c->payload);
+}
+
 void ac_codes_check(ac_req *r, ac_scanned_code *v, int n, void (*after)(ac_req *r))
 {
 	check *c = ac_req_new(r, check);

@@ -8,6 +8,7 @@
 #ifndef AC_CODES_H
 #define AC_CODES_H
 
+#include "ac_buf.h"
 #include "ac_code.h"
 #include "ac_http.h"
 
@@ -21,6 +22,13 @@ typedef struct ac_scanned_code {
 	ac_code code;
 	char payload[AC_CODE_TEXT_SIZE];
 } ac_scanned_code;
+
+/*
+ * Adds genuine code c to the array literals of a call (ac_db_call.h):
+ * arrays[0] its serial, arrays[1] its item, arrays[2] its canonical text,
+ * for the database to look up and judge.
+ */
+void ac_codes_add(ac_buf arrays[3], const ac_scanned_code *c);
 
 /*
  * Checks v[0..n) (memory the request keeps, e.g. from its pool), then calls

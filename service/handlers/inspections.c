@@ -218,6 +218,7 @@ static void on_inspection(ac_req *r, const ac_db_result *res)
 
 /* The genuine codes, for the database to judge, as array literals of the
  * arguments of record_inspection(). */
+/* The first three as ac_codes_add writes them. */
 enum { ARR_SERIAL, ARR_ITEM, ARR_PAYLOAD, ARR_IDX, NARRAYS };
 
 static const ac_db_param arrays[NARRAYS] = {
@@ -245,9 +246,7 @@ static int genuine_codes(insp_ctx *ctx, ac_buf a[NARRAYS])
 		e->status = "unconfirmed";
 		e->serial = c->code.f.serial;
 		e->item = c->code.f.item;
-		ac_buf_pg_next_int(&a[ARR_SERIAL], (long long)e->serial, 0);
-		ac_buf_pg_next_int(&a[ARR_ITEM], e->item, 0);
-		ac_buf_pg_next(&a[ARR_PAYLOAD], c->payload);
+		ac_codes_add(&a[ARR_SERIAL], c);
 		ac_buf_pg_next_int(&a[ARR_IDX], i, 0);
 	}
 	return problems;

@@ -38,6 +38,7 @@ typedef struct receipts_ctx {
 } receipts_ctx;
 
 /* The arrays of record_receipts() (sql/0013_chain_sql.sql), one per column. */
+/* The first three as ac_codes_add writes them. */
 enum { ARG_SERIAL, ARG_ITEM, ARG_PAYLOAD, ARG_QUANTITY, ARG_UNIT, ARG_IDX, ARG_COUNT };
 
 static const ac_db_param receipt_args[ARG_COUNT] = {
@@ -103,9 +104,7 @@ static void add_entry(ac_buf *arr, receipt_entry *e, const ac_scanned_code *c, i
 	e->status = "pending";
 	e->serial = c->code.f.serial;
 	e->item = c->code.f.item;
-	ac_buf_pg_next_int(&arr[ARG_SERIAL], (long long)e->serial, 0);
-	ac_buf_pg_next_int(&arr[ARG_ITEM], e->item, 0);
-	ac_buf_pg_next(&arr[ARG_PAYLOAD], c->payload);
+	ac_codes_add(&arr[ARG_SERIAL], c);
 	ac_buf_pg_next_int(&arr[ARG_QUANTITY], e->qty, 0);
 	ac_buf_pg_next_int(&arr[ARG_UNIT], e->unit, 0);
 	ac_buf_pg_next_int(&arr[ARG_IDX], i, 0);
