@@ -41,6 +41,8 @@ const char *ac_strerror(int err)
 		return "not enough left";
 	case AC_EDUPLICATE:
 		return "duplicate id";
+	case AC_EINPUT:
+		return "a value was refused";
 	default:
 		break;
 	}

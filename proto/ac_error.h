@@ -28,7 +28,8 @@ enum {
 	AC_EPERM = -10015,	 /* file permissions unsafe */
 	AC_EDUPLICATE = -10016,	 /* an id appears twice where ids are unique */
 	AC_ESHORT = -10017,	 /* not enough left (mass balance) */
-	AC_ELAST = -10018,
+	AC_EINPUT = -10018,	 /* the database refused a value of the request */
+	AC_ELAST = -10019,
 };
 
 /* Returns a lower-case English description of err (AC_E* or -errno). */

@@ -248,6 +248,49 @@ static void set_print_job(ac_issue_job *job, const char *id)
 	}
 }
 
+static int send_batch(batch *b);
+
+/* An error the input caused (data exception, integrity constraint). */
+static int input_error(const ac_db_result *res)
+{
+	const char *state = ac_db_sqlstate(res);
+
+	return strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0;
+}
+
+/*
+ * A batch the database refused for a value of one of its jobs: each job is
+ * sent again on its own (signed already), so that only the job at fault
+ * fails. Returns 0 when every part was sent.
+ */
+static int split_batch(batch *b)
+{
+	ac_issuer *is = b->is;
+	int fails = 0;
+
+	for (int i = 0; i < b->n; i++) {
+		batch *one = calloc(1, sizeof(*one));
+
+		if (one == NULL || (one->jobs = calloc(1, sizeof(*one->jobs))) == NULL) {
+			free(one);
+			finish_job(b->jobs[i], AC_EDB);
+			fails++;
+			continue;
+		}
+		one->is = is;
+		one->ring = ac_keyring_ref(b->ring);
+		one->jobs[0] = b->jobs[i];
+		one->n = 1;
+		is->inflight++;
+		if (send_batch(one) != 0) {
+			finish_job(one->jobs[0], AC_EDB);
+			batch_end(one);
+			fails++;
+		}
+	}
+	return fails;
+}
+
 static void on_inserted(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	batch *b = data;
@@ -257,6 +300,20 @@ static void on_inserted(void *data, const ac_db_result *res, int err, const char
 	int c_unblocked = ac_db_col(res, "unblocked");
 	int c_tested = ac_db_col(res, "tested");
 
+	if (err != 0 && res != NULL && input_error(res) && b->n > 1) {
+		ac_log_warn("issue", "a batch of %d was refused (%s): storing them one by one",
+			    b->n, msg);
+		split_batch(b);
+		batch_end(b);
+		return;
+	}
+	if (err != 0 && res != NULL && input_error(res)) {
+		ac_log_warn("issue", "a certificate was refused: %s", msg);
+		snprintf(b->jobs[0]->errmsg, sizeof(b->jobs[0]->errmsg), "%s", msg);
+		finish_job(b->jobs[0], AC_EINPUT);
+		batch_end(b);
+		return;
+	}
 	if (err != 0) {
 		ac_log_error("issue", "could not store %d certificates: %s", b->n, msg);
 		for (int i = 0; i < b->n; i++)
@@ -317,6 +374,10 @@ static void on_reissued(void *data, const ac_db_result *res, int err, const char
 	if (err != 0 && strcmp(ac_db_sqlstate(res), "AC001") == 0) {
 		snprintf(job->errmsg, sizeof(job->errmsg), "%s", msg);
 		finish_job(job, AC_ESHORT);
+	} else if (err != 0 && res != NULL && input_error(res)) {
+		ac_log_warn("issue", "a re-issue was refused: %s", msg);
+		snprintf(job->errmsg, sizeof(job->errmsg), "%s", msg);
+		finish_job(job, AC_EINPUT);
 	} else if (err != 0) {
 		ac_log_error("issue", "could not store a re-issue: %s", msg);
 		finish_job(job, AC_EDB);

@@ -54,8 +54,11 @@ struct ac_issue_job {
 	const ac_issue_input *inputs;
 	int ninputs;
 	char errmsg[512];
-	/* Out: err is 0, AC_EDB (nothing stored: the client may retry) or
-	 * AC_ESHORT; with err 0, exactly one of stored, duplicate, refused. */
+	/* Out: err is 0, AC_EDB (nothing stored: the client may retry),
+	 * AC_ESHORT, or AC_EINPUT (the database refused one of this job's
+	 * values, errmsg says which; a batch that fails so is tried again job
+	 * by job, so that one job's values never fail another's); with err 0,
+	 * exactly one of stored, duplicate, refused. */
 	int err;
 	int stored;
 	int duplicate; /* the idempotency key was taken meanwhile: nothing new stored */

@@ -440,6 +440,11 @@ static void on_issued(ac_issue_job *job)
 
 	if (job->err == AC_ESHORT) {
 		respond_short(r, job->errmsg);
+	} else if (job->err == AC_EINPUT) {
+		ac_log_warn("issue", "refused by the database: %s id=%s", job->errmsg, r->id_str);
+		ac_req_error(r, 422, "invalid_value",
+			     "a value of the certificate was refused; check the fields",
+			     "合格证的内容不符合要求，请检查后重试");
 	} else if (job->err != 0) {
 		ac_req_unavailable(r);
 	} else if (job->refused == AC_REFUSED_BLOCKED) {
