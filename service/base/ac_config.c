@@ -123,6 +123,7 @@ static const struct {
 } int_keys[] = {
 	{ "signing_key", offsetof(ac_config, signing_kid), 0, 65535 },
 	{ "db_pool", offsetof(ac_config, db_pool), 1, 64 },
+	{ "db_timeout", offsetof(ac_config, db_timeout), 1, 600 },
 	{ "batch_max", offsetof(ac_config, batch_max), 1, 4096 },
 	{ "max_labels", offsetof(ac_config, max_labels), 1, 10000 },
 	{ "print_timeout", offsetof(ac_config, print_timeout), 5, 3600 },
@@ -271,6 +272,7 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 	cfg->batch_max = 512;
 	cfg->max_body = 65536;
 	cfg->max_labels = 500;
+	cfg->db_timeout = 10;
 	cfg->print_timeout = 120;
 	cfg->retention_months = AC_RETENTION_DEFAULT_MONTHS;
 

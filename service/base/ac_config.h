@@ -15,6 +15,7 @@
  *   sql           AGRICERT_SQL          sql
  *   signing_key   AGRICERT_SIGNING_KEY  0 (the newest active key)
  *   db_pool       AGRICERT_DB_POOL      4 connections
+ *   db_timeout    -                     10 seconds for an answer or a connection
  *   batch_max     -                     512 certificates per group commit
  *   max_body      -                     65536 bytes
  *   max_labels    -                     500 labels per certificate
@@ -63,6 +64,7 @@ typedef struct ac_config {
 	char *sql_dir;
 	int signing_kid;
 	int db_pool;
+	int db_timeout; /* seconds */
 	int batch_max;
 	size_t max_body;
 	int max_labels;

@@ -201,8 +201,13 @@ static void on_catalog_loaded(void *data)
 
 static int start_modules(ac_app *app)
 {
+	int timeout_ms = app->cfg.db_timeout * 1000;
 	int r = ac_db_new(app->loop, app->cfg.db, app->cfg.db_pool, &app->db);
 
+	if (r == 0)
+		ac_db_set_timeouts(app->db,
+				   timeout_ms < AC_DB_CONNECT_MS ? timeout_ms : AC_DB_CONNECT_MS,
+				   timeout_ms);
 	if (r == 0)
 		r = ac_auth_new(app->loop, app->db, &app->auth);
 	if (r == 0)

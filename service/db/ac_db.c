@@ -22,6 +22,7 @@ struct db_query {
 	ac_db_cb cb;
 	void *data;
 	PGresult *res;
+	uint64_t since_ms; /* when it was asked for */
 	/* Only for queries waiting for a connection: a copy of the request. */
 	char *actor;
 	char *sql;
@@ -42,6 +43,7 @@ typedef struct db_conn {
 	int inflight;
 	uv_timer_t timer;
 	int backoff_ms;
+	uint64_t connect_started_ms;
 	/* Statements prepared on this connection, by text; forgotten with it. */
 	char *prepared[PREPARED_MAX];
 	int nprepared;
@@ -59,6 +61,10 @@ struct ac_db {
 	int handles;
 	void (*close_cb)(void *);
 	void *close_data;
+	/* Deadlines: a connection being made, an answer, a wait for a connection. */
+	uv_timer_t watchdog;
+	int connect_ms;
+	int query_ms;
 };
 
 static void conn_connect(db_conn *c);
@@ -362,6 +368,7 @@ static void conn_connect(db_conn *c)
 		return;
 	}
 	c->state = CONN_CONNECTING;
+	c->connect_started_ms = uv_now(c->db->loop);
 	conn_connect_step(c);
 }
 
@@ -438,6 +445,45 @@ static void on_poll(uv_poll_t *poll, int status, int events)
 	conn_flush(c);
 }
 
+/*
+ * libpq has no deadline for a non-blocking connect nor for an answer: a
+ * frozen or unreachable server would hold requests forever. Every tick, a
+ * connection being made too long or whose oldest query waits too long for
+ * its answer is dropped (its queries fail, it reconnects), and queries
+ * waiting too long for any connection fail.
+ */
+static void on_watchdog(uv_timer_t *t)
+{
+	ac_db *db = t->data;
+	uint64_t now = uv_now(db->loop);
+
+	for (int i = 0; i < db->n; i++) {
+		db_conn *c = &db->conns[i];
+
+		if (c->state == CONN_CONNECTING &&
+		    now - c->connect_started_ms > (uint64_t)db->connect_ms)
+			conn_broken(c, "timed out connecting");
+		else if (c->state == CONN_READY && c->head != NULL &&
+			 now - c->head->since_ms > (uint64_t)db->query_ms)
+			conn_broken(c, "timed out waiting for an answer");
+	}
+	while (db->wait_head != NULL && now - db->wait_head->since_ms > (uint64_t)db->query_ms) {
+		db_query *q = db->wait_head;
+
+		db->wait_head = q->next;
+		if (db->wait_head == NULL)
+			db->wait_tail = NULL;
+		db->nwait--;
+		query_deliver(q, AC_EDB, "timed out waiting for a connection");
+	}
+}
+
+void ac_db_set_timeouts(ac_db *db, int connect_ms, int query_ms)
+{
+	db->connect_ms = connect_ms;
+	db->query_ms = query_ms;
+}
+
 int ac_db_new(uv_loop_t *loop, const char *conninfo, int nconn, ac_db **out)
 {
 	ac_db *db;
@@ -467,6 +513,12 @@ int ac_db_new(uv_loop_t *loop, const char *conninfo, int nconn, ac_db **out)
 		db->handles++;
 		c->timer.data = c;
 	}
+	db->connect_ms = AC_DB_CONNECT_MS;
+	db->query_ms = AC_DB_QUERY_MS;
+	uv_timer_init(loop, &db->watchdog);
+	db->watchdog.data = db;
+	db->handles++;
+	uv_timer_start(&db->watchdog, on_watchdog, AC_DB_WATCHDOG_MS, AC_DB_WATCHDOG_MS);
 	for (int i = 0; i < nconn; i++)
 		conn_connect(&db->conns[i]);
 	*out = db;
@@ -501,6 +553,7 @@ int ac_db_query_as(ac_db *db, const char *actor, const char *sql, int nparams,
 		return -ENOMEM;
 	q->cb = cb;
 	q->data = data;
+	q->since_ms = uv_now(db->loop);
 	c = pick_conn(db);
 	if (c != NULL) {
 		if (conn_send(c, actor, sql, nparams, values, lengths, q) != 0) {
@@ -625,6 +678,8 @@ void ac_db_close(ac_db *db, void (*cb)(void *data), void *data)
 	db->close_data = data;
 	fail_list(&db->wait_head, &db->wait_tail, "shutting down");
 	db->nwait = 0;
+	uv_timer_stop(&db->watchdog);
+	uv_close((uv_handle_t *)&db->watchdog, on_handle_closed);
 	for (int i = 0; i < db->n; i++) {
 		db_conn *c = &db->conns[i];
 

@@ -32,8 +32,21 @@ typedef struct pg_result ac_db_result;
  */
 typedef void (*ac_db_cb)(void *data, const ac_db_result *res, int err, const char *msg);
 
+/* Deadlines (milliseconds) unless set otherwise, and how often they are checked. */
+#define AC_DB_CONNECT_MS  5000
+#define AC_DB_QUERY_MS	  10000
+#define AC_DB_WATCHDOG_MS 250
+
 /* Starts connecting nconn connections; returns at once. */
 int ac_db_new(uv_loop_t *loop, const char *conninfo, int nconn, ac_db **out);
+
+/*
+ * How long a connection may take to be made, and how long a query may wait
+ * for its answer or for a connection, before it fails with AC_EDB (and the
+ * connection is dropped and made again). A frozen or unreachable server so
+ * answers every query within about query_ms.
+ */
+void ac_db_set_timeouts(ac_db *db, int connect_ms, int query_ms);
 
 /*
  * Sends a query with text parameters (NULL values are SQL NULL; lengths may
