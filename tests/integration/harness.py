@@ -11,6 +11,7 @@ shared cast: county_regulator, township_office, purchaser, ...), starts
 agricertd and checks.
 """
 import base64
+import csv
 import glob
 import json
 import os
@@ -289,15 +290,34 @@ class Service:
             raise RuntimeError(f"agricert {' '.join(args)} failed: {out.stderr}")
         return out
 
-    def setup_demo(self):
-        """Schema, a key, the catalogue and one producer with a token."""
+    def setup_demo(self, tests_required=False):
+        """Schema, a key, the catalogue and one producer with a token. The demo
+        catalogue has key-risk products tested before sale (test_required_days);
+        unless tests_required, the tests import it with that column empty."""
         self.cli("migrate")
         self.cli("key", "new", "--alg", "ed25519")
         self.cli("import", "regions", os.path.join(ROOT, "deploy/data/regions-anxi.csv"))
-        self.cli("import", "products", os.path.join(ROOT, "deploy/data/products.csv"))
+        self.cli("import", "products", self.demo_products(tests_required))
         self.producer = int(self.cli("subject", "add", "family_farm", "凤城镇示范家庭农场",
                                      "13859001234", "350524103201").stdout.strip())
         self.token = self.add_token(self.producer, "producer")
+
+    def demo_products(self, tests_required):
+        """deploy/data/products.csv, or a copy of it without the test_required_days
+        settings: tests that are not about testing before sale issue key-risk
+        products such as 豇豆 without recording a test first."""
+        path = os.path.join(ROOT, "deploy/data/products.csv")
+        if tests_required:
+            return path
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+        col = rows[0].index("test_required_days")
+        for row in rows[1:]:
+            row[col] = ""
+        copy = os.path.join(self.tmp, "products.csv")
+        with open(copy, "w", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+        return copy
 
     def add_token(self, subject, role):
         """A new API token of role for the subject (agricert token create)."""
@@ -390,14 +410,15 @@ class Service:
             self.stop(signal.SIGKILL)
 
 
-def run_test(name, run, printers=True):
+def run_test(name, run, printers=True, tests_required=False):
     """The frame of every test: a Tap and a Service with the demo set-up
-    (setup_demo, agricertd not started), run(t, svc), then the service
+    (setup_demo, agricertd not started; tests_required: the key-risk products
+    must be tested before sale, as in the demo), run(t, svc), then the service
     stopped, its plan printed and the exit status."""
     t = Tap()
     svc = Service(name, printers=printers)
     try:
-        svc.setup_demo()
+        svc.setup_demo(tests_required)
         run(t, svc)
     finally:
         svc.close()

@@ -218,6 +218,12 @@ static int field_value(ac_req *r, ac_registry_ctx *c, const ac_registry_field *f
 		return 0;
 	case AC_REGISTRY_REGION:
 		return region_value(r, c, v, out);
+	case AC_REGISTRY_INT:
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > f->max)
+			return -1;
+		*out = pool_int(r, json_integer_value(v));
+		return *out != NULL ? 0 : -2;
 	case AC_REGISTRY_ENUM:
 		for (int i = 0; s != NULL && f->values[i] != NULL; i++) {
 			if (strcmp(f->values[i], s) == 0)
