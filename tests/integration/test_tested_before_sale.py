@@ -5,25 +5,16 @@ their own tests, self or commissioned, each backed by a photo of the strip or
 report (JPEG <= 2 MB, kept with its SHA-256); a failed own test blocks as a
 station's does; the list of tests by who may see what; a township's quota
 counts the stations' tests only."""
-import base64
 import hashlib
-import os
 import subprocess
 
-from harness import CANNEI, FENGCHENG, http, issue, psql, run_test
+from harness import CANNEI, FENGCHENG, http, issue, jpeg, own_test, psql, put_photo, run_test
 
 MB = 1024 * 1024
 
 
 def main():
     run_test("tested", run, printers=False, tests_required=True)
-
-
-def jpeg(size=64, seed=b"strip"):
-    """A JPEG-looking file of size bytes: SOI, APP0, filler, EOI."""
-    head = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
-    body = (hashlib.sha256(seed).digest() * (size // 32 + 1))[:max(size - len(head) - 2, 0)]
-    return head + body + b"\xff\xd9"
 
 
 def run(t, svc):
@@ -41,8 +32,7 @@ def run(t, svc):
         return http("POST", api + "/rapid-tests/own", body, svc.auth(token))
 
     def photo(token, test, data):
-        body = {"photo": data if isinstance(data, str) else base64.b64encode(data).decode()}
-        return http("PUT", api + f"/rapid-tests/{test}/photo", body, svc.auth(token))
+        return put_photo(svc, token, test, data)
 
     def listed(token, query=""):
         return http("GET", api + "/rapid-tests" + query, headers=svc.auth(token))
@@ -127,7 +117,7 @@ def run(t, svc):
     t2 = r.json().get("id")
     t.ok(r.status == 201 and r.json()["blocked"] is True, "a failed self test of leeks is recorded", r.body)
     t.eq(code(issue(svc, farm_a, "韭菜", 5, 1)), "blocked_by_failed_test", "and blocks the leeks")
-    t3 = own(farm_a, dict(strip, product="韭菜")).json()["id"]
+    t3 = own_test(svc, farm_a, "韭菜", photo=False).json()["id"]
     t.eq(code(issue(svc, farm_a, "韭菜", 5, 1)), "blocked_by_failed_test", "a retest without its photo lifts nothing")
     photo(farm_a, t3, jpeg(seed=b"t3"))
     t.eq(issue(svc, farm_a, "韭菜", 5, 1).status, 201, "a passing self retest with its photo lifts a self test's block")
@@ -135,8 +125,7 @@ def run(t, svc):
                "station": "凤城镇农产品快检室", "tester": "林检测员"}
     r = http("POST", api + "/rapid-tests", station, svc.auth(fengcheng))
     t.ok(r.status == 201 and r.json()["blocked"] is True, "the township station fails the leeks", r.body)
-    t5 = own(farm_a, dict(strip, product="韭菜")).json()["id"]
-    photo(farm_a, t5, jpeg(seed=b"t5"))
+    own_test(svc, farm_a, "韭菜")
     t.eq(code(issue(svc, farm_a, "韭菜", 5, 1)), "blocked_by_failed_test", "the producer's own strip does not lift a station's block")
     t6 = own(farm_a, dict(report, product="韭菜", report_number="MZ2026-01240")).json()["id"]
     photo(farm_a, t6, jpeg(seed=b"t6"))
