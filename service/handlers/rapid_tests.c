@@ -407,18 +407,10 @@ static void handle_photo(ac_req *r)
 
 static void on_list(ac_req *r, const ac_db_result *res)
 {
-	int doc = ac_db_col(res, "doc");
-
-	if (!ac_db_bool(res, 0, ac_db_col(res, "subject_covered"))) {
+	if (!ac_db_bool(res, 0, ac_db_col(res, "subject_covered")))
 		outside_jurisdiction(r);
-		return;
-	}
-	if (ac_db_get(res, 0, doc) == NULL) {
-		ac_req_unavailable(r);
-		return;
-	}
-	ac_req_respond(r, 200, "application/json; charset=utf-8", ac_db_get(res, 0, doc),
-		       ac_db_getlen(res, 0, doc));
+	else
+		ac_req_db_document(r, res, "doc", "application/json; charset=utf-8");
 }
 
 /* The product filter as its id, 0 without one; -1 after answering. */
