@@ -428,14 +428,7 @@ static const struct list_param {
 
 static void on_list(ac_req *r, const ac_db_result *res)
 {
-	int doc = ac_db_col(res, "doc");
-
-	if (ac_db_get(res, 0, doc) == NULL) {
-		ac_req_unavailable(r);
-		return;
-	}
-	ac_req_respond(r, 200, "application/json; charset=utf-8", ac_db_get(res, 0, doc),
-		       ac_db_getlen(res, 0, doc));
+	ac_req_db_document(r, res, "doc", "application/json; charset=utf-8");
 }
 
 static void handle_list(ac_req *r)
