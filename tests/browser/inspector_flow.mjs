@@ -148,6 +148,17 @@ try {
   await page.locator("#s-check.on").waitFor();
   await page.waitForTimeout(1000);
   seen.inspectionsAfter = await inspections();
+
+  // Offline with no session left (a staff session lasts 8 hours): the page
+  // still opens and verifies; only uploading waits for a login.
+  await page.evaluate(() => localStorage.removeItem("agricert-inspect-session"));
+  await context.setOffline(true);
+  await page.reload();
+  await page.locator("#s-check.on").waitFor();
+  await type(args.revoked);
+  seen.noSession = await verdict("revoked", true);
+  await context.setOffline(false);
+  await page.locator("#s-login.on").waitFor();
   seen.bytes = bytes;
 } catch (e) {
   seen.error = String(e && e.stack || e);

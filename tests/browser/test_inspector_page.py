@@ -99,6 +99,8 @@ def run(t, svc):
     t.eq(psql(svc.db, "SELECT count(*) FROM inspection_request WHERE answer IS NOT NULL"), "1",
          "sent with an Idempotency-Key, its answer kept for a retry")
     t.eq(psql(svc.db, "SELECT count(*) FROM unlicensed_report"), "1", "the report is stored once")
+    t.ok("已撤销" in (seen.get("noSession") or ""), "offline with the session expired, codes are still verified",
+         seen.get("noSession"))
     for name in ("inspect-login", "inspect-genuine", "inspect-tampered", "inspect-revoked", "inspect-report",
                  "inspect-offline-genuine", "inspect-offline-revoked", "inspect-queued", "inspect-sent"):
         path = os.path.join(svc.tmp, name + ".png")

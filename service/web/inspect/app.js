@@ -534,7 +534,12 @@ const ready = new Promise((r) => { readyResolve = r; });
 
 async function start() {
   showNet();
-  addEventListener("online", () => { showNet(); flush(); loadBundle(); });
+  addEventListener("online", () => {
+    showNet();
+    if (!state.session) return show("s-login");
+    flush();
+    loadBundle();
+  });
   addEventListener("offline", showNet);
   setInterval(flush, 30000);
   $("login-go").onclick = login;
@@ -556,6 +561,10 @@ async function start() {
   if (s && new Date(s.expires_at) > new Date()) {
     state.session = s;
     await afterLogin();
+  } else if (!online() && (await load("bundle"))) {
+    // Verifying needs no login: the queue waits for one.
+    await afterLogin();
+    say("离线核验：联网后请重新登录，才能上传查验记录");
   } else {
     show("s-login");
   }
