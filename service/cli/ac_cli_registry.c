@@ -517,6 +517,33 @@ static int region_line(ac_dbsync *db, const import_opts *o, int lineno, char **f
 	return call_line(db, &call, lineno);
 }
 
+/* market,region_code,kind,address,stall,seller: one line a stall (stall and
+ * seller may be empty: the market alone). */
+static int market_line(ac_dbsync *db, const char *year, int lineno, char **fld, int n)
+{
+	static const char *const kinds[] = { "wholesale", "farmers_market", "supermarket",
+					     "canteen",	  "other",	    NULL };
+	ac_db_call call;
+
+	(void)year;
+	if (n < 3 || fld[0][0] == '\0' || strlen(fld[1]) != 12 ||
+	    strspn(fld[1], "0123456789") != 12 || !one_of(fld[2], kinds)) {
+		fprintf(stderr,
+			"line %d: rejected: expected market,12-digit region_code,kind (wholesale, "
+			"farmers_market, supermarket, canteen or other),address,stall,seller\n",
+			lineno);
+		return LINE_REJECTED;
+	}
+	ac_db_call_init(&call, "cli_import_market");
+	ac_db_arg(&call, "p_name", "text", fld[0]);
+	ac_db_arg(&call, "p_region_code", "bigint", fld[1]);
+	ac_db_arg(&call, "p_kind", "text", fld[2]);
+	ac_db_arg(&call, "p_address", "text", n > 3 && fld[3][0] != '\0' ? fld[3] : NULL);
+	ac_db_arg(&call, "p_stall", "text", n > 4 && fld[4][0] != '\0' ? fld[4] : NULL);
+	ac_db_arg(&call, "p_seller", "text", n > 5 && fld[5][0] != '\0' ? fld[5] : NULL);
+	return call_line(db, &call, lineno);
+}
+
 /*
  * seq,unit,total,pesticide_colloidal_gold,pesticide_enzyme_inhibition,
  * veterinary (the Anxi annex 4 layout) for year, townships by name;
@@ -634,8 +661,11 @@ out:
 
 int ac_cli_import_catalogue(const char *conninfo, const char *what, const char *path)
 {
-	return import_plain(conninfo, what, NULL, path,
-			    strcmp(what, "products") == 0 ? product_line : region_line);
+	line_fn *line = strcmp(what, "products") == 0  ? product_line
+			: strcmp(what, "markets") == 0 ? market_line
+						       : region_line;
+
+	return import_plain(conninfo, what, NULL, path, line);
 }
 
 int ac_cli_import_quotas(const char *conninfo, const char *year, const char *path)
