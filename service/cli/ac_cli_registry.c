@@ -519,13 +519,13 @@ static int region_line(ac_dbsync *db, const import_opts *o, int lineno, char **f
 
 /* market,region_code,kind,address,stall,seller: one line a stall (stall and
  * seller may be empty: the market alone). */
-static int market_line(ac_dbsync *db, const char *year, int lineno, char **fld, int n)
+static int market_line(ac_dbsync *db, const import_opts *o, int lineno, char **fld, int n)
 {
 	static const char *const kinds[] = { "wholesale", "farmers_market", "supermarket",
 					     "canteen",	  "other",	    NULL };
 	ac_db_call call;
 
-	(void)year;
+	(void)o;
 	if (n < 3 || fld[0][0] == '\0' || strlen(fld[1]) != 12 ||
 	    strspn(fld[1], "0123456789") != 12 || !one_of(fld[2], kinds)) {
 		fprintf(stderr,
