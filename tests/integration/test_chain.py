@@ -7,7 +7,7 @@ import os
 import threading
 import time
 
-from harness import FENGCHENG, ROOT, altered, http, issue, psql, run_test, scan
+from harness import CANNEI, FENGCHENG, ROOT, altered, http, issue, psql, run_test, scan
 
 
 def main():
@@ -198,12 +198,15 @@ def run(t, svc):
 
     # A lattice: at each of 16 steps two certificates each draw from both of
     # the step before. There are 2^17 paths down to the farms; the trace
-    # answers one node per edge, at once.
+    # answers one node per edge, at once. Two purchasers take turns: nobody
+    # collects their own certificates.
     level = [issue(svc, svc.token, "韭菜", 100, 2).json() for _ in range(2)]
+    second = svc.add_subject("collector", "安溪县参内农产品收购站", "13859007777", CANNEI, "purchaser").token
     for step in range(16):
+        holder = (buyer, second)[step % 2]
         http("POST", url + "/api/v1/receipts", {"receipts": [
-            {"code": i["code"], "quantity": 50, "unit": "kg"} for c in level for i in c["items"]]}, svc.auth(buyer))
-        level = [issue(svc, buyer, "韭菜", 100, 2, {"inputs": [
+            {"code": i["code"], "quantity": 50, "unit": "kg"} for c in level for i in c["items"]]}, svc.auth(holder))
+        level = [issue(svc, holder, "韭菜", 100, 2, {"inputs": [
             {"certificate": c["id"], "quantity": 50, "unit": "kg"} for c in level]}).json() for _ in range(2)]
     start = time.time()
     r = http("GET", url + f"/api/v1/certificates/{level[0]['id']}/trace?direction=upstream", headers=svc.auth(county))
