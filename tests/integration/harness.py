@@ -89,6 +89,13 @@ def psql(conninfo, sql):
     return out.stdout.strip()
 
 
+def try_psql(conninfo, sql):
+    """Runs sql, expecting it may fail: (returncode, stdout + stderr, with the SQLSTATE)."""
+    out = subprocess.run(["psql", conninfo, "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose",
+                          "-tAc", sql], capture_output=True, text=True)
+    return out.returncode, out.stdout + out.stderr
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status
