@@ -350,26 +350,6 @@ static const struct issue_field {
 
 #define NFIELDS (sizeof(issue_fields) / sizeof(issue_fields[0]))
 
-static int known_fields(ac_req *r, json_t *body)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(body, key, v)
-	{
-		size_t i = 0;
-
-		while (i < NFIELDS && strcmp(issue_fields[i].key, key) != 0)
-			i++;
-		if (i == NFIELDS) {
-			ac_req_error_field(r, 400, "unknown_field", key, "unknown field in request",
-					   "请求中有无法识别的项目");
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /*
  * 64-bit FNV-1a over the request body, as hex: a retry must send the same
  * body to be answered from the stored certificate.
@@ -393,7 +373,7 @@ static int parse_issue(ac_req *r, issue_ctx *ctx, json_t *body)
 {
 	ac_cert *c = &ctx->job.cert;
 
-	if (known_fields(r, body) != 0)
+	if (ac_req_known_fields(r, body, issue_fields, NFIELDS, sizeof(issue_fields[0])) != 0)
 		return -1;
 	for (size_t i = 0; i < NFIELDS; i++) {
 		if (issue_fields[i].parse(r, ctx, json_object_get(body, issue_fields[i].key)) != 0)

@@ -228,26 +228,6 @@ static int take_field(ac_req *r, register_ctx *ctx, const ext_field *f, json_t *
 	return rc < 0 ? -1 : 0;
 }
 
-static int known_fields(ac_req *r, json_t *body)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(body, key, v)
-	{
-		size_t i = 0;
-
-		while (i < NFIELDS && strcmp(fields[i].key, key) != 0)
-			i++;
-		if (i == NFIELDS) {
-			ac_req_error_field(r, 400, "unknown_field", key, "unknown field in request",
-					   "请求中有无法识别的项目");
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static void on_registered(ac_req *r, const ac_db_result *res)
 {
 	const char *ext = ac_db_field(res, 0, "external");
@@ -267,7 +247,7 @@ static void handle_register(ac_req *r)
 	json_t *body;
 	register_ctx *ctx = ac_req_ctx(r, register_ctx, &body);
 
-	if (ctx == NULL || known_fields(r, body) != 0)
+	if (ctx == NULL || ac_req_known_fields(r, body, fields, NFIELDS, sizeof(fields[0])) != 0)
 		return;
 	if (!ac_catalog_loaded(ac_app_of(r)->catalog)) {
 		ac_req_error(r, 503, "starting", "the service is starting, try again",
