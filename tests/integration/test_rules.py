@@ -139,6 +139,10 @@ def run(t, svc):
     r = reissue(doomed, "豇豆", 5, [(fresh, 5, "kg")])
     t.ok(error(r) == (403, "subject_inactive") and "乡镇农安办" in r.json()["error"]["message_zh"],
          "nor re-issue", r.body)
+    r = http("POST", url + "/api/v1/external-certificates", {
+        "kind": "certificate", "number": "纸质-001", "issuer_name": "散户", "product": "豇豆", "quantity": 5,
+        "origin": "福建省安溪县", "date": "2026-03-02"}, svc.auth(doomed))
+    t.eq(error(r), (403, "subject_inactive"), "nor register a certificate from outside")
     t.eq(psql(svc.db, f"SELECT (SELECT count(*) FROM receipt WHERE purchaser_id = {s_id}) || ',' || "
                       f"(SELECT count(*) FROM certificate WHERE issuer_id = {s_id})"), "1,0",
          "nothing was stored for it")
