@@ -17,7 +17,9 @@
 --   at most what the inputs give, converted (loss allowed, gain not). The
 --   purchaser's subject row is locked first: only its own re-issues use up
 --   what it holds, so they queue there and each check sees the ones before.
--- * A suspended or blacklisted subject neither collects nor re-issues.
+-- * A suspended or blacklisted subject neither collects nor re-issues: both
+--   check its status under the lock on its subject row, which a status
+--   change (UPDATE subject) waits for.
 --
 -- Inputs may also be external lots (外来合格证: a paper certificate, another
 -- system's, a test report, or the purchaser's own passing rapid test),

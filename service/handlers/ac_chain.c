@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ac_app.h"
 #include "ac_cert.h"
 #include "ac_chain.h"
 #include "ac_code.h"
@@ -56,6 +57,19 @@ int ac_chain_quantity(json_t *v, int64_t *milli)
 		return -1;
 	*milli = (int64_t)llround(q * 1000);
 	return 0;
+}
+
+const ac_product *ac_chain_product(ac_req *r, const char *field, json_t *v)
+{
+	const ac_product *p = json_is_string(v)
+				  ? ac_catalog_by_name(ac_app_of(r)->catalog, json_string_value(v))
+				  : NULL;
+
+	if (p == NULL)
+		ac_req_error_field(r, 422, "unknown_product", field,
+				   "the product is not in the catalogue",
+				   "产品不在产品目录中，请从列表中选择");
+	return p;
 }
 
 void ac_chain_inactive(ac_req *r)

@@ -1,7 +1,7 @@
 /*
- * What the supply chain's handlers share (re-issuing in certificates.c,
- * receipts.c, external.c): quantities as requests write them, and the
- * answers to the database's refusals. The rules themselves are the
+ * What the supply chain's handlers share (issuing and re-issuing in
+ * certificates.c, receipts.c, external.c, mixes.c): quantities and products
+ * as requests write them, and the answers to the database's refusals. The rules themselves are the
  * database's (sql/0018_chain_rules.sql): a function that refuses raises
  * SQLSTATE AC001 with a JSON message {"code": ..., ...} naming the rule and
  * its figures, which ac_chain_refuse turns into the API's error with a
@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "ac_catalog.h"
 #include "ac_http.h"
 
 /* The largest quantity a request may give, in its unit. */
@@ -21,6 +22,10 @@
 /* A quantity in thousandths: a number above 0, at most
  * AC_CHAIN_MAX_QUANTITY, with at most 3 decimals. Returns 0, or -1. */
 int ac_chain_quantity(json_t *v, int64_t *milli);
+
+/* The catalogue's product named by v (a string), or NULL after answering
+ * 422 unknown_product about field; valid until the catalogue's refresh. */
+const ac_product *ac_chain_product(ac_req *r, const char *field, json_t *v);
 
 /*
  * Answers a refusal by a rule: detail is the AC001 message. The status

@@ -167,13 +167,9 @@ static int parse_product(ac_req *r, issue_ctx *ctx, json_t *v)
 				   "请选择产品名称");
 		return -1;
 	}
-	ctx->product = ac_catalog_by_name(ac_app_of(r)->catalog, json_string_value(v));
-	if (ctx->product == NULL) {
-		ac_req_error_field(r, 422, "unknown_product", "product",
-				   "the product is not in the catalogue",
-				   "产品不在产品目录中，请从列表中选择");
+	ctx->product = ac_chain_product(r, "product", v);
+	if (ctx->product == NULL)
 		return -1;
-	}
 	ctx->job.cert.product_id = ctx->product->id;
 	ctx->job.cert.product_name = strdup(ctx->product->name);
 	return 0;

@@ -82,13 +82,9 @@ static int parse_product(ac_req *r, register_ctx *ctx, const ext_field *f, json_
 {
 	if (!json_is_string(v))
 		return -1;
-	ctx->product = ac_catalog_by_name(ac_app_of(r)->catalog, json_string_value(v));
-	if (ctx->product == NULL) {
-		ac_req_error_field(r, 422, "unknown_product", "product",
-				   "the product is not in the catalogue",
-				   "产品不在产品目录中，请从列表中选择");
+	ctx->product = ac_chain_product(r, f->key, v);
+	if (ctx->product == NULL)
 		return -2;
-	}
 	ac_db_arg_int(&ctx->call, f->arg, "integer", ctx->product->id);
 	return 0;
 }

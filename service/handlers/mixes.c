@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ac_app.h"
+#include "ac_chain.h"
 #include "ac_handler.h"
 #include "ac_handlers.h"
 
@@ -49,16 +49,10 @@ static int member_ids(ac_req *r, json_t *list, ac_buf *ids)
 
 	json_array_foreach(list, i, v)
 	{
-		const ac_product *p = json_is_string(v) ? ac_catalog_by_name(ac_app_of(r)->catalog,
-									     json_string_value(v))
-							: NULL;
+		const ac_product *p = ac_chain_product(r, "may_contain", v);
 
-		if (p == NULL) {
-			ac_req_error_field(r, 422, "unknown_product", "may_contain",
-					   "a product it may contain is not in the catalogue",
-					   "可含品种不在产品目录中，请从列表中选择");
+		if (p == NULL)
 			return -1;
-		}
 		ac_buf_pg_next_int(ids, p->id, 0);
 	}
 	return 0;
