@@ -47,6 +47,10 @@ static const struct {
 	[AC_ACT_COLLECT] = { R_PURCHASER, "only a purchaser collects certificates",
 			     "只有收购主体可以收取合格证" },
 	[AC_ACT_STOCK] = { R_PURCHASER, "only a purchaser has stock", "只有收购主体有收货台账" },
+	[AC_ACT_READ_EXTERNAL] = { R_PURCHASER | R_STAFF,
+				   "external certificates are for the purchaser who registered "
+				   "them and staff",
+				   "外来合格证仅限登记的收购主体和监管人员查看" },
 	[AC_ACT_REVOKE] = { R_REGULATORS, "only a regulator may revoke a certificate",
 			    "只有监管人员可以撤销合格证" },
 	[AC_ACT_RECALL] = { R_STAFF, "recall reports are for staff", "召回清单仅供监管人员查看" },

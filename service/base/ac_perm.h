@@ -36,6 +36,7 @@ typedef enum ac_action {
 	AC_ACT_REPRINT,		/* print one's labels again */
 	AC_ACT_COLLECT,		/* record receipts */
 	AC_ACT_STOCK,		/* read one's stock */
+	AC_ACT_READ_EXTERNAL,	/* read external certificates (one's own; staff) */
 	AC_ACT_REVOKE,		/* revoke certificates */
 	AC_ACT_RECALL,		/* read recall reports */
 	AC_ACT_RECORD_TEST,	/* record rapid tests (a testing station's) */

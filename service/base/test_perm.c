@@ -14,6 +14,7 @@ static const struct {
 	{ AC_ACT_REPRINT, "producer purchaser " },
 	{ AC_ACT_COLLECT, "purchaser " },
 	{ AC_ACT_STOCK, "purchaser " },
+	{ AC_ACT_READ_EXTERNAL, "purchaser inspector township_regulator county_regulator admin " },
 	{ AC_ACT_REVOKE, "township_regulator county_regulator admin " },
 	{ AC_ACT_RECALL, "inspector township_regulator county_regulator admin " },
 	{ AC_ACT_RECORD_TEST, "inspector township_regulator county_regulator admin " },

@@ -548,8 +548,9 @@ static const ac_route routes[] = {
 		 .act = AC_ACT_RECORD_TEST),
 	AC_ROUTE("POST", "/api/v1/rapid-tests/own", handle_own, .flags = AC_ROUTE_AUTH,
 		 .act = AC_ACT_RECORD_OWN_TEST),
+	/* A photo of at most 2 MB of JPEG, base64 in JSON. */
 	AC_ROUTE("PUT", "/api/v1/rapid-tests/{id}/photo", handle_photo, .flags = AC_ROUTE_AUTH,
-		 .act = AC_ACT_RECORD_OWN_TEST),
+		 .act = AC_ACT_RECORD_OWN_TEST, .max_body = 3 << 20),
 	AC_ROUTE("GET", "/api/v1/rapid-tests", handle_list, .flags = AC_ROUTE_AUTH,
 		 .act = AC_ACT_READ_TESTS),
 	AC_ROUTE("POST", "/api/v1/rapid-tests/{id}/revocation", handle_revocation,

@@ -124,6 +124,27 @@ json_t *ac_req_body_object(ac_req *r)
 	return body;
 }
 
+int ac_req_known_fields(ac_req *r, json_t *body, const void *table, size_t n, size_t stride)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(body, key, v)
+	{
+		size_t i = 0;
+
+		while (i < n &&
+		       strcmp(*(const char *const *)((const char *)table + i * stride), key) != 0)
+			i++;
+		if (i == n) {
+			ac_req_error_field(r, 400, "unknown_field", key, "unknown field in request",
+					   "请求中有无法识别的项目");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int ac_req_param(ac_req *r, const char *name, char *buf, size_t bufsz)
 {
 	int rc = ac_url_query_param(r->query, name, buf, bufsz);

@@ -91,6 +91,30 @@ def psql(conninfo, sql):
     return out.stdout.strip()
 
 
+def try_psql(conninfo, sql):
+    """Runs sql, expecting it may fail: (returncode, stdout + stderr, with the SQLSTATE).
+    Quiet: psql 15 follows the rows of a DELETE ... RETURNING with its status line."""
+    out = subprocess.run(["psql", conninfo, "-q", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose",
+                          "-tAc", sql], capture_output=True, text=True)
+    return out.returncode, out.stdout + out.stderr
+
+
+def epcis_errors(doc):
+    """What GS1's EPCIS 2.0 JSON schema (../shared/epcis, else tests/data/epcis) finds wrong
+    with doc, formats checked: a list of messages, empty when it validates."""
+    schema_path = os.path.join(ROOT, "../shared/epcis/EPCIS-JSON-Schema.json")
+    if not os.path.exists(schema_path):
+        schema_path = os.path.join(ROOT, "tests/data/epcis/EPCIS-JSON-Schema.json")
+    try:
+        import jsonschema
+    except ImportError:
+        return ["python3-jsonschema is needed to validate the EPCIS export"]
+    with open(schema_path) as f:
+        schema = json.load(f)
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    return [e.message for e in validator.iter_errors(doc)]
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status

@@ -3,8 +3,9 @@ PostgreSQL: producers in three townships test their key-risk produce before
 sale (the demo catalogue: one producer is refused until tested, then issues
 on its test) and issue certificates; one fails a
 cowpea rapid test and is blocked; a purchaser collects from two producers,
-mixes and splits into three certificates, and one over-draw is refused; the
-failed batch is revoked in one call; an inspector checks a market stall and
+mixes and splits into three certificates, and one over-draw is refused; it
+registers a lot bought with a paper certificate and mixes it with a third
+producer's (issue 10); the failed batch is revoked in one call; an inspector checks a market stall and
 finds the one revoked item; a regulator traces both ways and gets the recall
 list; the township statistics add up; the EPCIS export validates."""
 import datetime
@@ -40,7 +41,8 @@ def run(t, svc):
         if test:
             extra.update(basis="self_test", test=test)
         if inputs:
-            extra["inputs"] = [{"certificate": c, "quantity": q, "unit": "kg"} for c, q in inputs]
+            extra["inputs"] = [x if isinstance(x, dict) else {"certificate": x[0], "quantity": x[1], "unit": "kg"}
+                               for x in inputs]
         r = harness.issue(svc, token, product, qty, labels, extra)
         if r.status == 201:
             issued[township].append(r.json())
@@ -100,6 +102,29 @@ def run(t, svc):
     stock = {x["certificate"]: x for x in get("/api/v1/stock", buyer).json()["items"]}
     t.ok(stock[a1["id"]]["left"] == 0 and stock[c1["id"]]["left"] == 40, "the stock shows what is left", stock)
 
+    # A lot bought with a paper certificate (外来合格证) goes into a mix with B's cowpeas.
+    r = post("/api/v1/receipts", {"receipts": [{"code": b1["items"][0]["code"]}]}, buyer)
+    t.ok(r.json()["results"][0]["status"] == "recorded" and r.json()["results"][0]["quantity"] == 60,
+         "the purchaser collects B's package; without a quantity it is the package's 60 kg", r.body)
+    today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date().isoformat()
+    r = post("/api/v1/external-certificates", {
+        "kind": "certificate", "number": "闽安-2026-000173", "issuer_name": "湖头镇散户王六",
+        "contact": "13905951234", "product": "豇豆", "quantity": 20, "unit": "kg",
+        "origin": "福建省安溪县湖头镇", "origin_code": "350524105201", "date": today}, buyer)
+    paper = r.json()
+    t.ok(r.status == 201 and paper["left"] == 20, "it registers a paper certificate that came with 20 kg", r.body)
+    photo = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9"
+    r = http("PUT", url + f"/api/v1/external-certificates/{paper['id']}/photo", photo,
+             svc.auth(buyer, **{"Content-Type": "image/jpeg"}))
+    t.eq(r.status, 200, "with a photo of the paper")
+    mix2 = issue(buyer, FENGCHENG, "豇豆", 78, 2, [(b1["id"], 60),
+                                                 {"external": paper["id"], "quantity": 20, "unit": "kg"}])
+    t.ok(mix2.status == 201, "B's 60 kg and the paper lot's 20 kg are mixed into 78 kg (2 kg lost sorting)", mix2.body)
+    mix2 = mix2.json()
+    up = get(f"/api/v1/certificates/{mix2['id']}/trace?direction=upstream", county).json()
+    sources = {(n["certificate"], n.get("external")) for n in up["nodes"] if n["depth"] == 1}
+    t.eq(sources, {(b1["id"], None), (None, paper["id"])}, "its trace reaches B's certificate and the paper lot")
+
     # The regulator revokes the failed batch in one call, and what was made from it.
     r = post(test["revocation"], {}, hutou)
     t.ok(r.status == 200 and r.json()["revoked"] == [c1["id"]] and r.json()["cascaded"] == 1,
@@ -157,7 +182,7 @@ def run(t, svc):
     t.eq(day["totals"]["certificates"], st["totals"]["certificates"],
          f"the statistics of {cst} (China Standard Time) count every certificate issued today")
 
-    # The EPCIS export of the mix validates against GS1's schema.
+    # The EPCIS export of the mixes validates against GS1's schema.
     doc = get(f"/api/v1/certificates/{mix['id']}/epcis", county).json()
     schema_path = os.path.join(ROOT, "tests/data/epcis/EPCIS-JSON-Schema.json")
     import jsonschema
@@ -165,6 +190,11 @@ def run(t, svc):
         schema = json.load(f)
     errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(doc)]
     t.ok(not errors and len(doc["epcisBody"]["eventList"]) >= 4, "the EPCIS 2.0 export validates", errors[:3])
+    doc = get(f"/api/v1/certificates/{mix2['id']}/epcis", county).json()
+    errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(doc)]
+    lots = [q["epcClass"] for e in doc["epcisBody"]["eventList"] for q in e.get("quantityList", [])]
+    t.ok(not errors and f"urn:agricert:external:{paper['id']}" in lots,
+         "so does the one with the paper lot, which it adds as an ObjectEvent", errors[:3])
     logged = "SELECT count(*) FROM scan_log WHERE market_id = %d AND subject_id = %d" % (m, i_id)
     t.ok(harness.wait_for(lambda: psql(svc.db, logged) == "3"), "the inspector's scans are in the scan log")
 
