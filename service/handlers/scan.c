@@ -118,7 +118,7 @@ static const char page_head[] =
     ".ok{background:#1a7f37}.bad{background:#c62828}.warn{background:#b26a00}"
     ".sub{font-size:16px;font-weight:normal;margin-top:6px}"
     ".todo{background:#fff;border-radius:12px;padding:12px 14px;margin-top:12px}"
-    ".todo p{margin:6px 0}.todo b{display:inline-block;min-width:4.5em}"
+    ".todo p{margin:6px 0}"
     ".todo a{color:#0b57d0;font-weight:bold}"
     "h1{font-size:22px;text-align:center;margin:20px 0 8px}"
     "table{width:100%;border-collapse:collapse;background:#fff;border-radius:12px}"
