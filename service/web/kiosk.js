@@ -133,6 +133,24 @@ function activate(on, off) {
   $(on).classList.add("active");
   if (off) $(off).classList.remove("active");
 }
+/* Two fields typed on one keypad: a tap on a field types into it; the first,
+ * once full, hands over to the second. */
+function fieldPair(first, second, pad) {
+  const pair = { current: first };
+  const pick = (id, other) => { pair.current = id; activate(id, other); };
+  $(first).addEventListener("click", () => pick(first, second));
+  $(second).addEventListener("click", () => pick(second, first));
+  keypad($(pad), (k) => {
+    const v = typeInto($(pair.current), k);
+    if (pair.current === first && v.length === Number($(first).dataset.max)) pick(second, first);
+  });
+  pair.reset = () => {
+    setField($(first), "");
+    setField($(second), "");
+    pick(first, second);
+  };
+  return pair;
+}
 
 /* Lists shown a page at a time, with 上一页 and 下一页. */
 function pager(prefix, fetchPage, draw) {
@@ -169,22 +187,13 @@ const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<
 const when = (iso) => (iso || "").slice(5, 16).replace("T", " ");
 
 /* Log in: phone and PIN on the keypad. */
-let loginField = "f-phone";
+const loginPair = fieldPair("f-phone", "f-pin", "login-keys");
 function startLogin() {
   state.session = null;
   state.stack = [];
-  setField($("f-phone"), "");
-  setField($("f-pin"), "");
-  loginField = "f-phone";
-  activate("f-phone", "f-pin");
+  loginPair.reset();
   show("s-login", { root: true });
 }
-$("f-phone").addEventListener("click", () => { loginField = "f-phone"; activate("f-phone", "f-pin"); });
-$("f-pin").addEventListener("click", () => { loginField = "f-pin"; activate("f-pin", "f-phone"); });
-keypad($("login-keys"), (k) => {
-  const v = typeInto($(loginField), k);
-  if (loginField === "f-phone" && v.length === 11) $("f-pin").click();
-});
 $("login-go").addEventListener("click", async () => {
   const phone = valueOf("f-phone"), pin = valueOf("f-pin");
   if (phone.length !== 11) return say("请输入11位手机号");
@@ -779,20 +788,11 @@ $("enrol-phone-go").addEventListener("click", () => {
   say("");
   openPicker("enrol");
 });
+const enrolPair = fieldPair("f-enrol-pin", "f-enrol-pin2", "enrol-pin-keys");
 $("picked-go").addEventListener("click", () => {
-  setField($("f-enrol-pin"), "");
-  setField($("f-enrol-pin2"), "");
-  enrolPinField = "f-enrol-pin";
-  activate("f-enrol-pin", "f-enrol-pin2");
+  enrolPair.reset();
   $("enrol-pin-title").textContent = `请 ${$("f-name").value.trim()} 自己设6位密码`;
   show("s-enrol-pin");
-});
-let enrolPinField = "f-enrol-pin";
-$("f-enrol-pin").addEventListener("click", () => { enrolPinField = "f-enrol-pin"; activate("f-enrol-pin", "f-enrol-pin2"); });
-$("f-enrol-pin2").addEventListener("click", () => { enrolPinField = "f-enrol-pin2"; activate("f-enrol-pin2", "f-enrol-pin"); });
-keypad($("enrol-pin-keys"), (k) => {
-  const v = typeInto($(enrolPinField), k);
-  if (enrolPinField === "f-enrol-pin" && v.length === 6) $("f-enrol-pin2").click();
 });
 $("enrol-pin-go").addEventListener("click", async () => {
   const pin = valueOf("f-enrol-pin");

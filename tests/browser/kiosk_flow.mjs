@@ -13,8 +13,6 @@ const [url, device, shots, idle, queue] = process.argv.slice(2);
 const seen = {};
 const { browser, page } = await launch(url);
 const k = kiosk(page, shots, seen);
-const printed = (timeout = 60000) => page.waitForFunction(() => ["completed", "failed", "canceled"].includes(
-  document.getElementById("print-state").dataset.state), null, { timeout });
 try {
   await page.goto(`${url}/kiosk.html#device=${device}&idle=${idle}`);
   await k.on("s-login");
@@ -62,7 +60,7 @@ try {
   seen.summary = await k.text("#summary");
   await k.snap("kiosk-labels");
   await page.locator("#print").tap();
-  await printed(90000);
+  await k.printed(90000);
   seen.printState = await page.locator("#print-state").getAttribute("data-state");
   seen.printText = await k.text("#print-state");
   await k.snap("kiosk-printed");
@@ -105,7 +103,7 @@ try {
   await page.waitForTimeout((Number(idle) + 3) * 1000);
   seen.stillThere = await page.locator("#s-print.on").isVisible();
   cups("cupsenable", queue);
-  await printed(60000);
+  await k.printed(60000);
   seen.recoveredState = await page.locator("#print-state").getAttribute("data-state");
   seen.recoveredText = await k.text("#print-state");
 
@@ -116,16 +114,14 @@ try {
   await k.snap("kiosk-mine");
   await page.locator("#certs .item button").first().tap();
   await k.on("s-print");
-  await printed(60000);
+  await k.printed(60000);
   seen.reprintState = await page.locator("#print-state").getAttribute("data-state");
   await page.locator("#done").tap();
   await k.on("s-login");
   seen.loggedOut = true;
 
   // Idle: logged out with what was typed cleared, and told why.
-  await k.keys("login-keys", "13859001234" + "246810");
-  await page.locator("#login-go").tap();
-  await k.on("s-home");
+  await k.login("13859001234", "246810");
   await k.menu("开合格证");
   await k.on("s-category");
   await page.locator("#mine .choice").first().tap();

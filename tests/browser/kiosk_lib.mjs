@@ -34,6 +34,14 @@ export function kiosk(page, shots, seen) {
   k.msg = async () => (await page.locator("#msg").getAttribute("class")).includes("on") ? page.locator("#msg").textContent() : "";
   k.menu = (text) => k.tap("#home-menu .choice", text);
   k.text = (sel) => page.locator(sel).innerText();
+  k.login = async (phone, pin) => {
+    await k.keys("login-keys", phone + pin);
+    await page.locator("#login-go").tap();
+    await k.on("s-home");
+  };
+  // Waits until the print job ends (the page's data-state says so).
+  k.printed = (timeout = 60000) => page.waitForFunction(() => ["completed", "failed", "canceled"].includes(
+    document.getElementById("print-state").dataset.state), null, { timeout });
   // What lies outside the screen, or is scrolled: [] when all fits.
   const outside = () => page.evaluate(() => {
     const bad = [];

@@ -14,19 +14,12 @@ const codes = JSON.parse(codesJson);
 const seen = {};
 const { browser, page } = await launch(url);
 const k = kiosk(page, shots, seen);
-const printed = () => page.waitForFunction(() => ["completed", "failed", "canceled"].includes(
-  document.getElementById("print-state").dataset.state), null, { timeout: 60000 });
-const login = async (phone, pin) => {
-  await k.keys("login-keys", phone + pin);
-  await page.locator("#login-go").tap();
-  await k.on("s-home");
-};
 try {
   await page.goto(`${url}/kiosk.html#device=${device}`);
   await k.on("s-login");
 
   // The station enrols a farmer without a phone.
-  await login("13859007777", "135246");
+  await k.login("13859007777", "135246");
   seen.stationMenu = await page.locator("#home-menu .choice").allTextContents();
   await k.snap("station-home");
   await k.menu("登记农户");
@@ -88,7 +81,7 @@ try {
   await k.on("s-labels");
   await k.keys("labels-keys", "1");
   await page.locator("#print").tap();
-  await printed();
+  await k.printed();
   seen.assistedPrint = await page.locator("#print-state").getAttribute("data-state");
   seen.doneLabel = await page.locator("#done").textContent();
   await k.snap("assisted-printed");
@@ -99,7 +92,7 @@ try {
   await k.on("s-login");
 
   // A purchaser collects by scanning, then re-issues from its stock.
-  await login("13859005678", "135790");
+  await k.login("13859005678", "135790");
   seen.purchaserMenu = await page.locator("#home-menu .choice").allTextContents();
   await k.menu("收货扫码");
   await k.on("s-collect");
@@ -131,7 +124,7 @@ try {
   seen.reissueSummary = await k.text("#summary");
   await k.keys("labels-keys", "1");
   await page.locator("#print").tap();
-  await printed();
+  await k.printed();
   seen.reissuePrint = await page.locator("#print-state").getAttribute("data-state");
   await k.snap("purchaser-reissued");
   await page.locator("#done").tap();
