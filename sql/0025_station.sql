@@ -193,12 +193,14 @@ LANGUAGE sql STABLE AS $$
 		WHERE s.kind <> 'staff'
 			AND EXISTS (SELECT 1 FROM account a WHERE a.subject_id = s.id
 				AND a.role = 'producer' AND a.kind IN ('phone_pin', 'pin'))
-			AND CASE WHEN p_station IS NOT NULL THEN station_covers(p_station, s.region_code)
-				ELSE s.region_code BETWEEN p_region_lo AND p_region_hi END
+			AND (p_station IS NULL AND s.region_code BETWEEN p_region_lo AND p_region_hi
+				OR s.region_code IN (SELECT v.village_code FROM station st
+					JOIN station_village v USING (kiosk_id)
+					WHERE st.subject_id = p_station))
 			AND (p_q IS NULL OR strpos(s.name, p_q) > 0 OR s.contact = p_q)),
 	page AS (SELECT x.s FROM sel x ORDER BY (x.s).name, (x.s).id LIMIT p_limit OFFSET p_offset)
 	SELECT json_build_object('items', coalesce((SELECT json_agg(household_json(p.s,
-			p_station IS NULL)) FROM page p), '[]'),
+			p_station IS NULL) ORDER BY (p.s).name, (p.s).id) FROM page p), '[]'),
 		'total', (SELECT count(*) FROM sel), 'limit', p_limit, 'offset', p_offset)
 $$;
 
@@ -400,7 +402,12 @@ $$;
 
 -- The office to call about an issuer in region p_region: the staff of its
 -- township (a regulator's account or token first, inspectors last), else of
--- its county; never a station. Its name and telephone.
+-- its county; never a station. Its name and telephone. Every scan of a
+-- genuine code asks: the roles are found through these small indexes, not
+-- by reading every session.
+CREATE INDEX account_subject ON account (subject_id);
+CREATE INDEX api_token_staff ON api_token (subject_id, role)
+	WHERE role IN ('township_regulator', 'county_regulator', 'inspector');
 CREATE FUNCTION township_office(p_region bigint)
 RETURNS TABLE (name text, contact text)
 LANGUAGE sql STABLE AS $$
