@@ -277,6 +277,14 @@ static void respond(ac_req *r, const char *status, const ac_cert *c)
 					       : ",\"clone_suspected\":false");
 		if (ctx->suspicion)
 			ac_buf_json_str(&b, ctx->suspicion);
+		/* Whom to call about it, as the page says. */
+		if (ctx->office_name != NULL) {
+			ac_buf_puts(&b, ",\"office\":{\"name\":");
+			ac_buf_json_str(&b, ctx->office_name);
+			ac_buf_puts(&b, ",\"phone\":");
+			ac_buf_json_str(&b, ctx->office_phone ? ctx->office_phone : "");
+			ac_buf_puts(&b, "}");
+		}
 	}
 	ac_buf_puts(&b, "}");
 	ac_req_buf(r, 200, &b);

@@ -170,6 +170,8 @@ def assisted(t, svc, call, session, station_api, households, station_id, kiosk, 
     page = scan(svc, cert["items"][0]["code"], html=True).text
     t.ok("真实有效" in page and "王奶奶" in page and "凤城镇农安办" in page and "0595-23201234" in page,
          "the scan page names the farmer and the township office to call", page[:600])
+    office = scan(svc, cert["items"][0]["code"]).json().get("office")
+    t.eq(office, {"name": "凤城镇农安办", "phone": "0595-23201234"}, "and so does the scan's JSON, for apps")
 
     lockout(t, svc, call, session, lin, other_kiosk)
     st = call("GET", "/stats/townships", None, county).json()
