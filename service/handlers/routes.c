@@ -17,5 +17,6 @@ const ac_route_table *const ac_all_routes[] = {
 	&ac_inspection_routes,	/* market checks, unlicensed reports, clone suspicions */
 	&ac_stats_routes,	/* township statistics */
 	&ac_registry_routes,	/* subjects, regions, markets, products, kiosks */
+	&ac_supervision_routes, /* patrols, quarantine, sampling plans, the dashboard's documents */
 	NULL,
 };
