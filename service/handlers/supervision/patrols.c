@@ -112,18 +112,15 @@ static int parse_checks(json_t *list, patrol_ctx *ctx)
 	return 0;
 }
 
-/* An optional positive id: 1 when absent (0) or fine, 0 when not. */
-static int opt_id(json_t *body, const char *key, long long *out)
+/* The id in v: 0 when v is absent or null, -1 when it is not a positive
+ * integer of at most 31 bits. */
+static long long id_of(json_t *v)
 {
-	json_t *v = json_object_get(body, key);
-
-	*out = 0;
 	if (v == NULL || json_is_null(v))
-		return 1;
-	if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > INT32_MAX)
 		return 0;
-	*out = json_integer_value(v);
-	return 1;
+	if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) <= INT32_MAX)
+		return json_integer_value(v);
+	return -1;
 }
 
 /* The fields other than the checks. Returns 0, or -1 after answering. */
@@ -133,10 +130,10 @@ static int parse_patrol(ac_req *r, json_t *body, patrol_ctx *ctx, ac_db_call *ca
 	json_t *mode = json_object_get(body, "mode");
 	json_t *findings = json_object_get(body, "findings");
 	const char *outcome = json_string_value(json_object_get(body, "outcome"));
-	long long subject, test;
+	long long subject = id_of(json_object_get(body, "subject"));
+	long long test = id_of(json_object_get(body, "rapid_test"));
 
-	if (!opt_id(body, "subject", &subject) || subject == 0 ||
-	    !opt_id(body, "rapid_test", &test) ||
+	if (subject <= 0 || test < 0 ||
 	    (day != NULL && (!json_is_string(day) || !ac_check_date(json_string_value(day)))) ||
 	    (mode != NULL && index_of(json_string_value(mode), modes) < 0) ||
 	    !json_is_string(findings) || ac_check_chars(json_string_value(findings)) < 1 ||
@@ -214,14 +211,8 @@ static void on_photo(ac_req *r, const ac_db_result *res)
 	int dup = status != NULL && strcmp(status, "duplicate") == 0;
 	char path[96];
 
-	if (!ac_db_bool(res, 0, ac_db_col(res, "patrol_found"))) {
-		ac_req_not_found(r, "no such patrol", "查不到这条巡查记录");
+	if (!ac_sv_found(r, res, "patrol_found", "no such patrol", "查不到这条巡查记录"))
 		return;
-	}
-	if (!ac_db_bool(res, 0, ac_db_col(res, "covered"))) {
-		ac_sv_outside(r);
-		return;
-	}
 	for (size_t i = 0; i < sizeof(photo_refusals) / sizeof(photo_refusals[0]); i++) {
 		if (status != NULL && strcmp(status, photo_refusals[i].status) == 0) {
 			ac_req_error_field(r, photo_refusals[i].http, photo_refusals[i].code,
@@ -308,14 +299,8 @@ static void on_photo_bytes(ac_req *r, const ac_db_result *res)
 	size_t len = (size_t)ac_db_getlen(res, 0, col);
 	unsigned char *jpeg;
 
-	if (!ac_db_bool(res, 0, ac_db_col(res, "found"))) {
-		ac_req_not_found(r, "no such photo", "查不到这张照片");
+	if (!ac_sv_found(r, res, "found", "no such photo", "查不到这张照片"))
 		return;
-	}
-	if (!ac_db_bool(res, 0, ac_db_col(res, "covered"))) {
-		ac_sv_outside(r);
-		return;
-	}
 	if (!is_bytea(text, len)) {
 		ac_log_error("patrol", "could not read photo %s: not bytea id=%s", r->param[1],
 			     r->id_str);

@@ -26,14 +26,7 @@ typedef struct plan_ctx {
 
 static void on_plan(ac_req *r, const ac_db_result *res)
 {
-	int doc = ac_db_col(res, "doc");
-
-	if (ac_db_get(res, 0, doc) == NULL) {
-		ac_req_unavailable(r);
-		return;
-	}
-	ac_req_respond(r, 201, "application/json; charset=utf-8", ac_db_get(res, 0, doc),
-		       ac_db_getlen(res, 0, doc));
+	ac_sv_respond(r, 201, res, "doc", AC_SV_JSON);
 }
 
 static void on_drawn(ac_req *r, const ac_db_result *res)

@@ -72,6 +72,22 @@ void ac_sv_error_with(ac_req *r, int status, const char *code, const char *messa
 /* 403 outside_jurisdiction: the record is not in the caller's area. */
 void ac_sv_outside(ac_req *r);
 
+/*
+ * For a function that says found and covered (row 0, columns named found
+ * and "covered"): answers 404 with en and zh when not found, 403 when not
+ * covered, and returns 0; returns 1 when the record is there and the
+ * caller's. A column that is absent does not count.
+ */
+int ac_sv_found(ac_req *r, const ac_db_result *res, const char *found, const char *en,
+		const char *zh);
+
+/* Answers column col of res's row 0 as type with status; 503 when it is NULL. */
+void ac_sv_respond(ac_req *r, int status, const ac_db_result *res, const char *col,
+		   const char *type);
+
+#define AC_SV_JSON "application/json; charset=utf-8"
+#define AC_SV_CSV  "text/csv; charset=utf-8"
+
 /* The handlers of patrols.c, quarantine.c and sampling.c. */
 void ac_sv_patrol_record(ac_req *r);
 void ac_sv_patrol_photo_add(ac_req *r);

@@ -33,6 +33,35 @@ void ac_sv_outside(ac_req *r)
 		     "该记录不在您的辖区内");
 }
 
+int ac_sv_found(ac_req *r, const ac_db_result *res, const char *found, const char *en,
+		const char *zh)
+{
+	int f = ac_db_col(res, found);
+	int c = ac_db_col(res, "covered");
+
+	if (ac_db_rows(res) != 1 || (f >= 0 && !ac_db_bool(res, 0, f))) {
+		ac_req_not_found(r, en, zh);
+		return 0;
+	}
+	if (c >= 0 && !ac_db_bool(res, 0, c)) {
+		ac_sv_outside(r);
+		return 0;
+	}
+	return 1;
+}
+
+void ac_sv_respond(ac_req *r, int status, const ac_db_result *res, const char *col,
+		   const char *type)
+{
+	int k = ac_db_col(res, col);
+
+	if (ac_db_get(res, 0, k) == NULL) {
+		ac_req_unavailable(r);
+		return;
+	}
+	ac_req_respond(r, status, type, ac_db_get(res, 0, k), ac_db_getlen(res, 0, k));
+}
+
 /* Query parameters, kind by kind: the SQL type, the check, the words. */
 
 static int is_year(const char *s)
@@ -105,25 +134,10 @@ static void on_document(ac_req *r, const ac_db_result *res)
 {
 	const ac_sv_doc *d = r->route->data;
 	doc_ctx *ctx = r->ctx;
-	int col = ac_db_col(res, ctx->csv ? "csv" : "doc");
-	int found = ac_db_col(res, "found");
-	int covered = ac_db_col(res, "covered");
 
-	if (ac_db_rows(res) != 1 || (found >= 0 && !ac_db_bool(res, 0, found))) {
-		ac_req_not_found(r, d->what_en, d->what_zh);
-		return;
-	}
-	if (covered >= 0 && !ac_db_bool(res, 0, covered)) {
-		ac_sv_outside(r);
-		return;
-	}
-	if (ac_db_get(res, 0, col) == NULL) {
-		ac_req_unavailable(r);
-		return;
-	}
-	ac_req_respond(r, 200,
-		       ctx->csv ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
-		       ac_db_get(res, 0, col), ac_db_getlen(res, 0, col));
+	if (ac_sv_found(r, res, "found", d->what_en, d->what_zh))
+		ac_sv_respond(r, 200, res, ctx->csv ? "csv" : "doc",
+			      ctx->csv ? AC_SV_CSV : AC_SV_JSON);
 }
 
 /* ?format=json|csv. Returns 0, or -1 after answering. */
