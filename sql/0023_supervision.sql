@@ -619,11 +619,11 @@ BEGIN
 	END IF;
 	FOR k IN v_first + 1 .. cardinality(v_lines) LOOP
 		CONTINUE WHEN trim(v_lines[k]) = '';
-		v := quarantine_check(k, csv_split(v_lines[k]), p_region_lo, p_region_hi);
-		IF v.problem IS NULL AND EXISTS (SELECT 1 FROM unnest(v_rows) r
-			WHERE r.number = v.number) THEN
-			v.problem := 'number: the same as an earlier line';
-			v.problem_zh := '检疫证号与前面的行重复';
+		IF length(v_lines[k]) > 1000 THEN
+			v := ROW(k, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+				'longer than 1000 characters', '超过1000个字符')::quarantine_line;
+		ELSE
+			v := quarantine_check(k, csv_split(v_lines[k]), p_region_lo, p_region_hi);
 		END IF;
 		IF v.problem IS NULL AND EXISTS (SELECT 1 FROM quarantine_certificate q
 			WHERE q.number = v.number
@@ -633,9 +633,17 @@ BEGIN
 		END IF;
 		v_rows := v_rows || v;
 	END LOOP;
-	IF EXISTS (SELECT 1 FROM unnest(v_rows) r WHERE r.problem IS NOT NULL) THEN
-		RETURN QUERY SELECT r.line, r.number, 'rejected'::text, r.problem, r.problem_zh
-			FROM unnest(v_rows) r WHERE r.problem IS NOT NULL ORDER BY r.line;
+	-- A number on an earlier line too is a problem of the later one.
+	RETURN QUERY
+	WITH r AS (SELECT x.line, x.number, x.problem, x.problem_zh,
+			row_number() OVER (PARTITION BY x.number ORDER BY x.line) AS seen
+		FROM unnest(v_rows) x)
+	SELECT r.line, r.number, 'rejected'::text,
+		coalesce(r.problem, 'number: the same as an earlier line'),
+		coalesce(r.problem_zh, '检疫证号与前面的行重复')
+	FROM r WHERE r.problem IS NOT NULL OR (r.seen > 1 AND r.number IS NOT NULL)
+	ORDER BY r.line;
+	IF FOUND THEN
 		RETURN;
 	END IF;
 	RETURN QUERY
