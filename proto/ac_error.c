@@ -37,8 +37,8 @@ const char *ac_strerror(int err)
 		return "invalid configuration";
 	case AC_EPERM:
 		return "unsafe file permissions";
-	case AC_ESHORT:
-		return "not enough left";
+	case AC_ECHAIN:
+		return "a supply-chain rule refused it";
 	case AC_EDUPLICATE:
 		return "duplicate id";
 	case AC_EINPUT:

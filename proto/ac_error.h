@@ -27,7 +27,7 @@ enum {
 	AC_ECONFIG = -10014,	 /* configuration invalid */
 	AC_EPERM = -10015,	 /* file permissions unsafe */
 	AC_EDUPLICATE = -10016,	 /* an id appears twice where ids are unique */
-	AC_ESHORT = -10017,	 /* not enough left (mass balance) */
+	AC_ECHAIN = -10017,	 /* a supply-chain rule refused it */
 	AC_EINPUT = -10018,	 /* the database refused a value of the request */
 	AC_ELAST = -10019,
 };

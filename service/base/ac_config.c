@@ -270,6 +270,7 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 	cfg->region = strdup("100000");
 	cfg->db_pool = 4;
 	cfg->batch_max = 512;
+	/* Routes that take photos set their own limit (ac_route.max_body). */
 	cfg->max_body = 65536;
 	cfg->max_labels = 500;
 	cfg->db_timeout = 10;

@@ -34,6 +34,7 @@ static int usage(void)
 	    "  key list                         list keys and their status\n"
 	    "  key activate|retire|revoke KID   change a key's status\n"
 	    "  import products|regions FILE.csv import a catalogue (all rows or none)\n"
+	    "  import markets FILE.csv          markets and their stalls (all rows or none)\n"
 	    "  import subjects FILE.csv         import registry subjects (all rows or none)\n"
 	    "  import quotas YEAR FILE.csv      rapid-test quotas per township\n"
 	    "  import targets YEAR FILE.csv     producers, patrols and codes targets per township\n"
@@ -49,8 +50,7 @@ static int usage(void)
 	    "  audit verify                     check the audit log's hash chain\n"
 	    "  audit log [N]                    print the last N audit entries (default 20)\n"
 	    "  purge receipts [--dry-run]       delete receipts older than retention_months\n"
-	    "  demo load                        a month of demo activity (an empty database "
-	    "only)\n");
+	    "  demo load                        a month of demo data (empty databases only)\n");
 	return 2;
 }
 
@@ -200,7 +200,8 @@ static int cmd_import(const ac_config *cfg, int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[0], "quarantine") == 0)
 		return ac_cli_import_quarantine(cfg->db, argv[1]);
-	if (argc == 2 && (strcmp(argv[0], "products") == 0 || strcmp(argv[0], "regions") == 0))
+	if (argc == 2 && (strcmp(argv[0], "products") == 0 || strcmp(argv[0], "regions") == 0 ||
+			  strcmp(argv[0], "markets") == 0))
 		return ac_cli_import_catalogue(cfg->db, argv[0], argv[1]);
 	return usage();
 }

@@ -291,14 +291,34 @@ static int split_batch(batch *b)
 	return fails;
 }
 
+/* The columns of issue_batch() that say why a row was not stored, first reason first. */
+static const struct {
+	const char *col;
+	int refused;
+} refusals[] = {
+	{ "unblocked", AC_REFUSED_BLOCKED },
+	{ "tested", AC_REFUSED_UNTESTED },
+	{ "tested_for_sale", AC_REFUSED_TEST_REQUIRED },
+};
+
+#define NREFUSALS (sizeof(refusals) / sizeof(refusals[0]))
+
+/* Why row k was not stored: AC_REFUSED_*, or 0 (a duplicate key). */
+static int refusal(const ac_db_result *res, int k)
+{
+	for (size_t i = 0; i < NREFUSALS; i++) {
+		if (!ac_db_bool(res, k, ac_db_col(res, refusals[i].col)))
+			return refusals[i].refused;
+	}
+	return 0;
+}
+
 static void on_inserted(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	batch *b = data;
 	int c_serial = ac_db_col(res, "serial");
 	int c_job = ac_db_col(res, "print_job_id");
 	int c_stored = ac_db_col(res, "stored");
-	int c_unblocked = ac_db_col(res, "unblocked");
-	int c_tested = ac_db_col(res, "tested");
 
 	if (err != 0 && res != NULL && input_error(res) && b->n > 1) {
 		ac_log_warn("issue", "a batch of %d was refused (%s): storing them one by one",
@@ -333,10 +353,8 @@ static void on_inserted(void *data, const ac_db_result *res, int err, const char
 		if (ac_db_bool(res, k, c_stored)) {
 			job->stored = 1;
 			set_print_job(job, ac_db_get(res, k, c_job));
-		} else if (!ac_db_bool(res, k, c_unblocked)) {
-			job->refused = AC_REFUSED_BLOCKED;
-		} else if (!ac_db_bool(res, k, c_tested)) {
-			job->refused = AC_REFUSED_UNTESTED;
+		} else {
+			job->refused = refusal(res, k);
 		}
 	}
 	for (int i = 0; i < b->n; i++) {
@@ -373,7 +391,7 @@ static void on_reissued(void *data, const ac_db_result *res, int err, const char
 
 	if (err != 0 && strcmp(ac_db_sqlstate(res), "AC001") == 0) {
 		snprintf(job->errmsg, sizeof(job->errmsg), "%s", msg);
-		finish_job(job, AC_ESHORT);
+		finish_job(job, AC_ECHAIN);
 	} else if (err != 0 && res != NULL && input_error(res)) {
 		ac_log_warn("issue", "a re-issue was refused: %s", msg);
 		snprintf(job->errmsg, sizeof(job->errmsg), "%s", msg);
@@ -390,20 +408,22 @@ static void on_reissued(void *data, const ac_db_result *res, int err, const char
 	batch_end(b);
 }
 
-/* The inputs as three array literals: serials, thousandths, units. */
-static void input_arrays(const ac_issue_job *job, ac_buf in[3])
+/* The inputs of reissue() (sql/0018_chain_rules.sql), one array each. */
+enum { IN_SERIAL, IN_EXTERNAL, IN_QTY, IN_UNIT, IN_COUNT };
+
+static const ac_db_param input_args[IN_COUNT] = {
+	[IN_SERIAL] = { "p_in_serial", "bigint[]" },
+	[IN_EXTERNAL] = { "p_in_external", "bigint[]" },
+	[IN_QTY] = { "p_in_qty", "bigint[]" },
+	[IN_UNIT] = { "p_in_unit", "smallint[]" },
+};
+
+static void add_input(ac_buf *in, const ac_issue_input *x)
 {
-	for (int k = 0; k < 3; k++) {
-		ac_buf_init(&in[k]);
-		ac_buf_add(&in[k], "{", 1);
-	}
-	for (int i = 0; i < job->ninputs; i++) {
-		ac_buf_pg_next_int(&in[0], (long long)job->inputs[i].serial, 0);
-		ac_buf_pg_next_int(&in[1], (long long)job->inputs[i].quantity_milli, 0);
-		ac_buf_pg_next_int(&in[2], job->inputs[i].unit, 0);
-	}
-	for (int k = 0; k < 3; k++)
-		ac_buf_add(&in[k], "}", 1);
+	ac_buf_pg_next_int(&in[IN_SERIAL], (long long)x->serial, 1);
+	ac_buf_pg_next_int(&in[IN_EXTERNAL], x->external, 1);
+	ac_buf_pg_next_int(&in[IN_QTY], x->quantity_milli, 0);
+	ac_buf_pg_next_int(&in[IN_UNIT], x->unit, 0);
 }
 
 static int send_reissue(batch *b)
@@ -412,7 +432,7 @@ static int send_reissue(batch *b)
 	const ac_cert *c = &job->cert;
 	ac_db_call call;
 	ac_buf codes;
-	ac_buf in[3];
+	ac_buf in[IN_COUNT];
 	int r;
 
 	ac_buf_init(&codes);
@@ -421,7 +441,9 @@ static int send_reissue(batch *b)
 			ac_buf_add(&codes, ",", 1);
 		ac_buf_puts(&codes, c->codes[k]);
 	}
-	input_arrays(job, in);
+	ac_db_arrays_open(in, IN_COUNT);
+	for (int i = 0; i < job->ninputs; i++)
+		add_input(in, &job->inputs[i]);
 	ac_db_call_init(&call, "reissue");
 	ac_db_arg_int(&call, "p_serial", "bigint", (long long)c->serial);
 	ac_db_arg_int(&call, "p_kid", "int", c->kid);
@@ -439,15 +461,12 @@ static int send_reissue(batch *b)
 	ac_db_arg(&call, "p_idem", "text", job->idempotency_key);
 	ac_db_arg(&call, "p_fp", "text", c->request_fp);
 	ac_db_arg(&call, "p_printer", "text", c->printer_id);
-	ac_db_arg(&call, "p_in_serial", "bigint[]", in[0].data);
-	ac_db_arg(&call, "p_in_qty", "bigint[]", in[1].data);
-	ac_db_arg(&call, "p_in_unit", "smallint[]", in[2].data);
-	r = ac_buf_ok(&codes) && ac_buf_ok(&in[0]) && ac_buf_ok(&in[1]) && ac_buf_ok(&in[2])
-		? ac_db_query_call(b->is->db, NULL, &call, on_reissued, b)
-		: -ENOMEM;
+	r = ac_db_arrays_args(&call, input_args, in, IN_COUNT);
+	if (r == 0)
+		r = ac_buf_ok(&codes) ? ac_db_query_call(b->is->db, NULL, &call, on_reissued, b)
+				      : -ENOMEM;
 	ac_buf_free(&codes);
-	for (int k = 0; k < 3; k++)
-		ac_buf_free(&in[k]);
+	ac_db_arrays_free(in, IN_COUNT);
 	return r;
 }
 

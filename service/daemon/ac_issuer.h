@@ -24,13 +24,16 @@
 typedef struct ac_issuer ac_issuer;
 
 enum {
-	AC_REFUSED_BLOCKED = 1, /* a failed rapid test blocks this producer and product */
-	AC_REFUSED_UNTESTED,	/* the basis is a test, but cert.test_id is no passing test */
+	AC_REFUSED_BLOCKED = 1,	  /* a failed rapid test blocks this producer and product */
+	AC_REFUSED_UNTESTED,	  /* the basis is a test, but cert.test_id is no passing test */
+	AC_REFUSED_TEST_REQUIRED, /* the product is tested before sale, and was not lately */
 };
 
-/* What a re-issue draws from one inbound certificate. */
+/* What a re-issue draws from one inbound certificate (serial) or external
+ * lot (external; serial 0). */
 typedef struct ac_issue_input {
 	uint64_t serial;
+	int64_t external;
 	int64_t quantity_milli;
 	int unit;
 } ac_issue_input;
@@ -48,14 +51,15 @@ struct ac_issue_job {
 	/*
 	 * A re-issue (style 2) lists what it draws from inbound certificates
 	 * (borrowed until done). Such a job is stored alone, through reissue(),
-	 * which enforces mass balance; a shortfall ends it with AC_ESHORT and
-	 * reissue()'s JSON in errmsg.
+	 * which enforces the supply chain's rules (mass balance, units,
+	 * products, the issuer's status); a refusal ends it with AC_ECHAIN and
+	 * reissue()'s JSON ({"code", ...}) in errmsg.
 	 */
 	const ac_issue_input *inputs;
 	int ninputs;
 	char errmsg[512];
 	/* Out: err is 0, AC_EDB (nothing stored: the client may retry),
-	 * AC_ESHORT, or AC_EINPUT (the database refused one of this job's
+	 * AC_ECHAIN, or AC_EINPUT (the database refused one of this job's
 	 * values, errmsg says which; a batch that fails so is tried again job
 	 * by job, so that one job's values never fail another's); with err 0,
 	 * exactly one of stored, duplicate, refused. */

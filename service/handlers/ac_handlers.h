@@ -21,6 +21,8 @@ extern const ac_route_table ac_rapid_test_routes;
 extern const ac_route_table ac_inspection_routes;
 extern const ac_route_table ac_stats_routes;
 extern const ac_route_table ac_registry_routes;
+extern const ac_route_table ac_external_routes;
+extern const ac_route_table ac_mix_routes;
 extern const ac_route_table ac_supervision_routes;
 
 /* All of the above, NULL-terminated. */

@@ -7,13 +7,13 @@
  * safe: the same key with the same body answers the stored certificate
  * (200), with another body 422.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ac_app.h"
 #include "ac_certdb.h"
+#include "ac_chain.h"
 #include "ac_check.h"
 #include "ac_code.h"
 #include "ac_error.h"
@@ -23,7 +23,6 @@
 
 #define MAX_IDEMPOTENCY_KEY 128
 #define MAX_INPUTS	    100
-#define MAX_QUANTITY	    1000000
 
 typedef struct issue_ctx {
 	ac_issue_job job;
@@ -45,18 +44,6 @@ static void respond_cert(ac_req *r, int status, const ac_cert *c)
 static void clear_cert(void *c)
 {
 	ac_cert_clear(c);
-}
-
-/* A quantity in thousandths: above 0, at most MAX_QUANTITY, 3 decimals. */
-static int quantity_milli(json_t *v, int64_t *out)
-{
-	double q = json_number_value(v);
-
-	if (!json_is_number(v) || !(q > 0) || q > MAX_QUANTITY ||
-	    fabs(q * 1000 - round(q * 1000)) > 1e-6)
-		return -1;
-	*out = (int64_t)llround(q * 1000);
-	return 0;
 }
 
 /* The fields of an issue request, in the order they are checked: each
@@ -92,26 +79,41 @@ static int parse_style(ac_req *r, issue_ctx *ctx, json_t *v)
 
 static int bad_input(ac_req *r)
 {
-	ac_req_error_field(r, 400, "invalid_input", "inputs",
-			   "each input needs a certificate id, a quantity above 0 (at most 3 "
-			   "decimals) and a unit",
-			   "每个进货来源须填写合格证编号、数量（大于0）和单位");
+	ac_req_error_field(
+	    r, 400, "invalid_input", "inputs",
+	    "each input needs a certificate id (or an external certificate's id "
+	    "as external), a quantity above 0 (at most 3 decimals) and a unit",
+	    "每个进货来源须填写合格证编号（外来合格证填登记编号）、数量（大于0）和单位");
 	return -1;
 }
 
-/* One input; refuses a certificate listed twice with the same unit. */
+/* The id under key, above 0, or 0 when absent; -1 when it is something else. */
+static int64_t input_id(json_t *v, const char *key)
+{
+	json_t *id = json_object_get(v, key);
+
+	if (id == NULL)
+		return 0;
+	return json_is_integer(id) && json_integer_value(id) > 0 ? json_integer_value(id) : -1;
+}
+
+/* One input, from an inbound certificate or an external one; refuses one
+ * listed twice with the same unit. */
 static int parse_input(ac_req *r, ac_issue_input *in, int i, json_t *v)
 {
-	json_t *cert = json_object_get(v, "certificate");
+	int64_t cert = input_id(v, "certificate");
+	int64_t external = input_id(v, "external");
 	json_t *unit = json_object_get(v, "unit");
 
 	in[i].unit = json_is_string(unit) ? ac_unit_from_name(json_string_value(unit)) : -1;
-	if (!json_is_integer(cert) || json_integer_value(cert) <= 0 || in[i].unit <= 0 ||
-	    quantity_milli(json_object_get(v, "quantity"), &in[i].quantity_milli) != 0)
+	if (cert < 0 || external < 0 || (cert == 0) == (external == 0) || in[i].unit <= 0 ||
+	    ac_chain_quantity(json_object_get(v, "quantity"), &in[i].quantity_milli) != 0)
 		return bad_input(r);
-	in[i].serial = (uint64_t)json_integer_value(cert);
+	in[i].serial = (uint64_t)cert;
+	in[i].external = external;
 	for (int k = 0; k < i; k++) {
-		if (in[k].serial == in[i].serial && in[k].unit == in[i].unit) {
+		if (in[k].serial == in[i].serial && in[k].external == in[i].external &&
+		    in[k].unit == in[i].unit) {
 			ac_req_error_field(r, 400, "duplicate_input", "inputs",
 					   "an inbound certificate is listed twice",
 					   "同一张进货合格证重复填写了");
@@ -122,7 +124,9 @@ static int parse_input(ac_req *r, ac_issue_input *in, int i, json_t *v)
 }
 
 /* "inputs": what a purchaser's re-issue draws from the certificates it
- * collected. Required for a purchaser, refused for a producer. */
+ * collected and the external ones it registered (the database checks the
+ * quantities, units and products). Required for a purchaser, refused for a
+ * producer. */
 static int parse_inputs(ac_req *r, issue_ctx *ctx, json_t *v)
 {
 	size_t n = json_array_size(v);
@@ -163,13 +167,9 @@ static int parse_product(ac_req *r, issue_ctx *ctx, json_t *v)
 				   "请选择产品名称");
 		return -1;
 	}
-	ctx->product = ac_catalog_by_name(ac_app_of(r)->catalog, json_string_value(v));
-	if (ctx->product == NULL) {
-		ac_req_error_field(r, 422, "unknown_product", "product",
-				   "the product is not in the catalogue",
-				   "产品不在产品目录中，请从列表中选择");
+	ctx->product = ac_chain_product(r, "product", v);
+	if (ctx->product == NULL)
 		return -1;
-	}
 	ctx->job.cert.product_id = ctx->product->id;
 	ctx->job.cert.product_name = strdup(ctx->product->name);
 	return 0;
@@ -182,7 +182,7 @@ static int parse_quantity(ac_req *r, issue_ctx *ctx, json_t *v)
 				   "请填写数量（数字）");
 		return -1;
 	}
-	if (quantity_milli(v, &ctx->job.cert.quantity_milli) != 0) {
+	if (ac_chain_quantity(v, &ctx->job.cert.quantity_milli) != 0) {
 		ac_req_error_field(r, 400, "invalid_quantity", "quantity",
 				   "quantity must be above 0 and at most 1000000, with at most 3 "
 				   "decimals",
@@ -346,26 +346,6 @@ static const struct issue_field {
 
 #define NFIELDS (sizeof(issue_fields) / sizeof(issue_fields[0]))
 
-static int known_fields(ac_req *r, json_t *body)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(body, key, v)
-	{
-		size_t i = 0;
-
-		while (i < NFIELDS && strcmp(issue_fields[i].key, key) != 0)
-			i++;
-		if (i == NFIELDS) {
-			ac_req_error_field(r, 400, "unknown_field", key, "unknown field in request",
-					   "请求中有无法识别的项目");
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /*
  * 64-bit FNV-1a over the request body, as hex: a retry must send the same
  * body to be answered from the stored certificate.
@@ -389,7 +369,7 @@ static int parse_issue(ac_req *r, issue_ctx *ctx, json_t *body)
 {
 	ac_cert *c = &ctx->job.cert;
 
-	if (known_fields(r, body) != 0)
+	if (ac_req_known_fields(r, body, issue_fields, NFIELDS, sizeof(issue_fields[0])) != 0)
 		return -1;
 	for (size_t i = 0; i < NFIELDS; i++) {
 		if (issue_fields[i].parse(r, ctx, json_object_get(body, issue_fields[i].key)) != 0)
@@ -407,28 +387,43 @@ static int parse_issue(ac_req *r, issue_ctx *ctx, json_t *body)
 	return 0;
 }
 
-/* 409 naming the input that is short and by how much, from reissue()'s JSON. */
-static void respond_short(ac_req *r, const char *detail)
-{
-	json_t *d = json_loads(detail, 0, NULL);
-	int unit = (int)json_integer_value(json_object_get(d, "unit"));
-	char number[24], sq[32], rq[32], uq[32];
-	char en[256];
-	char zh[384];
+/* What the database's refusals (AC_REFUSED_*) answer. */
+static const struct refusal {
+	int refused;
+	int status;
+	const char *code;
+	const char *field; /* or NULL */
+	const char *en;
+	const char *zh;
+} refusals[] = {
+	{ AC_REFUSED_BLOCKED, 403, "blocked_by_failed_test", NULL,
+	  "a failed rapid test blocks this product until a passing retest",
+	  "该产品快检不合格，复检合格前不能开具合格证（不合格不采收、不上市）" },
+	{ AC_REFUSED_UNTESTED, 422, "test_not_passing", "test",
+	  "the test named is not a passing test of yours for this product (your own test counts "
+	  "once its photo is uploaded)",
+	  "所填检测记录不是本主体本产品的合格检测，请核对编号（自检、委托检测须先上传照片）" },
+	{ AC_REFUSED_TEST_REQUIRED, 403, "test_required", NULL,
+	  "this product is tested before sale: get a passing rapid test at the township's testing "
+	  "station (or record your own test with its photo), then issue",
+	  "该产品上市前须经检测：请先到乡镇农产品检测站或服务站做速测，合格后再开具"
+	  "（自检或委托检测须上传试纸或检测报告照片）" },
+};
 
-	ac_cert_number((uint64_t)json_integer_value(json_object_get(d, "input")), number);
-	ac_quantity_text(json_integer_value(json_object_get(d, "short_milli")), sq, sizeof(sq));
-	ac_quantity_text(json_integer_value(json_object_get(d, "received_milli")), rq, sizeof(rq));
-	ac_quantity_text(json_integer_value(json_object_get(d, "used_milli")), uq, sizeof(uq));
-	snprintf(en, sizeof(en),
-		 "inbound certificate %s is short by %s %s (received %s, already used %s)", number,
-		 sq, ac_unit_name(unit), rq, uq);
-	snprintf(zh, sizeof(zh), "进货合格证 %s 剩余数量不足：还差 %s %s（收取 %s，已用 %s）",
-		 number, sq, ac_unit_name_zh(unit), rq, uq);
-	ac_req_json(r, 409,
-		    json_pack("{s:{s:s,s:s,s:s,s:s,s:o?}}", "error", "code", "insufficient_input",
-			      "message", en, "message_zh", zh, "request_id", r->id_str, "input",
-			      d));
+static void refuse(ac_req *r, int refused)
+{
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		const struct refusal *f = &refusals[i];
+
+		if (f->refused != refused)
+			continue;
+		if (f->field != NULL)
+			ac_req_error_field(r, f->status, f->code, f->field, f->en, f->zh);
+		else
+			ac_req_error(r, f->status, f->code, f->en, f->zh);
+		return;
+	}
+	ac_req_unavailable(r);
 }
 
 static void lookup_existing(ac_req *r);
@@ -438,8 +433,8 @@ static void on_issued(ac_issue_job *job)
 {
 	ac_req *r = job->data;
 
-	if (job->err == AC_ESHORT) {
-		respond_short(r, job->errmsg);
+	if (job->err == AC_ECHAIN) {
+		ac_chain_refuse(r, job->errmsg);
 	} else if (job->err == AC_EINPUT) {
 		ac_log_warn("issue", "refused by the database: %s id=%s", job->errmsg, r->id_str);
 		ac_req_error(r, 422, "invalid_value",
@@ -447,14 +442,8 @@ static void on_issued(ac_issue_job *job)
 			     "合格证的内容不符合要求，请检查后重试");
 	} else if (job->err != 0) {
 		ac_req_unavailable(r);
-	} else if (job->refused == AC_REFUSED_BLOCKED) {
-		ac_req_error(r, 403, "blocked_by_failed_test",
-			     "a failed rapid test blocks this product until a passing retest",
-			     "该产品快检不合格，复检合格前不能开具合格证（不合格不采收、不上市）");
-	} else if (job->refused == AC_REFUSED_UNTESTED) {
-		ac_req_error_field(r, 422, "test_not_passing", "test",
-				   "the test named is not a passing test of yours for this product",
-				   "所填检测记录不是本主体本产品的合格检测，请核对编号");
+	} else if (job->refused != 0) {
+		refuse(r, job->refused);
 	} else if (job->duplicate) {
 		/* Another request with this key won the race: answer with its certificate. */
 		lookup_existing(r);
@@ -531,10 +520,7 @@ static void handle_issue(ac_req *r)
 		return;
 	}
 	if (strcmp(r->who->status, "active") != 0) {
-		ac_req_error(r, 403, "subject_inactive",
-			     "your registration is suspended or blacklisted; contact your "
-			     "township office",
-			     "您的主体已被暂停或列入黑名单，暂不能开具合格证，请联系乡镇农安办");
+		ac_chain_inactive(r);
 		return;
 	}
 	if ((ctx = ac_req_ctx(r, issue_ctx, &body)) == NULL)

@@ -17,6 +17,8 @@ const ac_route_table *const ac_all_routes[] = {
 	&ac_inspection_routes,	/* market checks, unlicensed reports, clone suspicions */
 	&ac_stats_routes,	/* township statistics */
 	&ac_registry_routes,	/* subjects, regions, markets, products, kiosks */
+	&ac_external_routes,	/* external certificates and their photos */
+	&ac_mix_routes,		/* what a mix product may contain */
 	&ac_supervision_routes, /* patrols, quarantine, sampling plans, the dashboard's documents */
 	NULL,
 };

@@ -1,14 +1,17 @@
 /*
  * The chain through a certificate, for its issuer and staff:
  *   GET /api/v1/certificates/{serial}/trace?direction=upstream|downstream
- *       one node per edge and depth, up to the farms or down to every
- *       certificate made from it (trace_nodes(), sql/0012_service_sql.sql)
+ *       one node per edge and depth, up to the farms (and the external lots
+ *       drawn from, as leaves) or down to every certificate made from it
+ *       (trace_chain(), sql/0019_external.sql, on trace_nodes() of 0012)
  *   GET /api/v1/certificates/{serial}/epcis
  *       the chain up and down as a GS1 EPCIS 2.0 JSON-LD document
  *   GET /api/v1/certificates/{serial}/recall (staff)
  *       everything made from it, with its item codes and who holds them
- * PostgreSQL builds the two documents (sql/0013_chain_sql.sql); the handlers
- * check who may see them.
+ *   GET /api/v1/external-certificates/{id}/recall (staff)
+ *       the same from an external lot
+ * PostgreSQL builds the documents (sql/0013_chain_sql.sql,
+ * sql/0019_external.sql); the handlers check who may see them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +59,9 @@ enum {
 	N_LABELS,
 	N_COLLECTED_BY,
 	N_REVOKED,
+	N_EXTERNAL_ID,
+	N_EXTERNAL_KIND,
+	N_NUMBER,
 	N_COUNT
 };
 
@@ -77,6 +83,9 @@ static const char *const node_columns[N_COUNT] = {
 	[N_LABELS] = "labels",
 	[N_COLLECTED_BY] = "collected_by",
 	[N_REVOKED] = "revoked",
+	[N_EXTERNAL_ID] = "external_id",
+	[N_EXTERNAL_KIND] = "external_kind",
+	[N_NUMBER] = "number",
 };
 
 typedef struct node {
@@ -114,14 +123,22 @@ static void put_amount(ac_buf *b, const char *milli, const char *unit)
 	put_str(b, ",\"unit\":", ac_unit_name(atoi(unit)));
 }
 
+/* A certificate, or an external lot ("certificate": null, "external": its
+ * id, "external_kind", and its own number). */
 static void put_node(ac_buf *b, const node *n)
 {
+	const char *external = get(n, N_EXTERNAL_ID);
 	char number[24];
 
-	ac_cert_number(strtoull(get(n, N_SERIAL), NULL, 10), number);
+	if (external == NULL)
+		ac_cert_number(strtoull(get(n, N_SERIAL), NULL, 10), number);
 	put_raw(b, n->row ? ",{\"depth\":" : "{\"depth\":", get(n, N_DEPTH));
 	put_raw(b, ",\"certificate\":", get(n, N_SERIAL));
-	put_str(b, ",\"number\":", number);
+	if (external != NULL) {
+		put_raw(b, ",\"external\":", external);
+		put_str(b, ",\"external_kind\":", get(n, N_EXTERNAL_KIND));
+	}
+	put_str(b, ",\"number\":", external != NULL ? get(n, N_NUMBER) : number);
 	put_raw(b, ",\"via\":", get(n, N_VIA));
 	if (get(n, N_DRAWN_MILLI) != NULL) {
 		ac_buf_puts(b, ",\"drawn\":{");
@@ -198,7 +215,7 @@ static void handle_trace(ac_req *r)
 		return;
 	}
 	ctx->down = strcmp(dir, "downstream") == 0;
-	ac_db_call_init(&call, "trace_nodes");
+	ac_db_call_init(&call, "trace_chain");
 	ac_db_arg(&call, "p_serial", "bigint", r->param[0]);
 	ac_db_arg(&call, "p_downstream", "boolean", ctx->down ? "true" : "false");
 	ac_req_call(r, &call, on_trace);
@@ -207,7 +224,9 @@ static void handle_trace(ac_req *r)
 /* GET .../epcis and .../recall: a document PostgreSQL builds. */
 
 typedef struct chain_doc {
-	const char *fn; /* (p_serial, p_item_prefix) -> (issuer_id, document) */
+	const char *fn;	   /* (arg, p_item_prefix) -> (owner, document) */
+	const char *arg;   /* the route's {serial} or {id} */
+	const char *owner; /* who, besides staff, may see it */
 	const char *content_type;
 	const char *refusal_en; /* to a caller neither its issuer nor staff */
 	const char *refusal_zh;
@@ -215,6 +234,8 @@ typedef struct chain_doc {
 
 static const chain_doc epcis = {
 	.fn = "epcis_document",
+	.arg = "p_serial",
+	.owner = "issuer_id",
 	.content_type = "application/ld+json; charset=utf-8",
 	.refusal_en = "only its issuer and staff may export it",
 	.refusal_zh = "只有开具方和监管人员可以导出",
@@ -223,6 +244,17 @@ static const chain_doc epcis = {
 /* The route lets staff alone in: the refusal is the matrix's. */
 static const chain_doc recall = {
 	.fn = "recall_report",
+	.arg = "p_serial",
+	.owner = "issuer_id",
+	.content_type = "application/json; charset=utf-8",
+	.refusal_en = "recall reports are for staff",
+	.refusal_zh = "召回清单仅供监管人员查看",
+};
+
+static const chain_doc external_recall = {
+	.fn = "external_recall",
+	.arg = "p_external",
+	.owner = "purchaser_id",
 	.content_type = "application/json; charset=utf-8",
 	.refusal_en = "recall reports are for staff",
 	.refusal_zh = "召回清单仅供监管人员查看",
@@ -233,11 +265,11 @@ static void on_document(ac_req *r, const ac_db_result *res)
 	const chain_doc *doc = r->route->data;
 	int col = ac_db_col(res, "document");
 
-	if (ac_db_rows(res) != 1 || ac_db_field(res, 0, "issuer_id") == NULL) {
+	if (ac_db_rows(res) != 1 || ac_db_field(res, 0, doc->owner) == NULL) {
 		ac_req_not_found(r, "no such certificate", "查不到这张合格证");
 		return;
 	}
-	if (!may_see(r, ac_db_field(res, 0, "issuer_id"), doc->refusal_en, doc->refusal_zh))
+	if (!may_see(r, ac_db_field(res, 0, doc->owner), doc->refusal_en, doc->refusal_zh))
 		return;
 	ac_req_respond(r, 200, doc->content_type, ac_db_get(res, 0, col),
 		       ac_db_getlen(res, 0, col));
@@ -260,7 +292,7 @@ static void handle_document(ac_req *r)
 	}
 	prefix[n - 1] = '\0';
 	ac_db_call_init(&call, doc->fn);
-	ac_db_arg(&call, "p_serial", "bigint", r->param[0]);
+	ac_db_arg(&call, doc->arg, "bigint", r->param[0]);
 	ac_db_arg(&call, "p_item_prefix", "text", prefix);
 	ac_req_call(r, &call, on_document);
 }
@@ -272,6 +304,8 @@ static const ac_route routes[] = {
 		 .flags = AC_ROUTE_AUTH, .data = &epcis),
 	AC_ROUTE("GET", "/api/v1/certificates/{serial}/recall", handle_document,
 		 .flags = AC_ROUTE_AUTH, .act = AC_ACT_RECALL, .data = &recall),
+	AC_ROUTE("GET", "/api/v1/external-certificates/{id}/recall", handle_document,
+		 .flags = AC_ROUTE_AUTH, .act = AC_ACT_RECALL, .data = &external_recall),
 };
 
 AC_ROUTE_TABLE(ac_trace_routes, routes);

@@ -77,6 +77,18 @@ void ac_req_db_error(ac_req *r, const ac_db_result *res, const char *msg)
 	}
 }
 
+void ac_req_db_document(ac_req *r, const ac_db_result *res, const char *col,
+			const char *content_type)
+{
+	int c = ac_db_col(res, col);
+
+	if (ac_db_get(res, 0, c) == NULL) {
+		ac_req_unavailable(r);
+		return;
+	}
+	ac_req_respond(r, 200, content_type, ac_db_get(res, 0, c), ac_db_getlen(res, 0, c));
+}
+
 /* Queries. */
 
 static void on_result(void *data, const ac_db_result *res, int err, const char *msg)
@@ -310,12 +322,30 @@ static int take_params(ac_req *r, const ac_route_match *m)
 	return 0;
 }
 
+/* Whether r's body fits its route's limit (the server's without a route);
+ * answers 413 when not. */
+static int body_fits(ac_req *r, const ac_route *route)
+{
+	size_t limit = route != NULL && route->max_body > 0 ? route->max_body
+							    : ac_http_options(r->http)->max_body;
+	char en[96], zh[96];
+
+	if (r->body_len <= limit)
+		return 1;
+	snprintf(en, sizeof(en), "the request body is too large (at most %zu bytes)", limit);
+	snprintf(zh, sizeof(zh), "请求内容过大（不能超过%zu字节）", limit);
+	ac_req_error(r, 413, "body_too_large", en, zh);
+	return 0;
+}
+
 int ac_handler_dispatch(ac_req *r)
 {
 	const ac_http_opts *o = ac_http_options(r->http);
 	ac_route_match m;
 	int found = ac_router_match(o->routes, r->method, r->path, &m);
 
+	if (!body_fits(r, m.route))
+		return 0;
 	switch (found) {
 	case AC_ROUTE_NO_PATH:
 		if (strncmp(r->path, "/api/", 5) != 0)

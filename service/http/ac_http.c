@@ -211,9 +211,12 @@ static int copy_request(ac_req *r, h2o_req_t *req)
 		fail |= r->query == NULL;
 	}
 	if (req->entity.base != NULL) {
-		r->body = pool_iovec(r, req->entity);
+		/* All of it, NUL bytes too (a photo), and a NUL after it (zeroed). */
+		r->body = ac_arena_alloc(&r->pool, req->entity.len + 1);
 		r->body_len = req->entity.len;
 		fail |= r->body == NULL;
+		if (r->body != NULL)
+			memcpy(r->body, req->entity.base, req->entity.len);
 	}
 	r->authorization = pool_header(r, req, "authorization");
 	r->idempotency_key = pool_header(r, req, "idempotency-key");
@@ -254,11 +257,6 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	}
 	if (ac_url_decode(r->path, 0) != 0) {
 		ac_req_error(r, 400, "bad_path", "the path has an invalid escape", "网址格式错误");
-		return 0;
-	}
-	if (req->entity.len > http->opts.max_body) {
-		ac_req_error(r, 413, "body_too_large", "the request body is too large",
-			     "请求内容过大");
 		return 0;
 	}
 	if (ac_handler_dispatch(r) != 0) {
@@ -305,6 +303,26 @@ static void on_accept(uv_stream_t *listener, int status)
 	h2o_accept(&http->accept_ctx, sock);
 }
 
+/*
+ * How much of a body h2o reads before it answers 413 itself (in plain text,
+ * closing the connection): twice the largest limit of any route, so that a
+ * body somewhat over its route's limit still reaches the router, which
+ * answers the API's JSON 413 (ac_handler_dispatch), and nothing is read
+ * without bound.
+ */
+static size_t read_limit(const ac_http_opts *opts)
+{
+	size_t max = opts->max_body;
+
+	for (size_t t = 0; opts->routes != NULL && opts->routes[t] != NULL; t++) {
+		for (size_t i = 0; i < opts->routes[t]->n; i++) {
+			if (opts->routes[t]->routes[i].max_body > max)
+				max = opts->routes[t]->routes[i].max_body;
+		}
+	}
+	return max * 2;
+}
+
 static void register_handler(ac_http *http, const ac_http_opts *opts)
 {
 	static const char *index_files[] = { "index.html", NULL };
@@ -314,7 +332,7 @@ static void register_handler(ac_http *http, const ac_http_opts *opts)
 
 	h2o_config_init(&http->config);
 	http->config.server_name = h2o_iovec_init(H2O_STRLIT("agricertd"));
-	http->config.max_request_entity_size = opts->max_body;
+	http->config.max_request_entity_size = read_limit(opts);
 	host =
 	    h2o_config_register_host(&http->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	path = h2o_config_register_path(host, "/", 0);

@@ -67,7 +67,7 @@ typedef struct ac_http_opts {
 	const char *host;
 	int port;
 	const char *web_dir;		     /* static files under /, or NULL */
-	size_t max_body;		     /* requests with a larger body get 413 */
+	size_t max_body;		     /* the body limit of routes without their own (413) */
 	const ac_route_table *const *routes; /* NULL-terminated */
 	ac_auth *auth;			     /* bearer tokens, borrowed */
 	ac_db *db;			     /* for handlers' queries, borrowed */

@@ -1,3 +1,6 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ac_reply.h"
@@ -121,6 +124,27 @@ json_t *ac_req_body_object(ac_req *r)
 	return body;
 }
 
+int ac_req_known_fields(ac_req *r, json_t *body, const void *table, size_t n, size_t stride)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(body, key, v)
+	{
+		size_t i = 0;
+
+		while (i < n &&
+		       strcmp(*(const char *const *)((const char *)table + i * stride), key) != 0)
+			i++;
+		if (i == n) {
+			ac_req_error_field(r, 400, "unknown_field", key, "unknown field in request",
+					   "请求中有无法识别的项目");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int ac_req_param(ac_req *r, const char *name, char *buf, size_t bufsz)
 {
 	int rc = ac_url_query_param(r->query, name, buf, bufsz);
@@ -130,6 +154,32 @@ int ac_req_param(ac_req *r, const char *name, char *buf, size_t bufsz)
 				   "the query parameter is too long or badly encoded",
 				   "查询条件过长或格式错误，请缩短后重试");
 	return rc;
+}
+
+int ac_req_param_int(ac_req *r, const char *name, int def, int min, int max, int *out)
+{
+	char buf[24];
+	char en[96];
+	char zh[96];
+	char *end;
+	long v;
+	int rc = ac_req_param(r, name, buf, sizeof(buf));
+
+	*out = def;
+	if (rc < 0)
+		return -1;
+	if (rc == 0 || buf[0] == '\0')
+		return 0;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno == 0 && *end == '\0' && v >= min && v <= max) {
+		*out = (int)v;
+		return 0;
+	}
+	snprintf(en, sizeof(en), "%s must be an integer from %d to %d", name, min, max);
+	snprintf(zh, sizeof(zh), "%s必须是%d到%d之间的整数", name, min, max);
+	ac_req_error_field(r, 400, "invalid_parameter", name, en, zh);
+	return -1;
 }
 
 int ac_req_wants_json(const ac_req *r)

@@ -46,11 +46,25 @@ void ac_req_not_found(ac_req *r, const char *message, const char *message_zh);
 json_t *ac_req_body_object(ac_req *r);
 
 /*
+ * Refuses a body with a member its handler does not know: table holds n
+ * field descriptions of stride bytes each, every one starting with its key
+ * (const char *). Returns 0, or answers 400 unknown_field (naming the
+ * member) and returns -1.
+ */
+int ac_req_known_fields(ac_req *r, json_t *body, const void *table, size_t n, size_t stride);
+
+/*
  * A query parameter, decoded, in buf. Returns 1 when present (possibly
  * empty), 0 when absent, or -1 after answering 400 invalid_parameter (too
  * long for buf or badly encoded).
  */
 int ac_req_param(ac_req *r, const char *name, char *buf, size_t bufsz);
+
+/*
+ * An integer query parameter from min to max in *out, def when absent or
+ * empty. Returns 0, or -1 after answering 400 invalid_parameter.
+ */
+int ac_req_param_int(ac_req *r, const char *name, int def, int min, int max, int *out);
 
 /* Whether the client prefers JSON to HTML (Accept header). */
 int ac_req_wants_json(const ac_req *r);

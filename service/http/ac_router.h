@@ -42,6 +42,9 @@ typedef struct ac_route {
 	unsigned flags;
 	ac_action act;	  /* with AC_ROUTE_AUTH: the caller's role must allow it */
 	const void *data; /* for the handler: r->route->data */
+	/* The largest body this route takes, in bytes (a larger one is 413);
+	 * 0: the server's max_body (ac_http_opts). */
+	size_t max_body;
 } ac_route;
 
 typedef struct ac_route_table {

@@ -26,7 +26,7 @@ SHOTS = ["dashboard-township", "dashboard-daily", "dashboard-patrols", "dashboar
 # Township table fields shown as plain numbers, and those shown as "done/quota".
 PLAIN = ["producers", "certificates", "item_codes", "household_certificates", "household_share",
          "producers_under_20", "patrols_onsite", "patrols_online", "patrol_coverage", "rapid_tests_lab",
-         "rapid_tests_failed"]
+         "rapid_tests_own", "rapid_tests_failed"]
 QUOTA = ["rapid_tests_colloidal_gold", "rapid_tests_enzyme_inhibition", "rapid_tests_veterinary", "rapid_tests"]
 
 

@@ -1,8 +1,11 @@
 """A day at a county (issue 4, "done when"), against a running agricertd and
-PostgreSQL: producers in three townships issue certificates; one fails a
+PostgreSQL: producers in three townships test their key-risk produce before
+sale (the demo catalogue: one producer is refused until tested, then issues
+on its test) and issue certificates; one fails a
 cowpea rapid test and is blocked; a purchaser collects from two producers,
-mixes and splits into three certificates, and one over-draw is refused; the
-failed batch is revoked in one call; an inspector checks a market stall and
+mixes and splits into three certificates, and one over-draw is refused; it
+registers a lot bought with a paper certificate and mixes it with a third
+producer's (issue 10); the failed batch is revoked in one call; an inspector checks a market stall and
 finds the one revoked item; a regulator traces both ways and gets the recall
 list; the township statistics add up; the EPCIS export validates; then a patrol
 round, the day's quarantine reconciliation with one mismatch, and a
@@ -13,12 +16,12 @@ import os
 import time
 
 import harness
-from harness import CANNEI, FENGCHENG, HUTOU, ROOT, http, psql, run_test, scan
+from harness import CANNEI, FENGCHENG, HUTOU, ROOT, http, own_test, psql, run_test, scan
 from supervision_lib import redraw_plan
 
 
 def main():
-    run_test("countyday", run, printers=False)
+    run_test("countyday", run, printers=False, tests_required=True)
 
 
 def run(t, svc):
@@ -36,10 +39,13 @@ def run(t, svc):
     url = svc.url
     issued = {FENGCHENG: [], CANNEI: [], HUTOU: []}  # certificates the script issued, by township
 
-    def issue(token, township, product, qty, labels, inputs=None, origin="350524103201"):
+    def issue(token, township, product, qty, labels, inputs=None, origin="350524103201", test=None):
         extra = {"origin_code": origin}
+        if test:
+            extra.update(basis="self_test", test=test)
         if inputs:
-            extra["inputs"] = [{"certificate": c, "quantity": q, "unit": "kg"} for c, q in inputs]
+            extra["inputs"] = [x if isinstance(x, dict) else {"certificate": x[0], "quantity": x[1], "unit": "kg"}
+                               for x in inputs]
         r = harness.issue(svc, token, product, qty, labels, extra)
         if r.status == 201:
             issued[township].append(r.json())
@@ -51,8 +57,18 @@ def run(t, svc):
     def get(path, token):
         return http("GET", url + path, headers=svc.auth(token))
 
-    # Morning: producers in three townships issue.
-    a1 = issue(farm_a, FENGCHENG, "豇豆", 100, 2).json()
+    # Morning: cowpeas and leeks are tested before sale. A is refused until it
+    # tests; B and C test their strips at the kiosk first (photos kept).
+    r = issue(farm_a, FENGCHENG, "豇豆", 100, 2)
+    t.ok(r.status == 403 and r.json()["error"]["code"] == "test_required" and
+         "乡镇农产品检测站" in r.json()["error"]["message_zh"], "A's untested cowpeas are refused, saying where to test", r.body)
+    a_test = own_test(svc, farm_a, "豇豆").json()["id"]
+    for token, product in ((farm_b, "豇豆"), (farm_c, "豇豆"), (farm_c, "韭菜")):
+        own_test(svc, token, product)
+
+    # Producers in three townships issue.
+    a1 = issue(farm_a, FENGCHENG, "豇豆", 100, 2, test=a_test).json()
+    t.eq(a1.get("basis"), "self_test", "A issues its cowpeas on that test")
     b1 = issue(farm_b, CANNEI, "豇豆", 60, 1, origin="350524100201").json()
     c1 = issue(farm_c, HUTOU, "豇豆", 80, 2, origin="350524105201").json()
     c2 = issue(farm_c, HUTOU, "韭菜", 30, 1, origin="350524105201").json()
@@ -88,6 +104,29 @@ def run(t, svc):
          "drawing 50 kg from the 40 kg of C left is refused, saying by how much", r.body)
     stock = {x["certificate"]: x for x in get("/api/v1/stock", buyer).json()["items"]}
     t.ok(stock[a1["id"]]["left"] == 0 and stock[c1["id"]]["left"] == 40, "the stock shows what is left", stock)
+
+    # A lot bought with a paper certificate (外来合格证) goes into a mix with B's cowpeas.
+    r = post("/api/v1/receipts", {"receipts": [{"code": b1["items"][0]["code"]}]}, buyer)
+    t.ok(r.json()["results"][0]["status"] == "recorded" and r.json()["results"][0]["quantity"] == 60,
+         "the purchaser collects B's package; without a quantity it is the package's 60 kg", r.body)
+    today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date().isoformat()
+    r = post("/api/v1/external-certificates", {
+        "kind": "certificate", "number": "闽安-2026-000173", "issuer_name": "湖头镇散户王六",
+        "contact": "13905951234", "product": "豇豆", "quantity": 20, "unit": "kg",
+        "origin": "福建省安溪县湖头镇", "origin_code": "350524105201", "date": today}, buyer)
+    paper = r.json()
+    t.ok(r.status == 201 and paper["left"] == 20, "it registers a paper certificate that came with 20 kg", r.body)
+    photo = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9"
+    r = http("PUT", url + f"/api/v1/external-certificates/{paper['id']}/photo", photo,
+             svc.auth(buyer, **{"Content-Type": "image/jpeg"}))
+    t.eq(r.status, 200, "with a photo of the paper")
+    mix2 = issue(buyer, FENGCHENG, "豇豆", 78, 2, [(b1["id"], 60),
+                                                 {"external": paper["id"], "quantity": 20, "unit": "kg"}])
+    t.ok(mix2.status == 201, "B's 60 kg and the paper lot's 20 kg are mixed into 78 kg (2 kg lost sorting)", mix2.body)
+    mix2 = mix2.json()
+    up = get(f"/api/v1/certificates/{mix2['id']}/trace?direction=upstream", county).json()
+    sources = {(n["certificate"], n.get("external")) for n in up["nodes"] if n["depth"] == 1}
+    t.eq(sources, {(b1["id"], None), (None, paper["id"])}, "its trace reaches B's certificate and the paper lot")
 
     # The regulator revokes the failed batch in one call, and what was made from it.
     r = post(test["revocation"], {}, hutou)
@@ -131,7 +170,8 @@ def run(t, svc):
         t.ok(rows[code]["certificates"] == want_c and rows[code]["item_codes"] == want_i,
              f"{name}: {want_c} certificates, {want_i} item codes", rows[code])
     t.ok(rows[CANNEI]["household_certificates"] == 1 and rows[HUTOU]["rapid_tests"] == 1 and
-         rows[HUTOU]["rapid_test_quota"] > 0, "household certificates and rapid tests against the quota", rows[HUTOU])
+         rows[HUTOU]["rapid_test_quota"] > 0 and rows[FENGCHENG]["rapid_tests"] == 0,
+         "household certificates and the station's rapid tests against the quota (not the producers' own)", rows[HUTOU])
     t.ok(st["totals"]["certificates"] == sum(len(v) for v in issued.values()) ==
          sum(x["certificates"] for x in st["townships"]), "the county totals are the sum of the townships", st["totals"])
     csv = http("GET", url + "/api/v1/stats/townships?format=csv", headers=svc.auth(county)).text
@@ -145,7 +185,7 @@ def run(t, svc):
     t.eq(day["totals"]["certificates"], st["totals"]["certificates"],
          f"the statistics of {cst} (China Standard Time) count every certificate issued today")
 
-    # The EPCIS export of the mix validates against GS1's schema.
+    # The EPCIS export of the mixes validates against GS1's schema.
     doc = get(f"/api/v1/certificates/{mix['id']}/epcis", county).json()
     schema_path = os.path.join(ROOT, "tests/data/epcis/EPCIS-JSON-Schema.json")
     import jsonschema
@@ -153,6 +193,11 @@ def run(t, svc):
         schema = json.load(f)
     errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(doc)]
     t.ok(not errors and len(doc["epcisBody"]["eventList"]) >= 4, "the EPCIS 2.0 export validates", errors[:3])
+    doc = get(f"/api/v1/certificates/{mix2['id']}/epcis", county).json()
+    errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(doc)]
+    lots = [q["epcClass"] for e in doc["epcisBody"]["eventList"] for q in e.get("quantityList", [])]
+    t.ok(not errors and f"urn:agricert:external:{paper['id']}" in lots,
+         "so does the one with the paper lot, which it adds as an ObjectEvent", errors[:3])
     logged = "SELECT count(*) FROM scan_log WHERE market_id = %d AND subject_id = %d" % (m, i_id)
     t.ok(harness.wait_for(lambda: psql(svc.db, logged) == "3"), "the inspector's scans are in the scan log")
 

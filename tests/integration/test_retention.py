@@ -8,14 +8,7 @@ import os
 import re
 import subprocess
 
-from harness import BUILD, http, issue, psql, run_test, scan
-
-
-def try_psql(conninfo, sql):
-    """Runs sql, expecting it may fail: (returncode, stdout + stderr)."""
-    out = subprocess.run(["psql", conninfo, "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose",
-                          "-tAc", sql], capture_output=True, text=True)
-    return out.returncode, out.stdout + out.stderr
+from harness import BUILD, http, issue, psql, run_test, scan, try_psql
 
 
 def daemon_refuses(svc, env):

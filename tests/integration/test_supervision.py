@@ -22,10 +22,6 @@ def main():
 
 
 def run(t, svc):
-    # Photos of up to 2 MiB need a body of about 2.8 MB in base64 (the
-    # default max_body is 64 KiB until routes carry their own limit).
-    with open(svc.config, "a") as f:
-        f.write("max_body = 3000000\n")
     cast = {
         "farm": (svc.producer, svc.token),
         "household": svc.second_producer(region="350524100201"),
@@ -87,7 +83,7 @@ def patrols(t, svc, cast):
     # Photos: JPEG only, 2 MiB at most, kept with their SHA-256.
     jpeg = tiny_jpeg()
     photo = lambda data, token=fc, patrol=pid: call(svc, "POST", f"/api/v1/patrols/{patrol}/photos", token,
-                                                    {"jpeg": base64.b64encode(data).decode()})
+                                                    {"photo": base64.b64encode(data).decode()})
     r = photo(jpeg)
     t.ok(r.status == 201 and r.json()["sha256"] == hashlib.sha256(jpeg).hexdigest() and r.json()["bytes"] == len(jpeg),
          "a photo is kept with its SHA-256", r.body)
@@ -101,10 +97,14 @@ def patrols(t, svc, cast):
     t.eq(photo(big[:2 * 1024 * 1024]).status, 201, "a photo of exactly 2 MiB is taken")
     r = photo(big[:2 * 1024 * 1024] + b"\0")
     t.ok(r.status == 413 and code(r) == "photo_too_large", "one byte more is refused", r.body)
+    r = photo(big + b"\0" * (1024 * 1024))
+    t.ok(r.status == 413 and code(r) == "body_too_large", "a body over the photo route's 3 MiB is refused unread", r.body)
+    r = call(svc, "POST", "/api/v1/patrols", fc, dict(visit, findings="x" * 70000))
+    t.ok(r.status == 413 and code(r) == "body_too_large", "other routes keep the 64 KiB limit", r.body)
     r = photo(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
-    t.ok(r.status == 422 and code(r) == "not_jpeg", "a PNG is refused", r.body)
-    r = call(svc, "POST", f"/api/v1/patrols/{pid}/photos", fc, {"jpeg": "not base64 at all!"})
-    t.ok(r.status == 422 and code(r) == "not_base64", "so is text that is not base64", r.body)
+    t.ok(r.status == 415 and code(r) == "photo_not_jpeg", "a PNG is refused", r.body)
+    r = call(svc, "POST", f"/api/v1/patrols/{pid}/photos", fc, {"photo": "not base64 at all!"})
+    t.ok(r.status == 400 and code(r) == "invalid_photo", "so is text that is not base64", r.body)
     r = photo(jpeg, token=cn)
     t.ok(r.status == 403 and code(r) == "outside_jurisdiction", "another township may not add photos", r.body)
     t.eq(call(svc, "GET", f"/api/v1/patrols/{pid}/photos/1", cn).status, 403, "nor read them")

@@ -2,13 +2,11 @@
  * Patrols (巡查):
  *   POST /api/v1/patrols                    a regulator records a visit to
  *                                           a producer (record_patrol())
- *   POST /api/v1/patrols/{id}/photos        adds a photo, {"jpeg": base64}
+ *   POST /api/v1/patrols/{id}/photos        adds a photo, {"photo": base64}
  *   GET  /api/v1/patrols/{id}/photos/{id}   the photo's bytes (image/jpeg)
  * The lists and coverage are documents (supervision.c). A photo is at most
- * 2 MiB of JPEG; PostgreSQL decodes it, checks it and keeps its SHA-256
- * (add_patrol_photo()). The request body limit is the service's max_body
- * (65536 bytes by default): a route of its own is where a larger limit for
- * photos belongs once routes carry one; until then max_body bounds them.
+ * 2 MiB of JPEG, base64 in a JSON body (its route's body limit is 3 MiB);
+ * PostgreSQL decodes it, checks it and keeps its SHA-256 (add_patrol_photo()).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -196,8 +194,9 @@ static const struct {
 	const char *en;
 	const char *zh;
 } photo_refusals[] = {
-	{ "not_base64", 422, "not_base64", "jpeg must be base64", "照片数据应为 base64 编码" },
-	{ "not_jpeg", 422, "not_jpeg", "the photo must be a JPEG", "照片应为 JPEG 格式" },
+	{ "not_base64", 400, "invalid_photo", "photo is the JPEG, base64-encoded",
+	  "照片数据应为 base64 编码的 JPEG" },
+	{ "not_jpeg", 415, "photo_not_jpeg", "the photo must be a JPEG", "照片应为 JPEG 格式" },
 	{ "too_large", 413, "photo_too_large", "a photo is at most 2 MiB",
 	  "每张照片不能超过 2 MB" },
 	{ "too_many", 409, "too_many_photos", "a patrol keeps at most 6 photos",
@@ -216,7 +215,7 @@ static void on_photo(ac_req *r, const ac_db_result *res)
 	for (size_t i = 0; i < sizeof(photo_refusals) / sizeof(photo_refusals[0]); i++) {
 		if (status != NULL && strcmp(status, photo_refusals[i].status) == 0) {
 			ac_req_error_field(r, photo_refusals[i].http, photo_refusals[i].code,
-					   "jpeg", photo_refusals[i].en, photo_refusals[i].zh);
+					   "photo", photo_refusals[i].en, photo_refusals[i].zh);
 			return;
 		}
 	}
@@ -238,19 +237,19 @@ static void on_photo(ac_req *r, const ac_db_result *res)
 void ac_sv_patrol_photo_add(ac_req *r)
 {
 	json_t *body = ac_req_body_object(r);
-	json_t *jpeg = json_object_get(body, "jpeg");
+	json_t *jpeg = json_object_get(body, "photo");
 	ac_db_call call;
 
 	if (body == NULL)
 		return;
 	if (!json_is_string(jpeg) || json_string_length(jpeg) == 0) {
-		ac_req_error_field(r, 400, "invalid_photo", "jpeg",
-				   "jpeg is the photo (a JPEG file) in base64",
+		ac_req_error_field(r, 400, "invalid_photo", "photo",
+				   "photo is the JPEG, base64-encoded",
 				   "请上传照片（JPEG，base64 编码）");
 		return;
 	}
 	if (json_string_length(jpeg) > MAX_BASE64) {
-		ac_req_error_field(r, 413, "photo_too_large", "jpeg", "a photo is at most 2 MiB",
+		ac_req_error_field(r, 413, "photo_too_large", "photo", "a photo is at most 2 MiB",
 				   "每张照片不能超过 2 MB");
 		return;
 	}

@@ -26,7 +26,12 @@ typedef struct plan_ctx {
 
 static void on_plan(ac_req *r, const ac_db_result *res)
 {
-	ac_sv_respond(r, 201, res, "doc", AC_SV_JSON);
+	const char *doc = ac_db_field(res, 0, "doc");
+
+	if (doc == NULL)
+		ac_req_unavailable(r);
+	else
+		ac_req_respond(r, 201, AC_SV_JSON, doc, strlen(doc));
 }
 
 static void on_drawn(ac_req *r, const ac_db_result *res)

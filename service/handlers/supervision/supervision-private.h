@@ -81,10 +81,6 @@ void ac_sv_outside(ac_req *r);
 int ac_sv_found(ac_req *r, const ac_db_result *res, const char *found, const char *en,
 		const char *zh);
 
-/* Answers column col of res's row 0 as type with status; 503 when it is NULL. */
-void ac_sv_respond(ac_req *r, int status, const ac_db_result *res, const char *col,
-		   const char *type);
-
 #define AC_SV_JSON "application/json; charset=utf-8"
 #define AC_SV_CSV  "text/csv; charset=utf-8"
 

@@ -50,18 +50,6 @@ int ac_sv_found(ac_req *r, const ac_db_result *res, const char *found, const cha
 	return 1;
 }
 
-void ac_sv_respond(ac_req *r, int status, const ac_db_result *res, const char *col,
-		   const char *type)
-{
-	int k = ac_db_col(res, col);
-
-	if (ac_db_get(res, 0, k) == NULL) {
-		ac_req_unavailable(r);
-		return;
-	}
-	ac_req_respond(r, status, type, ac_db_get(res, 0, k), ac_db_getlen(res, 0, k));
-}
-
 /* Query parameters, kind by kind: the SQL type, the check, the words. */
 
 static int is_year(const char *s)
@@ -136,8 +124,8 @@ static void on_document(ac_req *r, const ac_db_result *res)
 	doc_ctx *ctx = r->ctx;
 
 	if (ac_sv_found(r, res, "found", d->what_en, d->what_zh))
-		ac_sv_respond(r, 200, res, ctx->csv ? "csv" : "doc",
-			      ctx->csv ? AC_SV_CSV : AC_SV_JSON);
+		ac_req_db_document(r, res, ctx->csv ? "csv" : "doc",
+				   ctx->csv ? AC_SV_CSV : AC_SV_JSON);
 }
 
 /* ?format=json|csv. Returns 0, or -1 after answering. */
@@ -286,7 +274,9 @@ static const ac_route routes[] = {
 	DOC("/api/v1/patrols/coverage", coverage),
 	DOC("/api/v1/patrols/unvisited", unvisited),
 	DOC("/api/v1/patrols/{id}", patrol),
-	ROUTE("POST", "/api/v1/patrols/{id}/photos", ac_sv_patrol_photo_add),
+	/* A photo of at most 2 MiB of JPEG, base64 in JSON. */
+	AC_ROUTE("POST", "/api/v1/patrols/{id}/photos", ac_sv_patrol_photo_add,
+		 .flags = AC_ROUTE_AUTH, .act = AC_ACT_SUPERVISE, .max_body = 3 << 20),
 	ROUTE("GET", "/api/v1/patrols/{id}/photos/{id}", ac_sv_patrol_photo_get),
 	ROUTE("POST", "/api/v1/quarantine-certificates", ac_sv_quarantine_import),
 	DOC("/api/v1/quarantine/reconciliation", reconciliation),

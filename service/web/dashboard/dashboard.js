@@ -60,6 +60,7 @@
     { key: "rapid_tests_veterinary", title: "兽残/任务", cell: (r) => quota(r.rapid_tests_veterinary, r.quota_veterinary) },
     { key: "rapid_tests_lab", title: "定量检测" },
     { key: "rapid_tests", title: "快检合计/任务", cell: (r) => quota(r.rapid_tests, r.rapid_test_quota) },
+    { key: "rapid_tests_own", title: "主体自检/委托" },
     { key: "rapid_tests_failed", title: "不合格" },
   ];
 
@@ -322,7 +323,7 @@
     let kept = 0;
     for (const f of files) {
       if (f.size > 2 * 1024 * 1024) { say(`照片「${f.name}」超过 2 MB，未上传`); continue; }
-      const p = await api("POST", `/api/v1/patrols/${r.body.id}/photos`, { jpeg: await base64(f) });
+      const p = await api("POST", `/api/v1/patrols/${r.body.id}/photos`, { photo: await base64(f) });
       if (p.status !== 201 && p.status !== 200) return say(`照片「${f.name}」：${AC.apiError(p).message}`);
       kept++;
     }
