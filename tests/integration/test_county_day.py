@@ -231,9 +231,13 @@ def supervision(t, svc, who):
     t.ok(not left & {who["a"], who["b"], who["c"]}, "none of the three is left on the quarter's list", left)
     t.eq(get(f"/api/v1/patrols/{ids[1]}", who["hutou"]).status, 403, "湖头镇 may not read the county's patrol in 凤城镇")
 
-    # Livestock leaves with its quarantine certificates; one batch is certified over its certificate.
-    harness.issue(svc, who["farm_c"], "生猪", 12, 1, {"unit": "head", "origin_code": "350524105201"})
-    harness.issue(svc, who["farm_a"], "乌鸡", 30, 1, {"unit": "only"})
+    # Livestock leaves with its quarantine certificates (and, key-risk, tested before sale);
+    # one batch is certified over its certificate.
+    for token, product in ((who["farm_c"], "生猪"), (who["farm_a"], "乌鸡")):
+        own_test(svc, token, product, items="莱克多巴胺、克伦特罗")
+    sent = [harness.issue(svc, who["farm_c"], "生猪", 12, 1, {"unit": "head", "origin_code": "350524105201"}).status,
+            harness.issue(svc, who["farm_a"], "乌鸡", 30, 1, {"unit": "only"}).status]
+    t.eq(sent, [201, 201], "the pigs and the chickens leave with their certificates")
     csv = ("number,owner,species,quantity,unit,origin,date\n"
            f"3505240501,湖头镇绿源蔬菜专业合作社,生猪,10,头,福建省安溪县湖头镇,{cst}\n"
            f"3505240502,凤城镇示范家庭农场,乌鸡,30,只,福建省安溪县凤城镇,{cst}\n")
