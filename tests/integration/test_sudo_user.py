@@ -144,7 +144,8 @@ def check_run_local(t, user, tmp):
     up = proc.poll() is None
     t.ok(up, f"deploy/run-local as {user.name} answers /healthz on AGRICERT_LISTEN", tail(log_path))
     if up:
-        t.ok(f"agricert is running on http://127.0.0.1:{port}" in open(log_path).read(),
+        t.ok(wait_for(lambda: f"agricert is running on http://127.0.0.1:{port}" in
+                      open(log_path).read(), 10),
              "and says where it runs", tail(log_path))
         check_running(t, user, port)
     stop = user.run("deploy/run-local", "stop", timeout=120)
@@ -197,9 +198,11 @@ def main():
         check_taken_address(t, user)
         start = time.time()
         r = user.run("tests/run", "--suite", "unit", timeout=1500)
-        last = (r.stdout.strip().splitlines() or [""])[-1]
+        lines = [ln for ln in r.stdout.splitlines() if not ln.startswith("[")]
+        last = (lines or [""])[-1]
         t.ok(r.returncode == 0 and ", 0 failed" in last and not last.startswith("0 passed"),
-             f"tests/run --suite unit as the user: {last}", r.stdout[-3000:] + r.stderr[-2000:])
+             f"tests/run --suite unit as the user: {last}",
+             "\n".join(lines[-30:]) + r.stderr[-2000:])
         t.note(f"tests/run --suite unit took {time.time() - start:.0f} s")
         leftovers = [d for d in os.listdir("/tmp") if d.startswith("agricert-test.") and
                      os.stat(os.path.join("/tmp", d)).st_uid == pwd.getpwnam(user.name).pw_uid]
