@@ -68,42 +68,45 @@ static void check_list(void)
 	AC_CHECK(!ac_netlist_contains(&l, &a), "and its first address outside");
 }
 
-/* The client for peer and header under trusted "127.0.0.1, 10.0.0.0/8". */
-static int client_is(const char *peer, const char *xff, const char *want)
+/* Peers, headers and the client found, under trusted "127.0.0.1, 10.0.0.0/8". */
+static const struct {
+	const char *peer;
+	const char *xff; /* NULL: no header */
+	const char *want;
+	const char *what;
+} clients[] = {
+	{ "192.0.2.7", "198.51.100.1", "192.0.2.7", "the header of an untrusted peer is ignored" },
+	{ "127.0.0.1", NULL, "127.0.0.1", "a trusted peer without the header" },
+	{ "127.0.0.1", "198.51.100.1", "198.51.100.1", "a trusted proxy's client" },
+	{ "127.0.0.1", "203.0.113.9, 198.51.100.1", "198.51.100.1",
+	  "the rightmost untrusted address: what the client wrote is not believed" },
+	{ "127.0.0.1", "203.0.113.9, 198.51.100.1, 10.1.2.3", "198.51.100.1",
+	  "through two trusted proxies" },
+	{ "127.0.0.1", "10.1.2.3,127.0.0.1", "10.1.2.3", "all trusted: the leftmost" },
+	{ "127.0.0.1", "198.51.100.1, junk", "127.0.0.1", "junk written by the proxy: the proxy" },
+	{ "127.0.0.1", "junk ,  198.51.100.1  ", "198.51.100.1",
+	  "junk left of the client does not matter; spaces are trimmed" },
+	{ "127.0.0.1", "198.51.100.1,", "127.0.0.1", "an empty last entry" },
+	{ "127.0.0.1", "", "127.0.0.1", "an empty header" },
+	{ "127.0.0.1", "[2001:db8::5]:1234", "2001:db8::5", "an IPv6 client in brackets" },
+};
+
+static void check_client(void)
 {
 	char why[128];
 	char buf[AC_ADDR_STRLEN];
 	ac_netlist trusted;
-	ac_addr p;
-	ac_addr c;
 
 	ac_netlist_parse("127.0.0.1, 10.0.0.0/8", &trusted, why, sizeof(why));
-	ac_addr_parse(peer, strlen(peer), &p);
-	ac_addr_client(&trusted, &p, xff, &c);
-	return strcmp(text(&c, buf, sizeof(buf)), want) == 0;
-}
+	for (size_t i = 0; i < sizeof(clients) / sizeof(clients[0]); i++) {
+		ac_addr peer;
+		ac_addr client;
 
-static void check_client(void)
-{
-	AC_CHECK(client_is("192.0.2.7", "198.51.100.1", "192.0.2.7"),
-		 "the header of an untrusted peer is ignored");
-	AC_CHECK(client_is("127.0.0.1", NULL, "127.0.0.1"), "a trusted peer without the header");
-	AC_CHECK(client_is("127.0.0.1", "198.51.100.1", "198.51.100.1"),
-		 "a trusted proxy's client");
-	AC_CHECK(client_is("127.0.0.1", "203.0.113.9, 198.51.100.1", "198.51.100.1"),
-		 "the rightmost untrusted address: what the client wrote is not believed");
-	AC_CHECK(client_is("127.0.0.1", "203.0.113.9, 198.51.100.1, 10.1.2.3", "198.51.100.1"),
-		 "through two trusted proxies");
-	AC_CHECK(client_is("127.0.0.1", "10.1.2.3,127.0.0.1", "10.1.2.3"),
-		 "all trusted: the leftmost");
-	AC_CHECK(client_is("127.0.0.1", "198.51.100.1, junk", "127.0.0.1"),
-		 "junk written by the proxy: the proxy");
-	AC_CHECK(client_is("127.0.0.1", "junk ,  198.51.100.1  ", "198.51.100.1"),
-		 "junk left of the client does not matter; spaces are trimmed");
-	AC_CHECK(client_is("127.0.0.1", "198.51.100.1,", "127.0.0.1"), "an empty last entry");
-	AC_CHECK(client_is("127.0.0.1", "", "127.0.0.1"), "an empty header");
-	AC_CHECK(client_is("127.0.0.1", "[2001:db8::5]:1234", "2001:db8::5"),
-		 "an IPv6 client in brackets");
+		ac_addr_parse(clients[i].peer, strlen(clients[i].peer), &peer);
+		ac_addr_client(&trusted, &peer, clients[i].xff, &client);
+		AC_CHECK(strcmp(text(&client, buf, sizeof(buf)), clients[i].want) == 0,
+			 clients[i].what);
+	}
 }
 
 int main(void)
