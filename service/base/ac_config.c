@@ -273,7 +273,9 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 	cfg->region = strdup("100000");
 	cfg->db_pool = 4;
 	cfg->batch_max = 512;
-	cfg->max_body = 65536;
+	/* 3 MB: the photo of a rapid test travels base64 in JSON (at most 2 MB
+	 * of JPEG; handlers/rapid_tests.c) until body limits are set per route. */
+	cfg->max_body = 3 << 20;
 	cfg->max_labels = 500;
 	cfg->db_timeout = 10;
 	cfg->print_timeout = 120;

@@ -17,7 +17,7 @@
  *   db_pool       AGRICERT_DB_POOL      4 connections
  *   db_timeout    -                     10 seconds for an answer or a connection
  *   batch_max     -                     512 certificates per group commit
- *   max_body      -                     65536 bytes
+ *   max_body      -                     3145728 bytes (3 MB: a test's photo, base64)
  *   max_labels    -                     500 labels per certificate
  *   print_timeout -                     120 seconds at CUPS before a job is cancelled and failed
  *   region        AGRICERT_REGION       100000 (the division the trust bundle covers)

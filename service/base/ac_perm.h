@@ -38,7 +38,9 @@ typedef enum ac_action {
 	AC_ACT_STOCK,		/* read one's stock */
 	AC_ACT_REVOKE,		/* revoke certificates */
 	AC_ACT_RECALL,		/* read recall reports */
-	AC_ACT_RECORD_TEST,	/* record rapid tests */
+	AC_ACT_RECORD_TEST,	/* record rapid tests (a testing station's) */
+	AC_ACT_RECORD_OWN_TEST, /* record one's own tests (self, commissioned) */
+	AC_ACT_READ_TESTS,	/* list rapid tests */
 	AC_ACT_INSPECT,		/* market checks and unlicensed-produce reports */
 	AC_ACT_READ_SUSPICIONS, /* clone suspicions */
 	AC_ACT_STATS,		/* township statistics */

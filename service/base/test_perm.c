@@ -17,6 +17,8 @@ static const struct {
 	{ AC_ACT_REVOKE, "township_regulator county_regulator admin " },
 	{ AC_ACT_RECALL, "inspector township_regulator county_regulator admin " },
 	{ AC_ACT_RECORD_TEST, "inspector township_regulator county_regulator admin " },
+	{ AC_ACT_RECORD_OWN_TEST, "producer " },
+	{ AC_ACT_READ_TESTS, "producer inspector township_regulator county_regulator admin " },
 	{ AC_ACT_INSPECT, "inspector township_regulator county_regulator admin " },
 	{ AC_ACT_READ_SUSPICIONS, "township_regulator county_regulator admin " },
 	{ AC_ACT_STATS, "township_regulator county_regulator admin " },

@@ -423,8 +423,18 @@ out:
 /* What one line did. */
 enum { LINE_SKIPPED, LINE_IMPORTED, LINE_REJECTED, LINE_FAILED };
 
-/* Imports one line's fields (year: the quotas'). Returns what it did. */
-typedef int line_fn(ac_dbsync *db, const char *year, int lineno, char **fields, int n);
+/*
+ * What a line is read with besides its fields: the quotas' year, and where
+ * the header has the products' test_required_days column (-1: the file has
+ * none, as files before it).
+ */
+typedef struct import_opts {
+	const char *year;
+	int test_days;
+} import_opts;
+
+/* Imports one line's fields. Returns what it did. */
+typedef int line_fn(ac_dbsync *db, const import_opts *o, int lineno, char **fields, int n);
 
 /* Splits a CSV line in place (no quoted fields). Returns the field count. */
 static int split_plain(char *line, char **fields, int max)
@@ -456,29 +466,44 @@ static int call_line(ac_dbsync *db, const ac_db_call *call, int lineno)
 	return LINE_FAILED;
 }
 
-/* name,category,key_risk[,source] */
-static int product_line(ac_dbsync *db, const char *year, int lineno, char **fld, int n)
+/* Whether s is a number of days a test stays good for sale: 1 to 30. */
+static int valid_test_days(const char *s)
 {
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 2 && strspn(s, "0123456789") == n && atoi(s) >= 1 && atoi(s) <= 30;
+}
+
+/* name,category,key_risk[,...]: the header may name a test_required_days column. */
+static int product_line(ac_dbsync *db, const import_opts *o, int lineno, char **fld, int n)
+{
+	const char *days = o->test_days >= 0 && o->test_days < n ? fld[o->test_days] : "";
 	ac_db_call call;
 
-	(void)year;
 	if (n < 3 || fld[0][0] == '\0' || fld[1][0] == '\0') {
 		fprintf(stderr, "line %d: rejected: expected name,category,key_risk\n", lineno);
+		return LINE_REJECTED;
+	}
+	if (days[0] != '\0' && !valid_test_days(days)) {
+		fprintf(stderr, "line %d: rejected: test_required_days is 1 to 30, or empty\n",
+			lineno);
 		return LINE_REJECTED;
 	}
 	ac_db_call_init(&call, "cli_import_product");
 	ac_db_arg(&call, "p_name", "text", fld[0]);
 	ac_db_arg(&call, "p_category", "text", fld[1]);
 	ac_db_arg(&call, "p_key_risk", "boolean", strcmp(fld[2], "yes") == 0 ? "true" : "false");
+	ac_db_arg(&call, "p_test_required_days", "integer", days[0] != '\0' ? days : NULL);
+	ac_db_arg(&call, "p_has_test_days", "boolean", o->test_days >= 0 ? "true" : "false");
 	return call_line(db, &call, lineno);
 }
 
 /* code,name,level,parent */
-static int region_line(ac_dbsync *db, const char *year, int lineno, char **fld, int n)
+static int region_line(ac_dbsync *db, const import_opts *o, int lineno, char **fld, int n)
 {
 	ac_db_call call;
 
-	(void)year;
+	(void)o;
 	if (n < 3 || strlen(fld[0]) != 12 || strspn(fld[0], "0123456789") != 12) {
 		fprintf(stderr, "line %d: rejected: expected a 12-digit code,name,level,parent\n",
 			lineno);
@@ -492,12 +517,39 @@ static int region_line(ac_dbsync *db, const char *year, int lineno, char **fld, 
 	return call_line(db, &call, lineno);
 }
 
+/* market,region_code,kind,address,stall,seller: one line a stall (stall and
+ * seller may be empty: the market alone). */
+static int market_line(ac_dbsync *db, const import_opts *o, int lineno, char **fld, int n)
+{
+	static const char *const kinds[] = { "wholesale", "farmers_market", "supermarket",
+					     "canteen",	  "other",	    NULL };
+	ac_db_call call;
+
+	(void)o;
+	if (n < 3 || fld[0][0] == '\0' || strlen(fld[1]) != 12 ||
+	    strspn(fld[1], "0123456789") != 12 || !one_of(fld[2], kinds)) {
+		fprintf(stderr,
+			"line %d: rejected: expected market,12-digit region_code,kind (wholesale, "
+			"farmers_market, supermarket, canteen or other),address,stall,seller\n",
+			lineno);
+		return LINE_REJECTED;
+	}
+	ac_db_call_init(&call, "cli_import_market");
+	ac_db_arg(&call, "p_name", "text", fld[0]);
+	ac_db_arg(&call, "p_region_code", "bigint", fld[1]);
+	ac_db_arg(&call, "p_kind", "text", fld[2]);
+	ac_db_arg(&call, "p_address", "text", n > 3 && fld[3][0] != '\0' ? fld[3] : NULL);
+	ac_db_arg(&call, "p_stall", "text", n > 4 && fld[4][0] != '\0' ? fld[4] : NULL);
+	ac_db_arg(&call, "p_seller", "text", n > 5 && fld[5][0] != '\0' ? fld[5] : NULL);
+	return call_line(db, &call, lineno);
+}
+
 /*
  * seq,unit,total,pesticide_colloidal_gold,pesticide_enzyme_inhibition,
  * veterinary (the Anxi annex 4 layout) for year, townships by name;
  * the county's own line (县级) is skipped.
  */
-static int quota_line(ac_dbsync *db, const char *year, int lineno, char **fld, int n)
+static int quota_line(ac_dbsync *db, const import_opts *o, int lineno, char **fld, int n)
 {
 	ac_db_result *res = NULL;
 	ac_db_call call;
@@ -508,7 +560,7 @@ static int quota_line(ac_dbsync *db, const char *year, int lineno, char **fld, i
 		return LINE_SKIPPED;
 	ac_db_call_init(&call, "cli_import_quota");
 	ac_db_arg(&call, "p_township", "text", fld[1]);
-	ac_db_arg(&call, "p_year", "integer", year);
+	ac_db_arg(&call, "p_year", "integer", o->year);
 	ac_db_arg(&call, "p_total", "integer", fld[2]);
 	ac_db_arg(&call, "p_colloidal_gold", "integer", fld[3]);
 	ac_db_arg(&call, "p_enzyme_inhibition", "integer", fld[4]);
@@ -525,6 +577,16 @@ static int quota_line(ac_dbsync *db, const char *year, int lineno, char **fld, i
 	return LINE_FAILED;
 }
 
+/* Where the header fields name a column, or -1. */
+static int column_of(char **fields, int n, const char *name)
+{
+	for (int i = 0; i < n; i++) {
+		if (strcmp(fields[i], name) == 0)
+			return i;
+	}
+	return -1;
+}
+
 /*
  * Imports f's lines after the header with line() up to the first line that
  * failed. Returns how many lines were rejected or failed; *imported counts
@@ -532,6 +594,7 @@ static int quota_line(ac_dbsync *db, const char *year, int lineno, char **fld, i
  */
 static int import_lines(ac_dbsync *db, FILE *f, line_fn *line, const char *year, int *imported)
 {
+	import_opts o = { year, -1 };
 	char text[2048];
 	char *fields[8];
 	int lineno = 0;
@@ -541,9 +604,11 @@ static int import_lines(ac_dbsync *db, FILE *f, line_fn *line, const char *year,
 	while (r != LINE_FAILED && fgets(text, sizeof(text), f) != NULL) {
 		int n = split_plain(text, fields, 8);
 
-		if (++lineno == 1 || (n == 1 && fields[0][0] == '\0'))
+		if (++lineno == 1)
+			o.test_days = column_of(fields, n, "test_required_days");
+		if (lineno == 1 || (n == 1 && fields[0][0] == '\0'))
 			continue; /* header or blank */
-		r = line(db, year, lineno, fields, n);
+		r = line(db, &o, lineno, fields, n);
 		*imported += r == LINE_IMPORTED;
 		rejected += r == LINE_REJECTED || r == LINE_FAILED;
 	}
@@ -596,8 +661,11 @@ out:
 
 int ac_cli_import_catalogue(const char *conninfo, const char *what, const char *path)
 {
-	return import_plain(conninfo, what, NULL, path,
-			    strcmp(what, "products") == 0 ? product_line : region_line);
+	line_fn *line = strcmp(what, "products") == 0  ? product_line
+			: strcmp(what, "markets") == 0 ? market_line
+						       : region_line;
+
+	return import_plain(conninfo, what, NULL, path, line);
 }
 
 int ac_cli_import_quotas(const char *conninfo, const char *year, const char *path)
@@ -640,9 +708,9 @@ int ac_cli_export(const char *conninfo, const char *what, FILE *out)
 		  "credit_grade, status FROM subject WHERE kind <> 'staff' ORDER BY id" },
 		{ "regions", "code,name,level,parent",
 		  "SELECT code, name, level, parent FROM region ORDER BY level, code" },
-		{ "products", "name,category,key_risk,default_unit,id",
+		{ "products", "name,category,key_risk,default_unit,id,test_required_days",
 		  "SELECT name, category, CASE WHEN key_risk THEN 'yes' ELSE 'no' END AS key_risk, "
-		  "default_unit, id FROM product ORDER BY id::text" },
+		  "default_unit, id, test_required_days FROM product ORDER BY id::text" },
 	};
 	ac_dbsync *db = NULL;
 	ac_db_result *res = NULL;

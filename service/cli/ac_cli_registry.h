@@ -23,10 +23,12 @@
 int ac_cli_import_subjects(const char *conninfo, const char *path);
 
 /*
- * Imports the catalogue what ("products" or "regions") from the CSV file at
- * path (a header line, then name,category,key_risk[,...] with key_risk yes or
- * no, or code,name,level,parent with 12-digit codes; no quoting). A product
- * or region already there is updated (products keep their id). Lines that do
+ * Imports the catalogue what ("products", "regions" or "markets") from the
+ * CSV file at path (a header line, then name,category,key_risk[,...] with
+ * key_risk yes or no, or code,name,level,parent with 12-digit codes, or
+ * market,region_code,kind,address,stall,seller with one line a stall; no
+ * quoting). A product, region, market (by name and region) or stall already
+ * there is updated (products keep their id). Lines that do
  * not fit are reported on stderr as "line N: rejected: reason" and the
  * import goes on; the first line the database refuses ends it. Any rejected
  * line means nothing is imported. Prints "imported N what" on stdout.

@@ -41,6 +41,7 @@ static void print_usage(FILE *f)
 		"  key list                         list keys and their status\n"
 		"  key activate|retire|revoke KID   change a key's status\n"
 		"  import products|regions FILE.csv import a catalogue (all rows or none)\n"
+		"  import markets FILE.csv          markets and their stalls (all rows or none)\n"
 		"  import subjects FILE.csv         import registry subjects (all rows or none)\n"
 		"  import quotas YEAR FILE.csv      rapid-test quotas per township\n"
 		"  export subjects|regions|products write CSV to standard output\n"
@@ -213,7 +214,8 @@ static int cmd_import(const ac_config *cfg, int argc, char **argv)
 			return usage();
 		return ac_cli_import_quotas(cfg->db, argv[1], argv[2]);
 	}
-	if (argc == 2 && (strcmp(argv[0], "products") == 0 || strcmp(argv[0], "regions") == 0))
+	if (argc == 2 && (strcmp(argv[0], "products") == 0 || strcmp(argv[0], "regions") == 0 ||
+			  strcmp(argv[0], "markets") == 0))
 		return ac_cli_import_catalogue(cfg->db, argv[0], argv[1]);
 	return usage();
 }

@@ -291,14 +291,34 @@ static int split_batch(batch *b)
 	return fails;
 }
 
+/* The columns of issue_batch() that say why a row was not stored, first reason first. */
+static const struct {
+	const char *col;
+	int refused;
+} refusals[] = {
+	{ "unblocked", AC_REFUSED_BLOCKED },
+	{ "tested", AC_REFUSED_UNTESTED },
+	{ "tested_for_sale", AC_REFUSED_TEST_REQUIRED },
+};
+
+#define NREFUSALS (sizeof(refusals) / sizeof(refusals[0]))
+
+/* Why row k was not stored: AC_REFUSED_*, or 0 (a duplicate key). */
+static int refusal(const ac_db_result *res, int k)
+{
+	for (size_t i = 0; i < NREFUSALS; i++) {
+		if (!ac_db_bool(res, k, ac_db_col(res, refusals[i].col)))
+			return refusals[i].refused;
+	}
+	return 0;
+}
+
 static void on_inserted(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	batch *b = data;
 	int c_serial = ac_db_col(res, "serial");
 	int c_job = ac_db_col(res, "print_job_id");
 	int c_stored = ac_db_col(res, "stored");
-	int c_unblocked = ac_db_col(res, "unblocked");
-	int c_tested = ac_db_col(res, "tested");
 
 	if (err != 0 && res != NULL && input_error(res) && b->n > 1) {
 		ac_log_warn("issue", "a batch of %d was refused (%s): storing them one by one",
@@ -333,10 +353,8 @@ static void on_inserted(void *data, const ac_db_result *res, int err, const char
 		if (ac_db_bool(res, k, c_stored)) {
 			job->stored = 1;
 			set_print_job(job, ac_db_get(res, k, c_job));
-		} else if (!ac_db_bool(res, k, c_unblocked)) {
-			job->refused = AC_REFUSED_BLOCKED;
-		} else if (!ac_db_bool(res, k, c_tested)) {
-			job->refused = AC_REFUSED_UNTESTED;
+		} else {
+			job->refused = refusal(res, k);
 		}
 	}
 	for (int i = 0; i < b->n; i++) {

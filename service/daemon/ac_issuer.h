@@ -24,8 +24,9 @@
 typedef struct ac_issuer ac_issuer;
 
 enum {
-	AC_REFUSED_BLOCKED = 1, /* a failed rapid test blocks this producer and product */
-	AC_REFUSED_UNTESTED,	/* the basis is a test, but cert.test_id is no passing test */
+	AC_REFUSED_BLOCKED = 1,	  /* a failed rapid test blocks this producer and product */
+	AC_REFUSED_UNTESTED,	  /* the basis is a test, but cert.test_id is no passing test */
+	AC_REFUSED_TEST_REQUIRED, /* the product is tested before sale, and was not lately */
 };
 
 /* What a re-issue draws from one inbound certificate. */

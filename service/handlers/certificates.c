@@ -431,6 +431,45 @@ static void respond_short(ac_req *r, const char *detail)
 			      d));
 }
 
+/* What the database's refusals (AC_REFUSED_*) answer. */
+static const struct refusal {
+	int refused;
+	int status;
+	const char *code;
+	const char *field; /* or NULL */
+	const char *en;
+	const char *zh;
+} refusals[] = {
+	{ AC_REFUSED_BLOCKED, 403, "blocked_by_failed_test", NULL,
+	  "a failed rapid test blocks this product until a passing retest",
+	  "该产品快检不合格，复检合格前不能开具合格证（不合格不采收、不上市）" },
+	{ AC_REFUSED_UNTESTED, 422, "test_not_passing", "test",
+	  "the test named is not a passing test of yours for this product (your own test counts "
+	  "once its photo is uploaded)",
+	  "所填检测记录不是本主体本产品的合格检测，请核对编号（自检、委托检测须先上传照片）" },
+	{ AC_REFUSED_TEST_REQUIRED, 403, "test_required", NULL,
+	  "this product is tested before sale: get a passing rapid test at the township's testing "
+	  "station (or record your own test with its photo), then issue",
+	  "该产品上市前须经检测：请先到乡镇农产品检测站或服务站做速测，合格后再开具"
+	  "（自检或委托检测须上传试纸或检测报告照片）" },
+};
+
+static void refuse(ac_req *r, int refused)
+{
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		const struct refusal *f = &refusals[i];
+
+		if (f->refused != refused)
+			continue;
+		if (f->field != NULL)
+			ac_req_error_field(r, f->status, f->code, f->field, f->en, f->zh);
+		else
+			ac_req_error(r, f->status, f->code, f->en, f->zh);
+		return;
+	}
+	ac_req_unavailable(r);
+}
+
 static void lookup_existing(ac_req *r);
 
 /* The issuer's answer: stored, refused, short, or a duplicate key. */
@@ -447,14 +486,8 @@ static void on_issued(ac_issue_job *job)
 			     "合格证的内容不符合要求，请检查后重试");
 	} else if (job->err != 0) {
 		ac_req_unavailable(r);
-	} else if (job->refused == AC_REFUSED_BLOCKED) {
-		ac_req_error(r, 403, "blocked_by_failed_test",
-			     "a failed rapid test blocks this product until a passing retest",
-			     "该产品快检不合格，复检合格前不能开具合格证（不合格不采收、不上市）");
-	} else if (job->refused == AC_REFUSED_UNTESTED) {
-		ac_req_error_field(r, 422, "test_not_passing", "test",
-				   "the test named is not a passing test of yours for this product",
-				   "所填检测记录不是本主体本产品的合格检测，请核对编号");
+	} else if (job->refused != 0) {
+		refuse(r, job->refused);
 	} else if (job->duplicate) {
 		/* Another request with this key won the race: answer with its certificate. */
 		lookup_existing(r);

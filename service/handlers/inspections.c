@@ -1,7 +1,10 @@
 /*
  * Inspections (查验) over HTTP:
  *   POST /api/v1/inspections        an inspector checks the labels at a
- *                                   market stall: each code's verdict
+ *                                   market stall: each code's verdict; with
+ *                                   an Idempotency-Key a retry is answered
+ *                                   from the first (the phone page's queue)
+ *   GET  /api/v1/markets/{id}/stalls a market's stalls, to pick from
  *   GET  /api/v1/inspections        market checks in the caller's area
  *   POST /api/v1/unlicensed-reports produce on sale with no certificate
  *   GET  /api/v1/unlicensed-reports (无证产品反馈)
@@ -9,7 +12,8 @@
  *                                   regulators (sql/0010_inspections.sql)
  * Staff only (inspectors anywhere, regulators within their jurisdiction,
  * judged by the market's region, or for suspicions by the issuer's). The
- * statements are functions of sql/0014_inspection_sql.sql.
+ * statements are functions of sql/0014_inspection_sql.sql and
+ * sql/0022_inspection_idempotency.sql.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +32,7 @@
 #define MAX_SELLER   200
 #define MAX_NOTES    2000
 #define MAX_QUANTITY 1000000
+#define MAX_IDEM_KEY 128
 
 /* Optional text of at most max bytes: 1 when absent or fine (out NULL when
  * absent or empty), 0 when not. */
@@ -99,6 +104,7 @@ typedef struct insp_ctx {
 	int n;
 	insp_entry *e;		 /* n entries */
 	ac_scanned_code *checks; /* index by index with e */
+	char *answer;		 /* kept for retries before it is sent (pool) */
 } insp_ctx;
 
 static const struct {
@@ -178,6 +184,63 @@ static json_t *entry_json(int i, const insp_entry *e)
 	return o;
 }
 
+/* A retry of a check sent with the same Idempotency-Key is answered with
+ * what the first was (nothing is stored or logged again), or 409 while the
+ * first is still under way. Returns 1 when res is such a retry, answered. */
+static int replayed(ac_req *r, const ac_db_result *res)
+{
+	int answer = ac_db_col(res, "answer");
+
+	if (!ac_db_bool(res, 0, ac_db_col(res, "replayed")))
+		return 0;
+	if (!ac_db_bool(res, 0, ac_db_col(res, "same_request")))
+		ac_req_error(r, 422, "idempotency_key_reused",
+			     "this Idempotency-Key was used for a different market check",
+			     "该请求编号已用于另一次查验，请勿重复使用");
+	else if (ac_db_get(res, 0, answer) == NULL)
+		ac_req_error(r, 409, "inspection_in_progress",
+			     "the first request with this Idempotency-Key is still under way; "
+			     "try again in a few seconds",
+			     "该次查验正在提交，请几秒钟后再试");
+	else
+		ac_req_respond(r, 200, "application/json; charset=utf-8", ac_db_get(res, 0, answer),
+			       ac_db_getlen(res, 0, answer));
+	return 1;
+}
+
+static void on_answer_stored(ac_req *r, const ac_db_result *res)
+{
+	insp_ctx *ctx = r->ctx;
+
+	(void)res;
+	ac_req_respond(r, 201, "application/json; charset=utf-8", ctx->answer, strlen(ctx->answer));
+}
+
+/* Sends the answer; with an Idempotency-Key, keeps it for retries first. */
+static void answer_inspection(ac_req *r, const char *id, json_t *answer)
+{
+	insp_ctx *ctx = r->ctx;
+	char *text;
+	ac_db_call call;
+
+	if (r->idempotency_key == NULL || answer == NULL) {
+		ac_req_json(r, 201, answer);
+		return;
+	}
+	text = json_dumps(answer, JSON_COMPACT);
+	json_decref(answer);
+	ctx->answer = text != NULL ? ac_req_strdup(r, text) : NULL;
+	free(text);
+	if (ctx->answer == NULL) {
+		ac_req_nomem(r);
+		return;
+	}
+	ac_db_call_init(&call, "store_inspection_answer");
+	ac_db_arg(&call, "p_inspection", "bigint", id);
+	ac_db_arg(&call, "p_answer", "json", ctx->answer);
+	ac_req_call(r, &call, on_answer_stored);
+}
+
 static void on_inspection(ac_req *r, const ac_db_result *res)
 {
 	insp_ctx *ctx = r->ctx;
@@ -186,6 +249,8 @@ static void on_inspection(ac_req *r, const ac_db_result *res)
 	int problems = 0;
 	char zh[128];
 
+	if (replayed(r, res))
+		return;
 	if (id == NULL) {
 		market_refused(r, res);
 		return;
@@ -210,10 +275,11 @@ static void on_inspection(ac_req *r, const ac_db_result *res)
 		 problems ? "发现问题，请查看标红的条目" : "全部真实有效");
 	ac_log_info("inspect", "inspection %s at market %d: %d codes, %d problems id=%s", id,
 		    ctx->market, ctx->n, problems, r->id_str);
-	ac_req_json(r, 201,
-		    json_pack("{s:I,s:i,s:i,s:i,s:o,s:s}", "id", (json_int_t)strtoll(id, NULL, 10),
-			      "market", ctx->market, "codes", ctx->n, "problems", problems,
-			      "results", results, "message_zh", zh));
+	answer_inspection(r, id,
+			  json_pack("{s:I,s:i,s:i,s:i,s:o,s:s}", "id",
+				    (json_int_t)strtoll(id, NULL, 10), "market", ctx->market,
+				    "codes", ctx->n, "problems", problems, "results", results,
+				    "message_zh", zh));
 }
 
 /* The genuine codes, for the database to judge, as array literals of the
@@ -262,7 +328,7 @@ static void inspection_checked(ac_req *r)
 
 	ac_db_arrays_open(a, NARRAYS);
 	problems = genuine_codes(ctx, a);
-	ac_db_call_init(&call, "record_inspection");
+	ac_db_call_init(&call, "record_inspection_once");
 	ac_db_arg_int(&call, "p_market", "integer", ctx->market);
 	ac_db_arg_int(&call, "p_inspector", "integer", r->who->subject_id);
 	ac_db_arg(&call, "p_seller", "text", ctx->seller);
@@ -274,6 +340,8 @@ static void inspection_checked(ac_req *r)
 		ac_db_arg_int(&call, "p_codes", "integer", ctx->n);
 		ac_db_arg_int(&call, "p_problems", "integer", problems);
 		ac_jurisdiction_args(&call, r->who);
+		ac_db_arg(&call, "p_idem", "text", r->idempotency_key);
+		ac_db_arg(&call, "p_body", "text", r->idempotency_key ? r->body : NULL);
 		ac_req_call_as(r, &call, on_inspection);
 	}
 	ac_db_arrays_free(a, NARRAYS);
@@ -326,6 +394,12 @@ static void handle_inspection(ac_req *r)
 
 	if (ctx == NULL)
 		return;
+	if (r->idempotency_key != NULL && !ac_check_text(r->idempotency_key, MAX_IDEM_KEY)) {
+		ac_req_error(r, 400, "invalid_idempotency_key",
+			     "Idempotency-Key must be 1 to 128 printable UTF-8 characters",
+			     "请求编号（Idempotency-Key）长度必须为1到128个字符");
+		return;
+	}
 	if (parse_inspection(r, ctx, body) != 0)
 		return;
 	ac_codes_check(r, ctx->checks, ctx->n, inspection_checked);
@@ -428,14 +502,7 @@ static const struct list_param {
 
 static void on_list(ac_req *r, const ac_db_result *res)
 {
-	int doc = ac_db_col(res, "doc");
-
-	if (ac_db_get(res, 0, doc) == NULL) {
-		ac_req_unavailable(r);
-		return;
-	}
-	ac_req_respond(r, 200, "application/json; charset=utf-8", ac_db_get(res, 0, doc),
-		       ac_db_getlen(res, 0, doc));
+	ac_req_db_document(r, res, "doc", "application/json; charset=utf-8");
 }
 
 static void handle_list(ac_req *r)
@@ -460,6 +527,26 @@ static void handle_list(ac_req *r)
 	ac_req_call(r, &call, on_list);
 }
 
+/* GET /api/v1/markets/{id}/stalls */
+
+static void on_stalls(ac_req *r, const ac_db_result *res)
+{
+	if (!ac_db_bool(res, 0, ac_db_col(res, "found"))) {
+		ac_req_not_found(r, "no such market", "找不到这个市场");
+		return;
+	}
+	on_list(r, res);
+}
+
+static void handle_stalls(ac_req *r)
+{
+	ac_db_call call;
+
+	ac_db_call_init(&call, "market_stalls");
+	ac_db_arg(&call, "p_market", "integer", r->param[0]);
+	ac_req_call(r, &call, on_stalls);
+}
+
 static const ac_route routes[] = {
 	AC_ROUTE("POST", "/api/v1/inspections", handle_inspection, .flags = AC_ROUTE_AUTH,
 		 .act = AC_ACT_INSPECT),
@@ -471,6 +558,8 @@ static const ac_route routes[] = {
 		 .act = AC_ACT_INSPECT, .data = "unlicensed_reports_list"),
 	AC_ROUTE("GET", "/api/v1/clone-suspicions", handle_list, .flags = AC_ROUTE_AUTH,
 		 .act = AC_ACT_READ_SUSPICIONS, .data = "clone_suspicions_list"),
+	AC_ROUTE("GET", "/api/v1/markets/{id}/stalls", handle_stalls, .flags = AC_ROUTE_AUTH,
+		 .act = AC_ACT_READ_REGISTRY),
 };
 
 AC_ROUTE_TABLE(ac_inspection_routes, routes);

@@ -26,15 +26,11 @@ typedef struct stats_ctx {
 static void on_stats(ac_req *r, const ac_db_result *res)
 {
 	stats_ctx *ctx = r->ctx;
-	int col = ac_db_col(res, ctx->csv ? "csv" : "doc");
 
-	if (ac_db_get(res, 0, col) == NULL) {
-		ac_req_unavailable(r);
-		return;
-	}
-	ac_req_respond(r, 200,
-		       ctx->csv ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
-		       ac_db_get(res, 0, col), ac_db_getlen(res, 0, col));
+	if (ctx->csv)
+		ac_req_db_document(r, res, "csv", "text/csv; charset=utf-8");
+	else
+		ac_req_db_document(r, res, "doc", "application/json; charset=utf-8");
 }
 
 /* A date parameter, or January 1st of this year plus years (China Standard

@@ -77,6 +77,18 @@ void ac_req_db_error(ac_req *r, const ac_db_result *res, const char *msg)
 	}
 }
 
+void ac_req_db_document(ac_req *r, const ac_db_result *res, const char *col,
+			const char *content_type)
+{
+	int c = ac_db_col(res, col);
+
+	if (ac_db_get(res, 0, c) == NULL) {
+		ac_req_unavailable(r);
+		return;
+	}
+	ac_req_respond(r, 200, content_type, ac_db_get(res, 0, c), ac_db_getlen(res, 0, c));
+}
+
 /* Queries. */
 
 static void on_result(void *data, const ac_db_result *res, int err, const char *msg)

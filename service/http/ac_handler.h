@@ -66,6 +66,14 @@ void ac_req_call_by(ac_req *r, const char *actor, const ac_db_call *call, ac_ste
 void ac_req_db_error(ac_req *r, const ac_db_result *res, const char *msg);
 
 /*
+ * Answers 200 with the document the database wrote (a list built by an SQL
+ * function) in column col of res's row 0, as content_type; 503 when there
+ * is none.
+ */
+void ac_req_db_document(ac_req *r, const ac_db_result *res, const char *col,
+			const char *content_type);
+
+/*
  * Runs work(arg) in the thread pool (it must touch nothing but arg), then
  * after(r, arg) on the loop, unless the client has left. Answers 500 busy
  * when the pool refuses the work.

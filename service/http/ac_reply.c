@@ -1,3 +1,6 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ac_reply.h"
@@ -130,6 +133,32 @@ int ac_req_param(ac_req *r, const char *name, char *buf, size_t bufsz)
 				   "the query parameter is too long or badly encoded",
 				   "查询条件过长或格式错误，请缩短后重试");
 	return rc;
+}
+
+int ac_req_param_int(ac_req *r, const char *name, int def, int min, int max, int *out)
+{
+	char buf[24];
+	char en[96];
+	char zh[96];
+	char *end;
+	long v;
+	int rc = ac_req_param(r, name, buf, sizeof(buf));
+
+	*out = def;
+	if (rc < 0)
+		return -1;
+	if (rc == 0 || buf[0] == '\0')
+		return 0;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno == 0 && *end == '\0' && v >= min && v <= max) {
+		*out = (int)v;
+		return 0;
+	}
+	snprintf(en, sizeof(en), "%s must be an integer from %d to %d", name, min, max);
+	snprintf(zh, sizeof(zh), "%s必须是%d到%d之间的整数", name, min, max);
+	ac_req_error_field(r, 400, "invalid_parameter", name, en, zh);
+	return -1;
 }
 
 int ac_req_wants_json(const ac_req *r)

@@ -52,6 +52,12 @@ json_t *ac_req_body_object(ac_req *r);
  */
 int ac_req_param(ac_req *r, const char *name, char *buf, size_t bufsz);
 
+/*
+ * An integer query parameter from min to max in *out, def when absent or
+ * empty. Returns 0, or -1 after answering 400 invalid_parameter.
+ */
+int ac_req_param_int(ac_req *r, const char *name, int def, int min, int max, int *out);
+
 /* Whether the client prefers JSON to HTML (Accept header). */
 int ac_req_wants_json(const ac_req *r);
 

@@ -11,7 +11,9 @@ shared cast: county_regulator, township_office, purchaser, ...), starts
 agricertd and checks.
 """
 import base64
+import csv
 import glob
+import hashlib
 import json
 import os
 import signal
@@ -123,6 +125,31 @@ def issue(svc, token, product, qty, labels, extra=None):
             "origin_code": "350524103201", "basis": "quality_control", "labels": labels}
     body.update(extra or {})
     return http("POST", svc.url + "/api/v1/certificates", body, svc.auth(token))
+
+
+def jpeg(size=64, seed=b"strip"):
+    """A JPEG-looking file of size bytes (SOI, APP0, filler, EOI): a photo of a test strip."""
+    head = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
+    body = (hashlib.sha256(seed).digest() * (size // 32 + 1))[:max(size - len(head) - 2, 0)]
+    return head + body + b"\xff\xd9"
+
+
+def put_photo(svc, token, test, data):
+    """PUT /api/v1/rapid-tests/<test>/photo: data (bytes) base64-encoded, or a str as it is."""
+    body = {"photo": data if isinstance(data, str) else base64.b64encode(data).decode()}
+    return http("PUT", svc.url + f"/api/v1/rapid-tests/{test}/photo", body, svc.auth(token))
+
+
+def own_test(svc, token, product, photo=True, **fields):
+    """A producer's own passing self test of product (fields override), with the strip's
+    photo unless photo is False: the answer of POST /api/v1/rapid-tests/own."""
+    body = {"kind": "self", "product": product, "method": "colloidal_gold", "items": "毒死蜱、克百威",
+            "result": "pass"}
+    body.update(fields)
+    r = http("POST", svc.url + "/api/v1/rapid-tests/own", body, svc.auth(token))
+    if photo and r.status == 201:
+        put_photo(svc, token, r.json()["id"], jpeg(seed=str(r.json()["id"]).encode()))
+    return r
 
 
 def payload(code):
@@ -289,15 +316,34 @@ class Service:
             raise RuntimeError(f"agricert {' '.join(args)} failed: {out.stderr}")
         return out
 
-    def setup_demo(self):
-        """Schema, a key, the catalogue and one producer with a token."""
+    def setup_demo(self, tests_required=False):
+        """Schema, a key, the catalogue and one producer with a token. The demo
+        catalogue has key-risk products tested before sale (test_required_days);
+        unless tests_required, the tests import it with that column empty."""
         self.cli("migrate")
         self.cli("key", "new", "--alg", "ed25519")
         self.cli("import", "regions", os.path.join(ROOT, "deploy/data/regions-anxi.csv"))
-        self.cli("import", "products", os.path.join(ROOT, "deploy/data/products.csv"))
+        self.cli("import", "products", self.demo_products(tests_required))
         self.producer = int(self.cli("subject", "add", "family_farm", "凤城镇示范家庭农场",
                                      "13859001234", "350524103201").stdout.strip())
         self.token = self.add_token(self.producer, "producer")
+
+    def demo_products(self, tests_required):
+        """deploy/data/products.csv, or a copy of it without the test_required_days
+        settings: tests that are not about testing before sale issue key-risk
+        products such as 豇豆 without recording a test first."""
+        path = os.path.join(ROOT, "deploy/data/products.csv")
+        if tests_required:
+            return path
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+        col = rows[0].index("test_required_days")
+        for row in rows[1:]:
+            row[col] = ""
+        copy = os.path.join(self.tmp, "products.csv")
+        with open(copy, "w", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+        return copy
 
     def add_token(self, subject, role):
         """A new API token of role for the subject (agricert token create)."""
@@ -390,14 +436,15 @@ class Service:
             self.stop(signal.SIGKILL)
 
 
-def run_test(name, run, printers=True):
+def run_test(name, run, printers=True, tests_required=False):
     """The frame of every test: a Tap and a Service with the demo set-up
-    (setup_demo, agricertd not started), run(t, svc), then the service
+    (setup_demo, agricertd not started; tests_required: the key-risk products
+    must be tested before sale, as in the demo), run(t, svc), then the service
     stopped, its plan printed and the exit status."""
     t = Tap()
     svc = Service(name, printers=printers)
     try:
-        svc.setup_demo()
+        svc.setup_demo(tests_required)
         run(t, svc)
     finally:
         svc.close()

@@ -1,5 +1,7 @@
 """A day at a county (issue 4, "done when"), against a running agricertd and
-PostgreSQL: producers in three townships issue certificates; one fails a
+PostgreSQL: producers in three townships test their key-risk produce before
+sale (the demo catalogue: one producer is refused until tested, then issues
+on its test) and issue certificates; one fails a
 cowpea rapid test and is blocked; a purchaser collects from two producers,
 mixes and splits into three certificates, and one over-draw is refused; the
 failed batch is revoked in one call; an inspector checks a market stall and
@@ -11,11 +13,11 @@ import os
 import time
 
 import harness
-from harness import CANNEI, FENGCHENG, HUTOU, ROOT, http, psql, run_test, scan
+from harness import CANNEI, FENGCHENG, HUTOU, ROOT, http, own_test, psql, run_test, scan
 
 
 def main():
-    run_test("countyday", run, printers=False)
+    run_test("countyday", run, printers=False, tests_required=True)
 
 
 def run(t, svc):
@@ -33,8 +35,10 @@ def run(t, svc):
     url = svc.url
     issued = {FENGCHENG: [], CANNEI: [], HUTOU: []}  # certificates the script issued, by township
 
-    def issue(token, township, product, qty, labels, inputs=None, origin="350524103201"):
+    def issue(token, township, product, qty, labels, inputs=None, origin="350524103201", test=None):
         extra = {"origin_code": origin}
+        if test:
+            extra.update(basis="self_test", test=test)
         if inputs:
             extra["inputs"] = [{"certificate": c, "quantity": q, "unit": "kg"} for c, q in inputs]
         r = harness.issue(svc, token, product, qty, labels, extra)
@@ -48,8 +52,18 @@ def run(t, svc):
     def get(path, token):
         return http("GET", url + path, headers=svc.auth(token))
 
-    # Morning: producers in three townships issue.
-    a1 = issue(farm_a, FENGCHENG, "豇豆", 100, 2).json()
+    # Morning: cowpeas and leeks are tested before sale. A is refused until it
+    # tests; B and C test their strips at the kiosk first (photos kept).
+    r = issue(farm_a, FENGCHENG, "豇豆", 100, 2)
+    t.ok(r.status == 403 and r.json()["error"]["code"] == "test_required" and
+         "乡镇农产品检测站" in r.json()["error"]["message_zh"], "A's untested cowpeas are refused, saying where to test", r.body)
+    a_test = own_test(svc, farm_a, "豇豆").json()["id"]
+    for token, product in ((farm_b, "豇豆"), (farm_c, "豇豆"), (farm_c, "韭菜")):
+        own_test(svc, token, product)
+
+    # Producers in three townships issue.
+    a1 = issue(farm_a, FENGCHENG, "豇豆", 100, 2, test=a_test).json()
+    t.eq(a1.get("basis"), "self_test", "A issues its cowpeas on that test")
     b1 = issue(farm_b, CANNEI, "豇豆", 60, 1, origin="350524100201").json()
     c1 = issue(farm_c, HUTOU, "豇豆", 80, 2, origin="350524105201").json()
     c2 = issue(farm_c, HUTOU, "韭菜", 30, 1, origin="350524105201").json()
@@ -128,7 +142,8 @@ def run(t, svc):
         t.ok(rows[code]["certificates"] == want_c and rows[code]["item_codes"] == want_i,
              f"{name}: {want_c} certificates, {want_i} item codes", rows[code])
     t.ok(rows[CANNEI]["household_certificates"] == 1 and rows[HUTOU]["rapid_tests"] == 1 and
-         rows[HUTOU]["rapid_test_quota"] > 0, "household certificates and rapid tests against the quota", rows[HUTOU])
+         rows[HUTOU]["rapid_test_quota"] > 0 and rows[FENGCHENG]["rapid_tests"] == 0,
+         "household certificates and the station's rapid tests against the quota (not the producers' own)", rows[HUTOU])
     t.ok(st["totals"]["certificates"] == sum(len(v) for v in issued.values()) ==
          sum(x["certificates"] for x in st["townships"]), "the county totals are the sum of the townships", st["totals"])
     csv = http("GET", url + "/api/v1/stats/townships?format=csv", headers=svc.auth(county)).text

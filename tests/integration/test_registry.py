@@ -362,7 +362,7 @@ def run(t, svc):
     t.ok(regions[0] == "code,name,level,parent" and regions[1].startswith("350000000000,福建省,1,"),
          "export regions: parents first", regions[:2])
     products = svc.cli("export", "products").stdout.splitlines()
-    t.ok(products[0] == "name,category,key_risk,default_unit,id" and f"西芹,蔬菜,no,jin,{pid}" in products,
+    t.ok(products[0] == "name,category,key_risk,default_unit,id,test_required_days" and f"西芹,蔬菜,no,jin,{pid}," in products,
          "export products", products[:3])
     t.ok("ERROR" not in svc.read_log() and "runtime error" not in svc.read_log(), "no errors in the service log",
          svc.read_log()[-2000:])

@@ -136,6 +136,11 @@ static const ac_registry_field product_fields[] = {
 	  "默认计量单位无效，请选择千克、克、吨、斤、个、头、箱、袋等" },
 	{ "key_risk", AC_REGISTRY_BOOL, 0, 0, 0, 0, NULL, NULL, "::boolean",
 	  "key_risk must be true or false", "重点风险品种只能填是（true）或否（false）" },
+	/* Tested before sale: a passing test within this many days (sql/0020). */
+	{ "test_required_days", AC_REGISTRY_INT, 0, 0, 1, 30, NULL, NULL, "::integer",
+	  "test_required_days is 1 to 30 (a passing test within that many days before issuing), "
+	  "or null for none",
+	  "上市前检测有效天数须为1到30天（1为当天检测），不要求检测时填 null" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL },
 };
 

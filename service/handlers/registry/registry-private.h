@@ -47,6 +47,7 @@ enum {
 	AC_REGISTRY_REGION, /* 12-digit division code, string or integer */
 	AC_REGISTRY_BOOL,
 	AC_REGISTRY_CHECK, /* text of at most max characters accepted by check() */
+	AC_REGISTRY_INT,   /* an integer from 1 to max */
 };
 
 /* A writable field: the JSON key is the column's name. */
@@ -56,7 +57,7 @@ typedef struct ac_registry_field {
 	int required; /* on create */
 	int create_only;
 	int nullable; /* may be cleared with null (or "" for text) */
-	int max;      /* characters (TEXT, CHECK) */
+	int max;      /* characters (TEXT, CHECK), largest value (INT) */
 	const char *const *values;
 	int (*check)(const char *s);
 	const char *cast; /* SQL cast of the text parameter, e.g. "::bigint" */

@@ -3,7 +3,6 @@
  * query parameters and paging, field validation, and the generic list, get,
  * create and update that serve every entity (registry-private.h).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,36 +129,11 @@ int ac_registry_param(ac_req *r, const char *name, char *buf, size_t bufsz)
 	return rc == 1 && buf[0] == '\0' ? 0 : rc;
 }
 
-static int number_param(ac_req *r, const char *name, int def, int min, int max, int *out)
-{
-	char buf[24];
-	char *end;
-	long v;
-	int rc = ac_registry_param(r, name, buf, sizeof(buf));
-
-	*out = def;
-	if (rc <= 0)
-		return rc;
-	errno = 0;
-	v = strtol(buf, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max) {
-		char en[96];
-		char zh[96];
-
-		snprintf(en, sizeof(en), "%s must be an integer from %d to %d", name, min, max);
-		snprintf(zh, sizeof(zh), "%s必须是%d到%d之间的整数", name, min, max);
-		ac_req_error_field(r, 400, "invalid_parameter", name, en, zh);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
-
 int ac_registry_paging(ac_req *r, ac_registry_ctx *c)
 {
-	if (number_param(r, "limit", 50, 1, AC_REGISTRY_MAX_LIMIT, &c->limit) != 0)
+	if (ac_req_param_int(r, "limit", 50, 1, AC_REGISTRY_MAX_LIMIT, &c->limit) != 0)
 		return -1;
-	return number_param(r, "offset", 0, 0, AC_REGISTRY_MAX_PAGE, &c->offset);
+	return ac_req_param_int(r, "offset", 0, 0, AC_REGISTRY_MAX_PAGE, &c->offset);
 }
 
 /* Fields of a body. */
@@ -244,6 +218,12 @@ static int field_value(ac_req *r, ac_registry_ctx *c, const ac_registry_field *f
 		return 0;
 	case AC_REGISTRY_REGION:
 		return region_value(r, c, v, out);
+	case AC_REGISTRY_INT:
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > f->max)
+			return -1;
+		*out = pool_int(r, json_integer_value(v));
+		return *out != NULL ? 0 : -2;
 	case AC_REGISTRY_ENUM:
 		for (int i = 0; s != NULL && f->values[i] != NULL; i++) {
 			if (strcmp(f->values[i], s) == 0)
