@@ -11,6 +11,7 @@
 
 #include "ac_cli.h"
 #include "ac_cli_audit.h"
+#include "ac_cli_check.h"
 #include "ac_cli_registry.h"
 #include "ac_cli_supervision.h"
 #include "ac_config.h"
@@ -23,11 +24,19 @@
 /* A command: argv holds what follows its name. Returns the exit status. */
 typedef int command_fn(const ac_config *cfg, int argc, char **argv);
 
-static int usage(void)
+static void print_usage(FILE *f)
 {
 	fprintf(
-	    stderr,
-	    "usage: agricert [-c CONFIG] COMMAND\n"
+	    f,
+	    "usage: agricert [-c FILE] COMMAND [ARGS]\n"
+	    "       agricert -h|--help | -V|--version\n"
+	    "The admin command line of agricertd, with its configuration: -c FILE, else\n"
+	    "$AGRICERT_CONFIG, else var/agricert.conf when present, else\n"
+	    "%s when present.\n"
+	    "AGRICERT_* environment variables override the file (README.md, Configuration).\n"
+	    "\n"
+	    "  config check                     check the configuration: paths, keys, both\n"
+	    "                                   database connections (exit 1 on a problem)\n"
 	    "  migrate                          apply sql/ migrations\n"
 	    "  key new [--alg ed25519|sm2] [--bundle]  create a code signing key (or, with\n"
 	    "                                   --bundle, a trust bundle signing key)\n"
@@ -50,8 +59,22 @@ static int usage(void)
 	    "  audit verify                     check the audit log's hash chain\n"
 	    "  audit log [N]                    print the last N audit entries (default 20)\n"
 	    "  purge receipts [--dry-run]       delete receipts older than retention_months\n"
-	    "  demo load                        a month of demo data (empty databases only)\n");
+	    "  demo load                        a month of demo data (empty databases only)\n",
+	    AC_DEFAULT_CONFIG);
+}
+
+static int usage(void)
+{
+	print_usage(stderr);
 	return 2;
+}
+
+/* config check */
+static int cmd_config(const ac_config *cfg, int argc, char **argv)
+{
+	if (argc != 1 || strcmp(argv[0], "check") != 0)
+		return usage();
+	return ac_cli_config_check(cfg, stdout);
 }
 
 static int cmd_migrate(const ac_config *cfg, int argc, char **argv)
@@ -517,6 +540,7 @@ static const struct {
 	{ "subject", cmd_subject }, { "token", cmd_token }, { "export", cmd_export },
 	{ "account", cmd_account }, { "kiosk", cmd_kiosk }, { "trust", cmd_trust },
 	{ "audit", cmd_audit },	    { "purge", cmd_purge }, { "demo", cmd_demo },
+	{ "config", cmd_config },
 };
 
 int main(int argc, char **argv)
@@ -527,6 +551,14 @@ int main(int argc, char **argv)
 	char err[1024];
 	int rc;
 
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		print_usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)) {
+		printf("agricert %s\n", AC_VERSION);
+		return 0;
+	}
 	if (argc >= 3 && strcmp(argv[1], "-c") == 0) {
 		config_path = argv[2];
 		argc -= 2;
