@@ -85,6 +85,10 @@ static const struct {
 			   "农户由村级服务站或乡镇、县级监管人员登记" },
 	[AC_ACT_ASSIST] = { R_STATION, "only a village station helps a farmer issue",
 			    "只有村级服务站可以帮农户代开合格证" },
+	[AC_ACT_SUPERVISE] = { R_REGULATORS,
+			       "patrols, quarantine reconciliation and sampling plans are for "
+			       "township and county regulators",
+			       "巡查、动检证比对和抽检计划仅限乡镇和县级监管人员" },
 };
 
 static int role_bit(const ac_principal *p)

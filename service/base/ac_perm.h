@@ -56,6 +56,7 @@ typedef enum ac_action {
 	AC_ACT_OWN_CERTS,	/* list one's own certificates */
 	AC_ACT_ENROL,		/* enrol household producers and look them up */
 	AC_ACT_ASSIST,		/* open a producer's session at a station (代开) */
+	AC_ACT_SUPERVISE,	/* patrols, quarantine reconciliation, sampling plans, dashboard */
 	AC_ACT_COUNT
 } ac_action;
 

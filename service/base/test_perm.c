@@ -29,6 +29,7 @@ static const struct {
 	{ AC_ACT_OWN_CERTS, "producer purchaser " },
 	{ AC_ACT_ENROL, "station township_regulator county_regulator admin " },
 	{ AC_ACT_ASSIST, "station " },
+	{ AC_ACT_SUPERVISE, "township_regulator county_regulator admin " },
 };
 
 static const char *const roles[] = {
