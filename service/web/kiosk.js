@@ -518,6 +518,7 @@ const PROBLEMS = [
   [["media-jam"], "标签纸卡住了", "请服务站工作人员打开打印机，取出卡住的纸。取出后会接着打印。"],
   [["cover-open", "door-open", "interlock-open"], "打印机的盖子开着", "请把打印机的盖子盖好，盖好后会接着打印。"],
   [["offline", "connecting-to-device", "shutdown", "unreachable"], "打印机没有连上", "请服务站工作人员检查打印机的电源和数据线。连上后会接着打印。"],
+  [["cups-down", "no-queue"], "连不上打印服务", "请服务站工作人员检查打印服务和打印机设置。恢复后会接着打印。"],
   [["paused", "printer-stopped", "stopped"], "打印机暂停了", "请服务站工作人员在打印机上恢复打印。恢复后会接着打印，不用重新开。"],
 ];
 function keywords(...values) {
@@ -527,13 +528,18 @@ function keywords(...values) {
 }
 function describe(job, number, labels) {
   const s = job.state;
-  const keys = keywords(job.printer_state_reasons, job.reason, job.printer_state === "stopped" ? "stopped" : "");
+  // The job's fault (its code, a keyword below) where the service names one, else CUPS's reasons.
+  const fault = job.fault || null;
+  const keys = keywords(fault && fault.code, job.printer_state_reasons, job.reason,
+    job.printer_state === "stopped" ? "stopped" : "");
   const later = `合格证已经开好了（编号 ${number}）。请服务站工作人员修好打印机，然后在“我的合格证”里补打。`;
   if (s === "completed") return ["done", `打印好了，请取走标签（${labels} 张）`, ""];
   if (s === "failed" && keys.some((k) => k.startsWith("timeout"))) return ["bad", "没有按时打印出来，已经取消", later];
-  if (["failed", "canceled", "aborted"].includes(s)) return ["bad", "打印失败", later];
+  if (["failed", "canceled", "aborted"].includes(s))
+    return ["bad", "打印失败", (fault && fault.message_zh ? fault.message_zh + "。" : "") + later];
   const p = PROBLEMS.find(([ks]) => ks.some((k) => keys.includes(k)));
   if (p) return ["problem", p[1], p[2] + `（编号 ${number}）`];
+  if (fault && fault.message_zh) return ["problem", "打印机出了问题", fault.message_zh + `（编号 ${number}）`];
   if (s === "held") return ["problem", "打印任务被挂起了", "请服务站工作人员处理打印机。"];
   return ["", s === "printing" || s === "processing" ? "正在打印…" : "正在发送到打印机…", ""];
 }

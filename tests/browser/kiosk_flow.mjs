@@ -3,8 +3,10 @@
 // category and a product, the quantity, the basis, types the number of
 // labels and prints; then issues on a test of its own photographed with the
 // kiosk's camera while the printer is paused (shown, then recovered, with
-// nobody logged out meanwhile); reprints from 我的合格证; logs out; and is
-// logged out when idle. Every step is looked at in both screen sizes.
+// nobody logged out meanwhile); reprints from 我的合格证; logs out; logs in
+// again to issue on the test on record and on a commissioned report
+// photographed; and is logged out when idle. The back button is tried twice.
+// Every step is looked at in both screen sizes.
 // Prints one JSON object with what it saw.
 // Usage: node kiosk_flow.mjs URL DEVICE_TOKEN SHOT_DIR IDLE_SECONDS QUEUE
 import { cups, kiosk, launch } from "./kiosk_lib.mjs";
@@ -49,10 +51,21 @@ try {
   await page.locator("#qty-go").tap();
   seen.noQuantity = await k.msg();
   await k.snap("kiosk-quantity-error");
+  // The back button: one screen back with the message gone, and forward again.
+  await page.locator("#back").tap();
+  await k.on("s-product");
+  seen.backToProducts = (await k.msg()) === "";
+  await k.tap("#products .choice", "豇豆");
+  await k.on("s-qty");
   await k.keys("qty-keys", "25");
   await page.locator("#qty-go").tap();
   await k.on("s-basis");
   await k.snap("kiosk-basis");
+  await page.locator("#back").tap();
+  await k.on("s-qty");
+  seen.backKeptQty = await page.locator("#f-qty").textContent();
+  await page.locator("#qty-go").tap();
+  await k.on("s-basis");
   await page.locator('[data-basis="quality_control"]').tap();
   await k.on("s-labels");
   await k.keys("labels-keys", "3");
@@ -79,6 +92,7 @@ try {
   await k.snap("kiosk-tests");
   await page.locator("#own-test").tap();
   await k.on("s-owntest");
+  seen.selfShows = [await page.locator('[data-method="colloidal_gold"]').isVisible(), await page.locator("#f-lab").isVisible()];
   await page.locator('[data-method="colloidal_gold"]').tap();
   await page.locator('[data-result="pass"]').tap();
   await k.snap("kiosk-own-test");
@@ -120,9 +134,52 @@ try {
   await k.on("s-login");
   seen.loggedOut = true;
 
-  // Idle: logged out with what was typed cleared, and told why.
+  // The self test on record is picked from the list; then a commissioned report photographed.
   await k.login("13859001234", "246810");
   await k.menu("开合格证");
+  await k.on("s-category");
+  await k.tap("#mine .choice", "豇豆");
+  await k.keys("qty-keys", "8");
+  await page.locator("#qty-go").tap();
+  await page.locator('[data-basis="self_test"]').tap();
+  await k.on("s-tests");
+  await page.locator("#tests .item button").first().waitFor();
+  seen.testsOnRecord = await page.locator("#tests .item").allInnerTexts();
+  await page.locator("#tests .item button").first().tap();
+  await k.on("s-labels");
+  seen.pickedSummary = await k.text("#summary");
+  await page.locator("#print").tap();
+  await k.printed(60000);
+  seen.pickedState = await page.locator("#print-state").getAttribute("data-state");
+  await page.locator("#again").tap();
+  await k.on("s-category");
+  await k.tap("#mine .choice", "豇豆");
+  await k.keys("qty-keys", "6");
+  await page.locator("#qty-go").tap();
+  await page.locator('[data-basis="commissioned_test"]').tap();
+  await k.on("s-tests");
+  await page.locator("#own-test").tap();
+  await k.on("s-owntest");
+  seen.reportShows = [await page.locator('[data-method="colloidal_gold"]').isVisible(), await page.locator("#f-lab").isVisible()];
+  await page.locator('[data-result="pass"]').tap();
+  await page.locator("#owntest-go").tap();
+  seen.noReport = await k.msg();
+  await k.snap("kiosk-report-error");
+  await page.locator("#f-lab").fill("安溪县农产品质量安全检验检测中心");
+  await page.locator("#f-report").fill("AX2026-0117");
+  await page.locator("#owntest-go").tap();
+  await k.on("s-camera");
+  await page.waitForFunction(() => document.getElementById("video").videoWidth > 0, null, { timeout: 15000 });
+  await page.locator("#shoot").tap();
+  await page.locator("#use-photo").tap();
+  await k.on("s-labels");
+  seen.reportSummary = await k.text("#summary");
+  await page.locator("#print").tap();
+  await k.printed(60000);
+  seen.reportState = await page.locator("#print-state").getAttribute("data-state");
+
+  // Idle: logged out with what was typed cleared, and told why.
+  await page.locator("#again").tap();
   await k.on("s-category");
   await page.locator("#mine .choice").first().tap();
   await k.keys("qty-keys", "7");

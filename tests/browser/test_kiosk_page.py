@@ -5,8 +5,10 @@ category and a product, types the quantity and the number of labels, prints
 on the kiosk's printer and sees the job complete; issues again on a self
 test photographed with the kiosk's camera while the printer is paused (the
 kiosk says so within seconds, in plain Chinese with what to do, and keeps
-the farmer logged in until it prints); reprints from 我的合格证; logs out; and
+the farmer logged in until it prints); reprints from 我的合格证; logs out;
+issues on the test on record and on a commissioned report photographed; and
 an idle kiosk logs out by itself, clearing what was typed and saying why.
+The back button goes one screen back.
 Every step fits both kiosk screens (1024x768, 800x1280), also with a message
 showing; the screenshots are kept (AGRICERT_SCREENSHOTS, else the test's
 directory)."""
@@ -40,6 +42,8 @@ def run(t, svc):
     t.ok((seen.get("productPage") or "").startswith("第 1 /") and seen.get("secondPage"),
          "a category's products a page at a time", seen.get("productPage"))
     t.ok("请输入数量" in (seen.get("noQuantity") or ""), "下一步 without a quantity says what is missing")
+    t.ok(seen.get("backToProducts"), "the back button goes one screen back, the message gone")
+    t.eq(seen.get("backKeptQty"), "25", "and back from the basis, the quantity typed is still there")
     t.eq(seen.get("labels"), "3", "the label count is typed on the keypad")
     t.ok("豇豆" in (seen.get("summary") or "") and "25 千克" in (seen.get("summary") or ""),
          "the summary shows product and quantity", seen.get("summary"))
@@ -47,6 +51,8 @@ def run(t, svc):
     t.ok("请取走标签" in (seen.get("printText") or ""), "and tells the farmer to take the labels", seen.get("printText"))
     t.eq((seen.get("mine") or [None])[0], "豇豆", "the next time, the farmer's usual product comes first")
     t.ok("还没有这个产品的合格检测记录" in (seen.get("noTests") or ""), "no passing test yet: it says so")
+    t.eq(seen.get("selfShows"), [True, False], "a self test asks for the method, not a lab and report number")
+    t.eq(seen.get("reportShows"), [False, True], "a commissioned report asks for the lab and number, not a method")
     t.ok("检测记录" in (seen.get("testSummary") or ""), "the own test, photographed, backs the certificate",
          seen.get("testSummary"))
     t.ok((seen.get("pausedAfterMs") or 99999) < 8000 and "打印机暂停了" in (seen.get("pausedText") or "")
@@ -60,20 +66,34 @@ def run(t, svc):
          seen.get("certs"))
     t.eq(seen.get("reprintState"), "completed", "a reprint from 我的合格证 prints")
     t.ok(seen.get("loggedOut"), "完成 logs out back to the login screen")
+    on_record = seen.get("testsOnRecord") or []
+    t.ok(len(on_record) == 1 and "自己检测 · 合格" in on_record[0], "the self test is on record the next time",
+         on_record)
+    t.ok(seen.get("pickedState") == "completed" and "检测记录" in (seen.get("pickedSummary") or ""),
+         "picked from the list, it backs another certificate, printed", seen.get("pickedSummary"))
+    t.ok("请填写检测机构和报告编号" in (seen.get("noReport") or ""), "a commissioned report needs its lab and number",
+         seen.get("noReport"))
+    t.ok(seen.get("reportState") == "completed" and "检测记录" in (seen.get("reportSummary") or ""),
+         "the commissioned report, photographed, backs a certificate, printed", seen.get("reportSummary"))
     t.ok(seen.get("typedBeforeIdle") == "7" and "没有操作" in (seen.get("idleMessage") or "")
          and "已清除" in seen.get("idleMessage") and seen.get("idleCleared"),
          "idle: logged out, what was typed cleared, and told why", seen.get("idleMessage"))
     fits(t, seen)
 
-    rows = psql(svc.db, "SELECT labels || ' ' || basis || ' ' || (test_id IS NOT NULL) || ' ' || origin_code "
-                        "FROM certificate ORDER BY serial").splitlines()
-    t.eq(rows, ["3 0 false 350524103201", "2 1 true 350524103201"],
-         "two certificates: 3 labels on quality control, 2 on the self test; the producer's registered origin")
-    t.eq(psql(svc.db, "SELECT count(*) FROM rapid_test_photo p JOIN rapid_test r ON r.id = p.test_id "
-                      "WHERE r.kind = 'self' AND r.result = 'pass' AND octet_length(p.jpeg) > 1000"), "1",
-         "the strip's photo from the camera is kept with the test")
-    t.eq(psql(svc.db, "SELECT count(*) FILTER (WHERE reprint) || '/' || count(*) FROM print_job"), "1/3",
-         "three print jobs, one of them the reprint")
+    rows = psql(svc.db, "SELECT c.labels || ' ' || c.basis || ' ' || coalesce(r.kind, '-') || ' ' || c.origin_code "
+                        "FROM certificate c LEFT JOIN rapid_test r ON r.id = c.test_id ORDER BY c.serial").splitlines()
+    t.eq(rows, ["3 0 - 350524103201", "2 1 self 350524103201", "1 1 self 350524103201",
+                "1 2 commissioned 350524103201"],
+         "four certificates: 3 labels on quality control, 2 and 1 on the self test, 1 on the commissioned report; "
+         "the producer's registered origin")
+    t.eq(psql(svc.db, "SELECT count(DISTINCT test_id) FROM certificate WHERE basis = 1"), "1",
+         "the second self-test certificate rests on the same test")
+    t.eq(psql(svc.db, "SELECT string_agg(r.kind || ' ' || coalesce(r.report_number, '-'), ',' ORDER BY r.id) "
+                      "FROM rapid_test_photo p JOIN rapid_test r ON r.id = p.test_id "
+                      "WHERE r.result = 'pass' AND octet_length(p.jpeg) > 1000"), "self -,commissioned AX2026-0117",
+         "the strip's and the report's photos from the camera are kept with their tests")
+    t.eq(psql(svc.db, "SELECT count(*) FILTER (WHERE reprint) || '/' || count(*) FROM print_job"), "1/5",
+         "five print jobs, one of them the reprint")
     t.eq(psql(svc.db, "SELECT count(*) FROM api_token WHERE label = 'session' AND revoked_at IS NULL"), "0",
          "every session was closed")
 
