@@ -113,6 +113,16 @@ try {
   seen.pausedText = await k.text("#print-state");
   seen.pausedTodo = await k.text("#print-todo");
   await k.snap("kiosk-printer-paused");
+  // The other printer problems, as the page words the job's answer for each.
+  seen.faults = await page.evaluate(() => [
+    { state: "pending", fault: { code: "media-empty", message: "out of paper", message_zh: "打印机缺纸" } },
+    { state: "pending", printer_state_reasons: ["media-empty-error"] },
+    { state: "pending", fault: { code: "offline" } },
+    { state: "pending", printer_state_reasons: "connecting-to-device" },
+    { state: "pending", fault: { code: "cups-down" } },
+    { state: "failed", reason: "timeout", fault: { code: "timeout" } },
+    { state: "failed", fault: { code: "unprintable-character", message_zh: "标签上的“𠮷”字打印不出来" } },
+  ].map((job) => describe(job, "000000000001", 2)));
   // Longer than the idle logout: nobody is logged out while the job is pending.
   await page.waitForTimeout((Number(idle) + 3) * 1000);
   seen.stillThere = await page.locator("#s-print.on").isVisible();
@@ -124,6 +134,7 @@ try {
   // 我的合格证, and a reprint of the same codes.
   await page.locator("#mine-go").tap();
   await k.on("s-mine");
+  await page.locator("#certs .item").nth(1).waitFor({ timeout: 15000 });
   seen.certs = await page.locator("#certs .item").allInnerTexts();
   await k.snap("kiosk-mine");
   await page.locator("#certs .item button").first().tap();

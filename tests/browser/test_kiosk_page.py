@@ -59,6 +59,15 @@ def run(t, svc):
          and "恢复打印" in (seen.get("pausedTodo") or ""),
          "a paused printer is shown within seconds, saying what to do",
          [seen.get("pausedAfterMs"), seen.get("pausedText"), seen.get("pausedTodo")])
+    faults = seen.get("faults") or []
+    want = [("problem", "打印机没纸了", "装上标签纸"), ("problem", "打印机没纸了", "装上标签纸"),
+            ("problem", "打印机没有连上", "检查打印机的电源"), ("problem", "打印机没有连上", "检查打印机的电源"),
+            ("problem", "连不上打印服务", "检查打印服务"), ("bad", "没有按时打印出来", "我的合格证"),
+            ("bad", "打印失败", "𠮷")]
+    t.ok(len(faults) == len(want) and all(f[0] == cls and text in f[1] and todo in f[2]
+                                          for f, (cls, text, todo) in zip(faults, want)),
+         "paper out, offline, the print service down, not printed in time, a character it cannot print: "
+         "each in plain Chinese with what to do (from the fault code or CUPS's reasons)", faults)
     t.ok(seen.get("stillThere"), f"nobody is logged out while the job waits (longer than the {IDLE_S} s idle logout)")
     t.ok(seen.get("recoveredState") == "completed" and "请取走标签" in (seen.get("recoveredText") or ""),
          "resumed, the labels print", seen.get("recoveredText"))
