@@ -546,24 +546,28 @@ function describe(job, number, labels) {
 function startPrintScreen(text) {
   ["again", "done", "mine-go"].forEach((id) => { $(id).hidden = true; });
   setPrint("", text, "", "");
+  $("print-state").dataset.number = "";
   state.printing = true;
   show("s-print");
 }
-function setPrint(cls, text, todo, s) {
+/* The state for scripts too: data-state (the job's), data-problem, data-fault (its code), data-number. */
+function setPrint(cls, text, todo, s, fault) {
   $("print-state").className = "state " + cls;
   $("print-state").textContent = text;
   $("print-state").dataset.state = s;
   $("print-state").dataset.problem = cls === "problem" ? "1" : "";
+  $("print-state").dataset.fault = fault || "";
   $("print-todo").textContent = todo;
 }
 async function followJob(id, number, labels) {
   const deadline = Date.now() + 600000;
+  $("print-state").dataset.number = number || "";
   if (!id) return printFinished("done", `已开具（编号 ${number}），没有打印`, "");
   while (Date.now() < deadline && state.printing) {
     const res = await api("/api/v1/print-jobs/" + id);
     if (res.status === 200) {
       const [cls, text, todo] = describe(res.body, number, labels);
-      setPrint(cls, text, todo, res.body.state || "");
+      setPrint(cls, text, todo, res.body.state || "", res.body.fault && res.body.fault.code);
       if (["completed", "failed", "canceled", "aborted"].includes(res.body.state)) break;
     } else if (res.status === 502) {
       setPrint("problem", "连不上打印服务", "系统会继续查询；一直这样请找服务站工作人员。", "");
