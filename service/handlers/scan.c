@@ -266,8 +266,8 @@ static void respond(ac_req *r, const char *status, const ac_cert *c)
 	ac_buf_puts(&b, ",\"message_zh\":");
 	ac_buf_json_str(&b, v->zh);
 	if (c != NULL) {
-		/* The public answer masks the phone; staff read it whole (GET /certificates/{id}).
-		 */
+		/* The public answer masks the phone; staff read it whole
+		 * (GET /certificates/{id}). */
 		ac_buf_puts(&b, ",\"certificate\":");
 		ac_cert_write_json(&b, c, app->cfg.public_url, AC_CERT_PUBLIC);
 		ac_buf_puts(&b, ",\"item\":");
