@@ -266,6 +266,7 @@ function productButton(p) {
 function drawCategories() {
   const mine = picker.mode === "issue" ? picker.menu.mine.slice(0, 8) : [];
   $("mine-box").hidden = mine.length === 0;
+  $("categories-hint").textContent = mine.length ? "或者先选类别" : "先选类别";
   $("mine").innerHTML = "";
   mine.forEach((p) => $("mine").appendChild(productButton(p)));
   $("categories").innerHTML = "";
@@ -721,7 +722,7 @@ const farmers = pager("farmers", (offset, size) => api(`/api/v1/households?limit
   box.innerHTML = "";
   items.forEach((x) => box.appendChild(listItem(
     `<b>${esc(x.name)}</b>${x.locked ? " · 密码锁定中" : ""}<br>${esc(x.village_name || "")}${x.contact ? " · " + esc(x.contact) : ""}`,
-    "帮他开", () => askFarmerPin(x))));
+    "帮这位开", () => askFarmerPin(x))));
   if (!items.length) box.appendChild(listItem("没有找到。还没登记的农户，请先“登记农户”。"));
 });
 function openFarmers() {
