@@ -289,9 +289,9 @@ static void test_errors(ac_label_renderer *r)
 		free(pdf);
 
 	ac_label_renderer *none = NULL;
-	AC_CHECK(ac_label_renderer_new("/nonexistent.ttf", &none) == -ENOENT && !none,
+	AC_CHECK(ac_label_renderer_new("/nonexistent.ttf", NULL, &none) == -ENOENT && !none,
 		 "missing font: -ENOENT");
-	AC_CHECK(ac_label_renderer_new("/etc/hostname", &none) == AC_ERENDER && !none,
+	AC_CHECK(ac_label_renderer_new("/etc/hostname", NULL, &none) == AC_ERENDER && !none,
 		 "not a font: AC_ERENDER");
 	ac_label_renderer_free(NULL);
 }
@@ -381,7 +381,8 @@ int main(void)
 		fclose(f);
 	}
 
-	if (!AC_CHECK(ac_label_renderer_new(TEST_FONT, &r) == 0 && r, "renderer loads wqy-zenhei"))
+	if (!AC_CHECK(ac_label_renderer_new(TEST_FONT, NULL, &r) == 0 && r,
+		      "renderer loads wqy-zenhei"))
 		return ac_test_done();
 	test_errors(r);
 	test_sizes(r);

@@ -1,0 +1,69 @@
+/*
+ * Bitmaps for the raw languages: a line of text drawn from FreeType's glyph
+ * bitmaps (ac_raster), and the QR code drawn with dot-gain compensation,
+ * both as 1-bit rows, most significant bit leftmost, 1 = ink.
+ */
+#include <string.h>
+
+#include "ac_error.h"
+#include "ac_label-private.h"
+
+static void blit(unsigned char *bits, int stride, int rows, int x, int y, const ac_glyph_bits *g)
+{
+	for (int gy = 0; gy < g->rows; gy++) {
+		int ty = y + gy;
+		if (ty < 0 || ty >= rows)
+			continue;
+		const unsigned char *src = g->bits + (size_t)gy * g->pitch;
+		unsigned char *dst = bits + (size_t)ty * stride;
+		for (int gx = 0; gx < g->width; gx++) {
+			int tx = x + gx;
+			if (tx < 0 || tx >= stride * 8 || !(src[gx >> 3] & (0x80 >> (gx & 7))))
+				continue;
+			dst[tx >> 3] |= (unsigned char)(0x80 >> (tx & 7));
+		}
+	}
+}
+
+int lab_line_bits(ac_label_renderer *r, const lab_doc *doc, const lab_line *l,
+		  const lab_glyph *glyphs, int x0, unsigned char *bits, int stride, int rows)
+{
+	int base = (int)(0.86 * l->em + 0.5);
+
+	(void)doc;
+	for (int i = 0; i < l->count; i++) {
+		const lab_glyph *g = &glyphs[i];
+		if (g->cp == ' ')
+			continue;
+		const ac_glyph_bits *gb =
+		    ac_raster_glyph(r->raster, g->font, g->gid, l->em, l->bold);
+		if (gb == NULL)
+			return AC_ERENDER;
+		int pen = l->x + (int)(g->x + 0.5f) - x0;
+		blit(bits, stride, rows, pen + gb->left, base - gb->top, gb);
+	}
+	return 0;
+}
+
+typedef struct qr_bits {
+	unsigned char *bits;
+	int stride, x0, y0;
+} qr_bits;
+
+static void fill(void *arg, int x, int y, int w, int h)
+{
+	qr_bits *q = arg;
+
+	for (int yy = y - q->y0; yy < y - q->y0 + h; yy++) {
+		unsigned char *row = q->bits + (size_t)yy * q->stride;
+		for (int xx = x - q->x0; xx < x - q->x0 + w; xx++)
+			row[xx >> 3] |= (unsigned char)(0x80 >> (xx & 7));
+	}
+}
+
+void lab_qr_bits(const lab_doc *doc, const lab_page *pg, unsigned char *bits, int stride)
+{
+	qr_bits q = { bits, stride, doc->qr_x, doc->qr_y };
+
+	lab_qr_rects(doc, pg, fill, &q);
+}
