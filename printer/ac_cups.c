@@ -425,6 +425,11 @@ const char *ac_cups_fault(const ac_job_status *st)
 	}
 	if (st->printer_state == 5 || has_reason(st->state_reasons, "printer-stopped"))
 		return "stopped";
+	/* The socket backend (network printers) says it only in words, retrying. */
+	if (st->state == AC_JOB_PROCESSING &&
+	    (strstr(st->message, "unavailable") || strstr(st->message, "not responding") ||
+	     strstr(st->message, "nable to connect") || strstr(st->message, "printer is busy")))
+		return "offline";
 	if (st->state == AC_JOB_ABORTED)
 		return "printer-error";
 	return NULL;

@@ -98,7 +98,10 @@ const char *ac_printer_state_name(int state);
  * "offline" (the printer does not answer), "paused" (the queue was
  * stopped by hand: cupsdisable), "stopped" (the queue stopped itself, e.g.
  * after a backend error), "printer-error" (CUPS aborted the job); NULL when
- * nothing is wrong or the job has finished. Returns a static string.
+ * nothing is wrong or the job has finished. A network printer that refuses
+ * connections shows only in the socket backend's message ("The printer may
+ * not exist or is unavailable at this time."): that is "offline" too, in
+ * the C locale cupsd runs backends in. Returns a static string.
  */
 const char *ac_cups_fault(const ac_job_status *st);
 
