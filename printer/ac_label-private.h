@@ -194,6 +194,11 @@ int lab_line_bits(ac_label_renderer *r, const lab_doc *doc, const lab_line *l,
  * of stride bytes). */
 void lab_qr_bits(const lab_doc *doc, const lab_page *pg, unsigned char *bits, int stride);
 
+/* For tests: renders data for p and keeps its layout in *doc (doc->glyphs
+ * then the caller's to free). Same returns as ac_label_render. */
+int lab_layout_data(ac_label_renderer *r, const ac_label_printer *p, const ac_label_data *data,
+		    lab_doc *doc, ac_label_problem *why);
+
 /* Frees the renderer's templates. */
 void lab_templates_free(ac_label_renderer *r);
 

@@ -518,6 +518,21 @@ static int render(ac_label_renderer *r, const ac_label_printer *p, const ac_labe
 	return rc < 0 ? rc : j->out.err;
 }
 
+int lab_layout_data(ac_label_renderer *r, const ac_label_printer *p, const ac_label_data *data,
+		    lab_doc *doc, ac_label_problem *why)
+{
+	job j = { 0 };
+	char sample[64];
+	int rc;
+
+	snprintf(sample, sizeof(sample), "第%zu件/共%zu件", data->ncodes, data->ncodes);
+	rc = render(r, p, data, sample, 0, &j, why);
+	*doc = j.doc;
+	j.doc.glyphs = NULL;
+	job_free(&j);
+	return rc;
+}
+
 int ac_label_render(ac_label_renderer *r, const ac_label_printer *p, const ac_label_data *data,
 		    unsigned char **out, size_t *len, ac_label_problem *why)
 {
