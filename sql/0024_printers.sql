@@ -71,7 +71,7 @@ UPDATE kiosk SET media = NULL;
 ALTER TABLE kiosk ALTER COLUMN media SET NOT NULL, ALTER COLUMN dpi SET NOT NULL,
 	ADD CONSTRAINT kiosk_dpi CHECK (dpi IN (203, 300));
 
-CREATE INDEX kiosk_printer_rev ON kiosk (printer_rev);
+CREATE INDEX kiosk_by_printer_rev ON kiosk (printer_rev);
 
 -- The kiosks' printers written since revision p_since (0: all), oldest first.
 CREATE FUNCTION printers_changed(p_since bigint)
