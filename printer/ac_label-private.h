@@ -174,11 +174,13 @@ int lab_tspl(ac_label_renderer *r, const lab_doc *doc, const lab_page *pages, si
 	     lab_out *out);
 
 /*
- * The QR symbol's dark areas, module by module, as rectangles in dots with
- * dot-gain compensation: a dark module loses `gain` dots on its right and
- * bottom edges where the neighbour there is light, so that every dark run
- * prints `gain` dots narrower and the printer's spread brings it back. Calls
- * fn(x, y, w, h) for each rectangle (merged along rows). Any thread.
+ * The QR symbol's dark areas as rectangles in dots, with the page's dot-gain
+ * compensation g: every edge of a dark area that meets a light module (or
+ * the quiet zone) is drawn g dots inward, so that a head spreading black g
+ * dots on each edge prints the modules their nominal width (negative g:
+ * outward, for a head that prints thin). |g| is capped so that every module
+ * keeps a dot. Calls fn(x, y, w, h) for each rectangle (merged along rows).
+ * Any thread.
  */
 void lab_qr_rects(const lab_doc *doc, const lab_page *pg,
 		  void (*fn)(void *arg, int x, int y, int w, int h), void *arg);

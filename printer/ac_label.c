@@ -441,7 +441,7 @@ static int check_input(const ac_label_printer *p, const ac_label_data *data,
 	values[LAB_NUMBER] = data->number;
 	if (size_check(p->size.width_mm, p->size.height_mm, p->size.dpi, &check) < 0 ||
 	    data->ncodes == 0 || data->ncodes > AC_LABEL_MAX_CODES || p->lang < AC_LABEL_PDF ||
-	    p->lang > AC_LABEL_TSPL || p->dot_gain < 0 || p->dot_gain > AC_LABEL_MAX_GAIN ||
+	    p->lang > AC_LABEL_TSPL || p->dot_gain < AC_LABEL_MIN_GAIN || p->dot_gain > AC_LABEL_MAX_GAIN ||
 	    p->darkness < -1 || p->darkness > 30)
 		return AC_ERANGE;
 	for (int i = 0; i < LAB_NVALUES; i++) {
@@ -504,7 +504,7 @@ static int render(ac_label_renderer *r, const ac_label_printer *p, const ac_labe
 	rc = lab_layout(r, p, values, piece_sample, qrw, &j->doc, why);
 	if (rc < 0)
 		return rc;
-	j->doc.qr_graphic = calibration || (p->lang != AC_LABEL_PDF && p->dot_gain > 0);
+	j->doc.qr_graphic = calibration || (p->lang != AC_LABEL_PDF && p->dot_gain != 0);
 	for (size_t i = 0; i < j->n; i++) {
 		char text[64];
 		if (calibration)

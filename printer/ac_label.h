@@ -19,8 +19,11 @@
  * refuses the label (AC_EGLYPH, naming it): nothing is dropped or blanked.
  *
  * Dot gain: a thermal head spreads black; with dot_gain g the QR code's dark
- * runs are drawn g dots narrower (PDF, and ZPL/TSPL, which then draw the
- * code as a graphic rather than with the printer's QR command).
+ * areas are drawn g dots narrower on each edge (PDF, and ZPL/TSPL, which
+ * then draw the code as a graphic rather than with the printer's QR
+ * command). Modules are 4 dots or more at 203 dpi (5 at 300) wherever the
+ * label allows, which survive a dot of spread or loss on every edge
+ * uncompensated; 3 dots (50x30 at 203 dpi) need the printer's setting.
  */
 #ifndef AC_LABEL_H
 #define AC_LABEL_H
@@ -64,11 +67,13 @@ const char *ac_label_lang_format(ac_label_lang lang);
 typedef struct ac_label_printer {
 	ac_label_lang lang;
 	ac_label_size size;
-	int dot_gain; /* 0..3 dots the head spreads a dark run; drawn that much narrower */
+	int dot_gain; /* -2..3 dots the head spreads black on each edge; dark modules
+		       * are drawn that much narrower on each edge (negative: wider) */
 	int darkness; /* -1: the printer's own; ZPL ~SD 0..30, TSPL DENSITY 0..15 */
 } ac_label_printer;
 
 #define AC_LABEL_MAX_GAIN 3
+#define AC_LABEL_MIN_GAIN (-2)
 
 /*
  * What one certificate's labels show. All strings are UTF-8 and borrowed for

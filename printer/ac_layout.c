@@ -92,6 +92,10 @@ static lab_template *make_template(int W, int H, int dpi, ac_label_lang lang, in
 {
 	int mmin = (int)ceil(0.375 * dpi / 25.4 - 1e-9);
 	int mpref = (int)(0.6 * H) / (qrw + 8);
+	/* Four dots a module and more survive a dot of spread or loss on every
+	 * edge; three (0.375 mm at 203 dpi) only where nothing larger fits,
+	 * with the printer's dot-gain compensation set. */
+	int mrobust = dpi <= 203 ? 4 : 5;
 	int emn = em_min(dpi), emx = (int)lround(H * 0.085);
 	int max =
 	    (mpref - mmin + 1 > 1 ? mpref - mmin + 1 : 1) * (emx - emn + 2 > 1 ? emx - emn + 2 : 1);
@@ -99,8 +103,8 @@ static lab_template *make_template(int W, int H, int dpi, ac_label_lang lang, in
 
 	if (t == NULL)
 		return NULL;
-	if (mpref < mmin)
-		mpref = mmin;
+	if (mpref < mrobust)
+		mpref = mrobust;
 	if (emx > mm_dots(3.5, dpi))
 		emx = mm_dots(3.5, dpi);
 	if (emx < emn)
@@ -551,13 +555,17 @@ void lab_piece(ac_label_renderer *r, const lab_doc *doc, const char *text, lab_p
 void lab_qr_rects(const lab_doc *doc, const lab_page *pg,
 		  void (*fn)(void *arg, int x, int y, int w, int h), void *arg)
 {
-	int n = pg->width, M = doc->mod, gain = pg->gain;
+	int n = pg->width, M = doc->mod, g = pg->gain;
 	int shift = (doc->qrw - n) * M / 2; /* a smaller symbol centred in the place */
 
-	if (gain > M - 1)
-		gain = M - 1;
+	/* Every dark module keeps at least one dot; light ones too. */
+	if (g > (M - 1) / 2)
+		g = (M - 1) / 2;
+	if (g < -(M - 1) / 2)
+		g = -(M - 1) / 2;
 	for (int y = 0; y < n; y++) {
 		const unsigned char *row = pg->modules + (size_t)y * n;
+		const unsigned char *above = y > 0 ? row - n : NULL;
 		const unsigned char *below = y + 1 < n ? row + n : NULL;
 		int x = 0;
 		while (x < n) {
@@ -565,15 +573,20 @@ void lab_qr_rects(const lab_doc *doc, const lab_page *pg,
 				x++;
 				continue;
 			}
-			/* A run of dark modules with the same neighbour below. */
-			int low = below == NULL || !(below[x] & 1);
+			/* A run of dark modules with the same neighbours above and below. */
+			int up = above == NULL || !(above[x] & 1);
+			int down = below == NULL || !(below[x] & 1);
 			int x0 = x;
-			while (x < n && (row[x] & 1) && (below == NULL || !(below[x] & 1)) == low)
+			while (x < n && (row[x] & 1) && (above == NULL || !(above[x] & 1)) == up &&
+			       (below == NULL || !(below[x] & 1)) == down)
 				x++;
-			int right_light = x == n || !(row[x] & 1);
-			int w = (x - x0) * M - (right_light ? gain : 0);
-			int h = M - (low ? gain : 0);
-			fn(arg, doc->qr_x + shift + x0 * M, doc->qr_y + shift + y * M, w, h);
+			int left = x0 == 0 || !(row[x0 - 1] & 1);
+			int right = x == n || !(row[x] & 1);
+			int px = x0 * M + (left ? g : 0);
+			int py = y * M + (up ? g : 0);
+			int w = (x - x0) * M - (left ? g : 0) - (right ? g : 0);
+			int h = M - (up ? g : 0) - (down ? g : 0);
+			fn(arg, doc->qr_x + shift + px, doc->qr_y + shift + py, w, h);
 		}
 	}
 }

@@ -15,7 +15,7 @@ ALTER TABLE kiosk
 		CHECK (printer_language IN ('pdf', 'zpl', 'tspl')),
 	ADD COLUMN media text,
 	ADD COLUMN dpi integer,
-	ADD COLUMN dot_gain integer NOT NULL DEFAULT 0 CHECK (dot_gain BETWEEN 0 AND 3),
+	ADD COLUMN dot_gain integer NOT NULL DEFAULT 0 CHECK (dot_gain BETWEEN -2 AND 3),
 	ADD COLUMN darkness integer CHECK (darkness BETWEEN 0 AND 30),
 	ADD COLUMN printer_rev bigint NOT NULL DEFAULT nextval('kiosk_printer_rev');
 

@@ -84,7 +84,7 @@ static int valid_media(const char *s)
 
 static const char *const printer_languages[] = { "pdf", "zpl", "tspl", NULL };
 static const char *const resolutions[] = { "203", "300", NULL };
-static const char *const gains[] = { "0", "1", "2", "3", NULL };
+static const char *const gains[] = { "-2", "-1", "0", "1", "2", "3", NULL };
 static const char *const darkness_levels[] = { "0",  "1",  "2",	 "3",  "4",  "5",  "6",	 "7",
 					       "8",  "9",  "10", "11", "12", "13", "14", "15",
 					       "16", "17", "18", "19", "20", "21", "22", "23",
@@ -138,8 +138,9 @@ static const ac_registry_field kiosk_fields[] = {
 	{ "dpi", AC_REGISTRY_INTSET, 0, 0, 0, 0, resolutions, NULL, "::integer",
 	  "dpi must be 203 or 300", "分辨率须为203或300" },
 	{ "dot_gain", AC_REGISTRY_INTSET, 0, 0, 0, 0, gains, NULL, "::integer",
-	  "dot_gain must be 0 to 3 (dots; print a calibration run to choose)",
-	  "点补偿须为0到3（可先打印校准页再选择）" },
+	  "dot_gain must be -2 to 3 (dots a dark run is drawn narrower; negative: wider; "
+	  "print a calibration run to choose)",
+	  "点补偿须为-2到3（负数表示加粗；可先打印校准页再选择）" },
 	{ "darkness", AC_REGISTRY_INTSET, 0, 0, 1, 0, darkness_levels, NULL, "::integer",
 	  "darkness must be 0 to 30 (ZPL), 0 to 15 (TSPL), or null for the printer's own",
 	  "打印浓度须为0到30（ZPL）或0到15（TSPL），不设置填 null" },
