@@ -441,8 +441,8 @@ static int check_input(const ac_label_printer *p, const ac_label_data *data,
 	values[LAB_NUMBER] = data->number;
 	if (size_check(p->size.width_mm, p->size.height_mm, p->size.dpi, &check) < 0 ||
 	    data->ncodes == 0 || data->ncodes > AC_LABEL_MAX_CODES || p->lang < AC_LABEL_PDF ||
-	    p->lang > AC_LABEL_TSPL || p->dot_gain < AC_LABEL_MIN_GAIN || p->dot_gain > AC_LABEL_MAX_GAIN ||
-	    p->darkness < -1 || p->darkness > 30)
+	    p->lang > AC_LABEL_TSPL || p->dot_gain < AC_LABEL_MIN_GAIN ||
+	    p->dot_gain > AC_LABEL_MAX_GAIN || p->darkness < -1 || p->darkness > 30)
 		return AC_ERANGE;
 	for (int i = 0; i < LAB_NVALUES; i++) {
 		if (values[i] && strlen(values[i]) > AC_LABEL_MAX_FIELD_LEN)

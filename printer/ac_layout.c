@@ -97,18 +97,19 @@ static lab_template *make_template(int W, int H, int dpi, ac_label_lang lang, in
 	 * with the printer's dot-gain compensation set. */
 	int mrobust = dpi <= 203 ? 4 : 5;
 	int emn = em_min(dpi), emx = (int)lround(H * 0.085);
-	int max =
-	    (mpref - mmin + 1 > 1 ? mpref - mmin + 1 : 1) * (emx - emn + 2 > 1 ? emx - emn + 2 : 1);
-	lab_template *t = calloc(1, sizeof(*t) + (size_t)max * sizeof(geom));
 
-	if (t == NULL)
-		return NULL;
 	if (mpref < mrobust)
 		mpref = mrobust;
 	if (emx > mm_dots(3.5, dpi))
 		emx = mm_dots(3.5, dpi);
 	if (emx < emn)
 		emx = emn;
+	/* Each module: every text size, and the resident size for TSPL. */
+	int max = (mpref - mmin + 1) * (emx - emn + 2);
+	lab_template *t = calloc(1, sizeof(*t) + (size_t)max * sizeof(geom));
+
+	if (t == NULL)
+		return NULL;
 	t->W = W;
 	t->H = H;
 	t->dpi = dpi;
@@ -131,7 +132,7 @@ static lab_template *make_template(int W, int H, int dpi, ac_label_lang lang, in
 	t->rule_h = mm_dots(0.25, dpi) > 2 ? mm_dots(0.25, dpi) : 2;
 	for (int mod = mpref; mod >= mmin; mod--) {
 		if (lang == AC_LABEL_TSPL && RESIDENT_EM >= emn && RESIDENT_EM <= emx + 4 &&
-		    make_geom(t, mod, RESIDENT_EM, 1, &t->cand[t->ncand]))
+		    t->ncand < max && make_geom(t, mod, RESIDENT_EM, 1, &t->cand[t->ncand]))
 			t->ncand++;
 		for (int em = emx; em >= emn; em--) {
 			if (t->ncand < max && make_geom(t, mod, em, 0, &t->cand[t->ncand]))
