@@ -201,6 +201,17 @@ void lab_qr_bits(const lab_doc *doc, const lab_page *pg, unsigned char *bits, in
 int lab_layout_data(ac_label_renderer *r, const ac_label_printer *p, const ac_label_data *data,
 		    lab_doc *doc, ac_label_problem *why);
 
+/* Draws pg's QR code into a new bitmap and hands it to put (which may
+ * change the bits), at the code's place: 0 or -ENOMEM. */
+int lab_put_qr_bitmap(const lab_doc *doc, const lab_page *pg, lab_out *o,
+		      void (*put)(lab_out *o, int x, int y, unsigned char *bits, int stride,
+				  int rows));
+
+/* Calls put for every line of doc, then pg's piece line: 0 or put's error. */
+int lab_put_texts(ac_label_renderer *r, const lab_doc *doc, const lab_page *pg, lab_out *o,
+		  int (*put)(ac_label_renderer *r, const lab_doc *doc, const lab_line *l,
+			     const lab_glyph *g, lab_out *o));
+
 /* Frees the renderer's templates. */
 void lab_templates_free(ac_label_renderer *r);
 

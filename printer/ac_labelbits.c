@@ -3,6 +3,8 @@
  * bitmaps (ac_raster), and the QR code drawn with dot-gain compensation,
  * both as 1-bit rows, most significant bit leftmost, 1 = ink.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ac_error.h"
@@ -66,4 +68,30 @@ void lab_qr_bits(const lab_doc *doc, const lab_page *pg, unsigned char *bits, in
 	qr_bits q = { bits, stride, doc->qr_x, doc->qr_y };
 
 	lab_qr_rects(doc, pg, fill, &q);
+}
+
+int lab_put_qr_bitmap(const lab_doc *doc, const lab_page *pg, lab_out *o,
+		      void (*put)(lab_out *o, int x, int y, unsigned char *bits, int stride,
+				  int rows))
+{
+	int side = doc->qrw * doc->mod, stride = (side + 7) / 8;
+	unsigned char *bits = calloc((size_t)stride * side, 1);
+
+	if (bits == NULL)
+		return -ENOMEM;
+	lab_qr_bits(doc, pg, bits, stride);
+	put(o, doc->qr_x, doc->qr_y, bits, stride, side);
+	free(bits);
+	return 0;
+}
+
+int lab_put_texts(ac_label_renderer *r, const lab_doc *doc, const lab_page *pg, lab_out *o,
+		  int (*put)(ac_label_renderer *r, const lab_doc *doc, const lab_line *l,
+			     const lab_glyph *g, lab_out *o))
+{
+	int rc = 0;
+
+	for (int k = 0; k < doc->nlines && rc == 0; k++)
+		rc = put(r, doc, &doc->lines[k], doc->glyphs + doc->lines[k].first, o);
+	return rc == 0 ? put(r, doc, &pg->piece, pg->piece_glyphs, o) : rc;
 }

@@ -103,16 +103,8 @@ static int put_qr(const lab_doc *doc, const lab_page *pg, lab_out *o)
 {
 	int shift = (doc->qrw - pg->width) * doc->mod / 2;
 
-	if (doc->qr_graphic || doc->mod > 10) {
-		int side = doc->qrw * doc->mod, stride = (side + 7) / 8;
-		unsigned char *bits = calloc((size_t)stride * side, 1);
-		if (bits == NULL)
-			return -ENOMEM;
-		lab_qr_bits(doc, pg, bits, stride);
-		put_bitmap(o, doc->qr_x, doc->qr_y, bits, stride, side);
-		free(bits);
-		return 0;
-	}
+	if (doc->qr_graphic || doc->mod > 10)
+		return lab_put_qr_bitmap(doc, pg, o, put_bitmap);
 	if (pg->alnum)
 		lab_printf(o, "QRCODE %d,%d,M,%d,M,0,M2,S7,\"A%s\"\r\n", doc->qr_x + shift,
 			   doc->qr_y + shift, doc->mod, pg->code);
@@ -134,11 +126,7 @@ int lab_tspl(ac_label_renderer *r, const lab_doc *doc, const lab_page *pages, si
 	for (size_t i = 0; i < n && rc == 0 && !out->err; i++) {
 		lab_printf(out, "CLS\r\nBAR %d,%d,%d,%d\r\n", doc->rule_x, doc->rule_y, doc->rule_w,
 			   doc->rule_h);
-		for (int k = 0; k < doc->nlines && rc == 0; k++)
-			rc = put_line(r, doc, &doc->lines[k], doc->glyphs + doc->lines[k].first,
-				      out);
-		if (rc == 0)
-			rc = put_line(r, doc, &pages[i].piece, pages[i].piece_glyphs, out);
+		rc = lab_put_texts(r, doc, &pages[i], out, put_line);
 		if (rc == 0)
 			rc = put_qr(doc, &pages[i], out);
 		lab_puts(out, "PRINT 1,1\r\n");

@@ -54,7 +54,7 @@ static void put_row(lab_out *o, const char *hex, int n)
 }
 
 /* ^FO x,y^GFA of a bitmap (rows of stride bytes, 1 = ink). */
-static void put_graphic(lab_out *o, int x, int y, const unsigned char *bits, int stride, int rows)
+static void put_graphic(lab_out *o, int x, int y, unsigned char *bits, int stride, int rows)
 {
 	static const char hexd[] = "0123456789ABCDEF";
 	char *hex = malloc((size_t)stride * 2 + 1);
@@ -109,16 +109,8 @@ static int put_qr(const lab_doc *doc, const lab_page *pg, lab_out *o)
 {
 	int shift = (doc->qrw - pg->width) * doc->mod / 2;
 
-	if (doc->qr_graphic || doc->mod > 10) {
-		int side = doc->qrw * doc->mod, stride = (side + 7) / 8;
-		unsigned char *bits = calloc((size_t)stride * side, 1);
-		if (bits == NULL)
-			return -ENOMEM;
-		lab_qr_bits(doc, pg, bits, stride);
-		put_graphic(o, doc->qr_x, doc->qr_y, bits, stride, side);
-		free(bits);
-		return 0;
-	}
+	if (doc->qr_graphic || doc->mod > 10)
+		return lab_put_qr_bitmap(doc, pg, o, put_graphic);
 	lab_printf(o, "^FO%d,%d^BQN,2,%d^FD%s%s^FS\n", doc->qr_x + shift,
 		   doc->qr_y + shift - BQ_TOP_OFFSET, doc->mod, pg->alnum ? "MM,A" : "MA,",
 		   pg->code);
@@ -135,11 +127,7 @@ int lab_zpl(ac_label_renderer *r, const lab_doc *doc, const lab_page *pages, siz
 		lab_printf(out, "^XA\n^PW%d^LL%d^LH0,0^PON^LRN\n", doc->W, doc->H);
 		lab_printf(out, "^FO%d,%d^GB%d,%d,%d^FS\n", doc->rule_x, doc->rule_y, doc->rule_w,
 			   doc->rule_h, doc->rule_h);
-		for (int k = 0; k < doc->nlines && rc == 0; k++)
-			rc = put_line(r, doc, &doc->lines[k], doc->glyphs + doc->lines[k].first,
-				      out);
-		if (rc == 0)
-			rc = put_line(r, doc, &pages[i].piece, pages[i].piece_glyphs, out);
+		rc = lab_put_texts(r, doc, &pages[i], out, put_line);
 		if (rc == 0)
 			rc = put_qr(doc, &pages[i], out);
 		lab_puts(out, "^PQ1\n^XZ\n");
