@@ -467,8 +467,11 @@ static void take_answer(ac_printq *pq, const poll_item *it)
 		e->known = 1;
 		e->fault = ac_cups_fault(&it->st);
 	}
+	/* A fault that appears or clears goes to print_job at once; plain state
+	 * changes are answered from here and saved when the job is asked for
+	 * (GET /api/v1/print-jobs), as before, not in the background. */
 	const char *state = e->known ? ac_job_state_name(e->st.state) : e->state;
-	if (strcmp(state, e->state) != 0 || e->fault != e->recorded_fault) {
+	if (e->fault != e->recorded_fault) {
 		snprintf(e->state, sizeof(e->state), "%s", state);
 		e->recorded_fault = e->fault;
 		record(pq, e->job_id, 0, state,

@@ -9,10 +9,12 @@
  * job without a restart.
  *
  * Jobs at CUPS are watched by the instance that submitted them: CUPS is
- * asked every second how each is doing, so that its state and a fault
- * (paused queue, paper out, offline printer, CUPS down) are in print_job and
- * in GET /api/v1/print-jobs/{id} within seconds, under stable keywords
- * (ac_cups_fault). A job that has not finished print_timeout seconds after
+ * asked every second how each is doing, so that GET /api/v1/print-jobs/{id}
+ * answers its state and a fault (paused queue, paper out, offline printer,
+ * CUPS down) within seconds, under stable keywords (ac_cups_fault). A fault
+ * that appears or clears is written to print_job at once; a plain change of
+ * state when the job is asked for (as ever: the audit log gets no entry per
+ * tick). A job that has not finished print_timeout seconds after
  * it reached CUPS is cancelled there and marked failed with fault "timeout",
  * so that labels do not come out later for nobody. Reprinting prints the
  * same codes again.

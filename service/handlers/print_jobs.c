@@ -76,13 +76,23 @@ static void query_cups(void *arg)
 	    ac_cups_job_status(ctx->server, ctx->queue, ctx->cups_job_id, &ctx->st, &ctx->cerr);
 }
 
+/* Answers with what CUPS said (st), then saves it in print_job if it changed. */
+static void answer_state(ac_req *r, const job_ctx *ctx, const ac_job_status *st, const char *fault)
+{
+	const char *state = ac_job_state_name(st->state);
+	const char *reasons = st->state_reasons[0] ? st->state_reasons : NULL;
+	const char *values[4] = { r->param[0], state, reasons, fault };
+
+	ac_req_json(r, 200, job_json(r, ctx, state, reasons, st, fault));
+	ac_req_query(r,
+		     "UPDATE print_job SET state = $2, reason = $3, fault = $4, updated_at = now() "
+		     "WHERE id = $1::bigint AND (state <> $2 OR fault IS DISTINCT FROM $4)",
+		     4, values, on_state_saved);
+}
+
 static void after_query_cups(ac_req *r, void *arg)
 {
 	job_ctx *ctx = arg;
-	const char *state = ac_job_state_name(ctx->st.state);
-	const char *reasons = ctx->st.state_reasons[0] ? ctx->st.state_reasons : NULL;
-	const char *fault = ac_cups_fault(&ctx->st);
-	const char *values[4] = { r->param[0], state, reasons, fault };
 
 	if (ctx->err != 0) {
 		/* CUPS did not answer: what the row says, and why it is not fresher. */
@@ -94,11 +104,7 @@ static void after_query_cups(ac_req *r, void *arg)
 				     ac_cups_error_fault(ctx->err, &ctx->cerr)));
 		return;
 	}
-	ac_req_json(r, 200, job_json(r, ctx, state, reasons, &ctx->st, fault));
-	ac_req_query(r,
-		     "UPDATE print_job SET state = $2, reason = $3, fault = $4, updated_at = now() "
-		     "WHERE id = $1::bigint AND (state <> $2 OR fault IS DISTINCT FROM $4)",
-		     4, values, on_state_saved);
+	answer_state(r, ctx, &ctx->st, ac_cups_fault(&ctx->st));
 }
 
 static int is_final(const char *state)
@@ -152,10 +158,7 @@ static void on_job_row(ac_req *r, const ac_db_result *res)
 	/* Watched here: what CUPS said within the last second. */
 	if (!is_final(ctx->db_state) &&
 	    ac_printq_job_state(app->printq, strtoll(r->param[0], NULL, 10), &live)) {
-		ac_req_json(r, 200,
-			    job_json(r, ctx, ac_job_state_name(live.st.state),
-				     live.st.state_reasons[0] ? live.st.state_reasons : NULL,
-				     &live.st, live.fault));
+		answer_state(r, ctx, &live.st, live.fault);
 		return;
 	}
 	/* Finished, not yet at CUPS, or on a printer this instance does not know. */
