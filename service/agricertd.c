@@ -13,11 +13,59 @@
 #include "ac_handlers.h"
 #include "ac_log.h"
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: agricertd [-c CONFIG]\n"
-			"Settings come from CONFIG (or $AGRICERT_CONFIG) and AGRICERT_* "
-			"environment variables; see README.md.\n");
+	fprintf(f,
+		"usage: agricertd [-c FILE] [-h] [-V]\n"
+		"Issues signed compliance certificates, prints their labels and answers scans.\n"
+		"\n"
+		"  -c, --config FILE  read settings from FILE; without it: $AGRICERT_CONFIG, else\n"
+		"                     var/agricert.conf when present, else\n"
+		"                     %s when present.\n"
+		"                     AGRICERT_* environment variables override the file\n"
+		"                     (README.md, Configuration)\n"
+		"  -h, --help         print this help and exit\n"
+		"  -V, --version      print the version and exit\n"
+		"\n"
+		"Signals: SIGTERM or SIGINT stop gracefully (what is in flight finishes first),\n"
+		"SIGHUP reloads the key rings. Under systemd (Type=notify) it reports READY=1,\n"
+		"RELOADING=1 and STOPPING=1. AGRICERT_LOG_LEVEL=debug|info|warn|error.\n"
+		"Check a configuration with: agricert config check. See README.md.\n",
+		AC_DEFAULT_CONFIG);
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_options(int argc, char **argv, const char **config_path)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			*config_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("agricertd %s\n", AC_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	return -1;
 }
 
 static void report_handle(uv_handle_t *h, void *arg)
@@ -32,15 +80,11 @@ int main(int argc, char **argv)
 	uv_loop_t loop;
 	ac_app app;
 	int started;
-	int opt;
+	int rc;
 
-	while ((opt = getopt(argc, argv, "c:h")) != -1) {
-		if (opt != 'c') {
-			usage();
-			return opt == 'h' ? 0 : 2;
-		}
-		config_path = optarg;
-	}
+	rc = parse_options(argc, argv, &config_path);
+	if (rc >= 0)
+		return rc;
 	signal(SIGPIPE, SIG_IGN);
 	ac_log_set_level(ac_log_level_from_name(getenv("AGRICERT_LOG_LEVEL")));
 	if (uv_loop_init(&loop) != 0) {

@@ -177,6 +177,8 @@ static int set_key(ac_config *cfg, const char *key, const char *value, char *why
 		return set_max_body(cfg, value);
 	if (strcmp(key, "retention_months") == 0)
 		return set_retention(cfg, value, why, whysz);
+	if (strcmp(key, "trusted_proxies") == 0)
+		return ac_netlist_parse(value, &cfg->trusted_proxies, why, whysz);
 	if (strncmp(key, "printer.", 8) == 0)
 		return add_printer(cfg, key + 8, value);
 	return AC_ECONFIG;
@@ -258,6 +260,7 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 		{ "AGRICERT_DB_POOL", "db_pool" },
 		{ "AGRICERT_REGION", "region" },
 		{ "AGRICERT_RETENTION_MONTHS", "retention_months" },
+		{ "AGRICERT_TRUSTED_PROXIES", "trusted_proxies" },
 	};
 	char why[256];
 	int r;
@@ -289,7 +292,11 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 	/* The local default (deploy/run-local) writes its settings here. */
 	if (path == NULL && access("var/agricert.conf", R_OK) == 0)
 		path = "var/agricert.conf";
+	/* What meson install put in place (a server). */
+	if (path == NULL && access(AC_DEFAULT_CONFIG, R_OK) == 0)
+		path = AC_DEFAULT_CONFIG;
 	if (path != NULL && *path != '\0') {
+		cfg->path = strdup(path);
 		r = load_file(cfg, path, err, errsz);
 		if (r != 0) {
 			ac_config_free(cfg);
@@ -319,6 +326,7 @@ void ac_config_free(ac_config *cfg)
 {
 	if (cfg == NULL)
 		return;
+	free(cfg->path);
 	free(cfg->db);
 	free(cfg->db_owner);
 	free(cfg->listen_host);

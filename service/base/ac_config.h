@@ -24,17 +24,23 @@
  *   print_timeout -                     120 seconds at CUPS before a job is cancelled and failed
  *   region        AGRICERT_REGION       100000 (the division the trust bundle covers)
  *   retention_months AGRICERT_RETENTION_MONTHS 24 (receipts kept; 6 to 1200)
+ *   trusted_proxies AGRICERT_TRUSTED_PROXIES none (addresses whose X-Forwarded-For
+ *                                       is believed: "127.0.0.1, ::1", see ac_addr.h)
  *   printer.ID    -                     "QUEUE [SIZE [LANG]]" e.g. "demo-kiosk 60x40@203",
  *                                       "demo-zpl 60x40@203 zpl" (LANG pdf, zpl, tspl)
  *
  * The file is -c FILE, else $AGRICERT_CONFIG, else var/agricert.conf when it
- * exists (the local default written by deploy/run-local), else none. Strings are owned by the
- * config and freed by ac_config_free(). Loop thread only, at start.
+ * exists (the local default written by deploy/run-local), else the installed
+ * default AC_DEFAULT_CONFIG (/etc/agricert/agricert.conf, from meson) when
+ * it exists, else none. Strings are owned by the config and freed by
+ * ac_config_free(). Loop thread only, at start.
  */
 #ifndef AC_CONFIG_H
 #define AC_CONFIG_H
 
 #include <stddef.h>
+
+#include "ac_addr.h"
 
 #define AC_CONFIG_MAX_PRINTERS 64
 
@@ -56,6 +62,7 @@ typedef struct ac_printer_conf {
 } ac_printer_conf;
 
 typedef struct ac_config {
+	char *path; /* the file the settings came from, or NULL for none */
 	char *db;
 	char *db_owner;
 	char *listen_host;
@@ -76,6 +83,7 @@ typedef struct ac_config {
 	int print_timeout;
 	char *region;
 	int retention_months;
+	ac_netlist trusted_proxies;
 	ac_printer_conf printers[AC_CONFIG_MAX_PRINTERS];
 	int nprinters;
 } ac_config;

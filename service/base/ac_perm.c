@@ -75,6 +75,10 @@ static const struct {
 	[AC_ACT_WRITE_CATALOG] = { R_COUNTY | R_ADMIN,
 				   "only a county regulator or an administrator may change this",
 				   "只有县级监管人员或系统管理员可以修改此项" },
+	[AC_ACT_SUPERVISE] = { R_REGULATORS,
+			       "patrols, quarantine reconciliation and sampling plans are for "
+			       "township and county regulators",
+			       "巡查、动检证比对和抽检计划仅限乡镇和县级监管人员" },
 };
 
 static int role_bit(const ac_principal *p)

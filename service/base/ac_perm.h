@@ -48,6 +48,7 @@ typedef enum ac_action {
 	AC_ACT_READ_REGISTRY,	/* read subjects, markets, kiosks */
 	AC_ACT_WRITE_SUBJECTS,	/* register and change subjects */
 	AC_ACT_WRITE_CATALOG,	/* regions, markets, kiosks, products */
+	AC_ACT_SUPERVISE,	/* patrols, quarantine reconciliation, sampling plans, dashboard */
 	AC_ACT_COUNT
 } ac_action;
 

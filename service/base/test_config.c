@@ -55,6 +55,9 @@ static void check_defaults(void)
 		     cfg.print_timeout == 120 && cfg.retention_months == 24,
 		 "safe defaults for the pool, batches, labels, print timeout, retention");
 	AC_CHECK(cfg.nprinters == 0, "no printers unless configured");
+	AC_CHECK(cfg.trusted_proxies.n == 0, "no trusted proxies unless configured");
+	AC_CHECK(cfg.path != NULL && strcmp(cfg.path, "/dev/null") == 0,
+		 "the file it read is kept");
 	ac_config_free(&cfg);
 }
 
@@ -72,7 +75,8 @@ static void check_file_and_environment(void)
 		       "public_url = https://trace.example.cn  # trailing comment\n"
 		       "print_timeout = 30\n"
 		       "printer.kiosk-fc-01 = fc01 70x50@300\n"
-		       "printer.kiosk-fc-02 = fc02\n",
+		       "printer.kiosk-fc-02 = fc02\n"
+		       "trusted_proxies = 127.0.0.1, ::1\n",
 		       err, sizeof(err));
 	unsetenv("AGRICERT_LISTEN");
 	AC_CHECK(rc == 0, "a file with comments, printers and settings loads");
@@ -87,6 +91,7 @@ static void check_file_and_environment(void)
 	p = rc == 0 ? ac_config_printer(&cfg, "kiosk-fc-02") : NULL;
 	AC_CHECK(p != NULL && strcmp(p->size, "60x40@203") == 0, "a printer's size defaults");
 	AC_CHECK(rc == 0 && ac_config_printer(&cfg, "nope") == NULL, "an unknown printer is NULL");
+	AC_CHECK(rc == 0 && cfg.trusted_proxies.n == 2, "trusted_proxies is a list");
 	if (rc == 0)
 		ac_config_free(&cfg);
 }
@@ -102,6 +107,7 @@ static const struct {
 	{ "retention_months = 3\n", "至少保存6个月" },
 	{ "print_timeout = 1\n", "invalid setting \"print_timeout\"" },
 	{ "region = 0123\n", "invalid setting \"region\"" },
+	{ "trusted_proxies = 127.0.0.1, nginx\n", ":1: trusted_proxies: \"nginx\" is not an IP" },
 };
 
 static void check_refusals(void)

@@ -26,6 +26,7 @@ static const struct {
 	{ AC_ACT_READ_REGISTRY, "inspector township_regulator county_regulator admin " },
 	{ AC_ACT_WRITE_SUBJECTS, "township_regulator county_regulator admin " },
 	{ AC_ACT_WRITE_CATALOG, "county_regulator admin " },
+	{ AC_ACT_SUPERVISE, "township_regulator county_regulator admin " },
 };
 
 static const char *const roles[] = {

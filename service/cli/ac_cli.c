@@ -59,3 +59,13 @@ void ac_cli_actor(char *out, size_t outsz)
 	else
 		snprintf(out, outsz, "cli:uid %u", (unsigned)geteuid());
 }
+
+int ac_cli_set_actor(ac_dbsync *db, char *err, size_t errsz)
+{
+	char actor[AC_CLI_ACTOR_MAX];
+	const char *v[1] = { actor };
+
+	ac_cli_actor(actor, sizeof(actor));
+	return ac_dbsync_exec(db, "SELECT set_config('agricert.actor', $1, false)", 1, v, NULL, err,
+			      errsz);
+}

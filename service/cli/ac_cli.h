@@ -41,4 +41,8 @@ int ac_cli_call(ac_dbsync *db, const ac_db_call *call, ac_db_result **res, char 
  * "cli:uid N" without a passwd entry), into out (AC_CLI_ACTOR_MAX bytes). */
 void ac_cli_actor(char *out, size_t outsz);
 
+/* Makes the user running the CLI (ac_cli_actor) the actor the audit
+ * triggers record for db's session. Returns 0, or AC_EDB with err. */
+int ac_cli_set_actor(ac_dbsync *db, char *err, size_t errsz);
+
 #endif

@@ -544,6 +544,26 @@ static int market_line(ac_dbsync *db, const import_opts *o, int lineno, char **f
 	return call_line(db, &call, lineno);
 }
 
+/* Sends a line's call of a function that answers the township's row, or
+ * none when no township has the line's name. Returns what the line did. */
+static int township_line(ac_dbsync *db, const ac_db_call *call, int lineno)
+{
+	ac_db_result *res = NULL;
+	char err[512];
+	int found;
+
+	if (ac_cli_call(db, call, &res, err, sizeof(err)) != 0) {
+		fprintf(stderr, "line %d: rejected: %s\n", lineno, err);
+		return LINE_FAILED;
+	}
+	found = ac_db_rows(res) == 1;
+	ac_db_result_free(res);
+	if (found)
+		return LINE_IMPORTED;
+	fprintf(stderr, "line %d: rejected: no township of that name\n", lineno);
+	return LINE_FAILED;
+}
+
 /*
  * seq,unit,total,pesticide_colloidal_gold,pesticide_enzyme_inhibition,
  * veterinary (the Anxi annex 4 layout) for year, townships by name;
@@ -551,10 +571,7 @@ static int market_line(ac_dbsync *db, const import_opts *o, int lineno, char **f
  */
 static int quota_line(ac_dbsync *db, const import_opts *o, int lineno, char **fld, int n)
 {
-	ac_db_result *res = NULL;
 	ac_db_call call;
-	char err[512];
-	int found;
 
 	if (n < 6 || strcmp(fld[1], "县级") == 0)
 		return LINE_SKIPPED;
@@ -565,16 +582,29 @@ static int quota_line(ac_dbsync *db, const import_opts *o, int lineno, char **fl
 	ac_db_arg(&call, "p_colloidal_gold", "integer", fld[3]);
 	ac_db_arg(&call, "p_enzyme_inhibition", "integer", fld[4]);
 	ac_db_arg(&call, "p_veterinary", "integer", fld[5]);
-	if (ac_cli_call(db, &call, &res, err, sizeof(err)) != 0) {
-		fprintf(stderr, "line %d: rejected: %s\n", lineno, err);
-		return LINE_FAILED;
-	}
-	found = ac_db_rows(res) == 1;
-	ac_db_result_free(res);
-	if (found)
-		return LINE_IMPORTED;
-	fprintf(stderr, "line %d: rejected: no township of that name\n", lineno);
-	return LINE_FAILED;
+	return township_line(db, &call, lineno);
+}
+
+/*
+ * seq,account,township,producers,daily_patrols,monthly_patrols,
+ * codes_issued_year,smallholder_certificates_year (the Anxi annex 3 layout)
+ * for year, townships by name; a total line (合计) is skipped.
+ */
+static int target_line(ac_dbsync *db, const import_opts *o, int lineno, char **fld, int n)
+{
+	ac_db_call call;
+
+	if (n < 8 || strcmp(fld[2], "合计") == 0)
+		return LINE_SKIPPED;
+	ac_db_call_init(&call, "cli_import_target");
+	ac_db_arg(&call, "p_township", "text", fld[2]);
+	ac_db_arg(&call, "p_year", "integer", o->year);
+	ac_db_arg(&call, "p_producers", "integer", fld[3]);
+	ac_db_arg(&call, "p_daily_patrols", "integer", fld[4]);
+	ac_db_arg(&call, "p_monthly_patrols", "integer", fld[5]);
+	ac_db_arg(&call, "p_item_codes", "integer", fld[6]);
+	ac_db_arg(&call, "p_household_certificates", "integer", fld[7]);
+	return township_line(db, &call, lineno);
 }
 
 /* Where the header fields name a column, or -1. */
@@ -671,6 +701,11 @@ int ac_cli_import_catalogue(const char *conninfo, const char *what, const char *
 int ac_cli_import_quotas(const char *conninfo, const char *year, const char *path)
 {
 	return import_plain(conninfo, "quotas", year, path, quota_line);
+}
+
+int ac_cli_import_targets(const char *conninfo, const char *year, const char *path)
+{
+	return import_plain(conninfo, "targets", year, path, target_line);
 }
 
 /* Writes res as CSV under header, whose names are res's columns. */

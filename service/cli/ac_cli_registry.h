@@ -46,6 +46,14 @@ int ac_cli_import_catalogue(const char *conninfo, const char *what, const char *
 int ac_cli_import_quotas(const char *conninfo, const char *year, const char *path);
 
 /*
+ * Imports the townships' targets of year from the CSV file at path:
+ * seq,account,township,producers,daily_patrols,monthly_patrols,
+ * codes_issued_year,smallholder_certificates_year (the Anxi annex 3
+ * layout), townships by name, as ac_cli_import_quotas does. Returns 0, or 1.
+ */
+int ac_cli_import_targets(const char *conninfo, const char *year, const char *path);
+
+/*
  * Writes what ("subjects", "regions" or "products") as CSV with a header line
  * to out: subjects in the import format above (unmasked: the operator of the
  * CLI can read the database anyway), regions as code,name,level,parent and

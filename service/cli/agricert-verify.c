@@ -67,9 +67,28 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: agricert-verify --bundle FILE --bundle-key PEM [--bundle-kid N]\n"
-		"                       [--state FILE] [--lang zh|en] [--json] CODE|URL|- ...\n");
+	fprintf(
+	    f, "usage: agricert-verify --bundle FILE --bundle-key PEM [--bundle-kid N]\n"
+	       "                       [--state FILE] [--lang zh|en] [--json] CODE|URL|- ...\n"
+	       "       agricert-verify --help | --version\n"
+	       "Verifies label codes offline with a signed trust bundle: no network, no database.\n"
+	       "\n"
+	       "  --bundle FILE      the trust bundle (GET /api/v1/trust-bundle, or agricert\n"
+	       "                     trust export)\n"
+	       "  --bundle-key PEM   the public key the bundle is signed with, installed once\n"
+	       "                     (GET /api/v1/trust-bundle/key, or agricert trust key)\n"
+	       "  --bundle-kid N     accept only a bundle signed by key N (1..65535)\n"
+	       "  --state FILE       remembers the newest bundle version accepted and refuses\n"
+	       "                     an older one (a rollback)\n"
+	       "  --lang zh|en       the language of the report (default zh)\n"
+	       "  --json             one JSON object per code instead of text\n"
+	       "  --help             print this help and exit\n"
+	       "  --version          print the version and exit\n"
+	       "  CODE|URL|-         a code, the URL in its QR, or - for one a line on standard\n"
+	       "                     input (zbarimg --raw output works)\n"
+	       "\n"
+	       "Exit status: 0 every code is genuine and valid, 1 one is not (or none was\n"
+	       "read), 2 a usage, bundle or state file error.\n");
 }
 
 /* Reads a whole file of at most max bytes into a malloc'd NUL-terminated buffer. */
@@ -495,6 +514,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "lang", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -533,6 +553,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("agricert-verify %s\n", AC_VERSION);
 			return 0;
 		default:
 			usage(stderr);

@@ -11,7 +11,9 @@
 
 #include "ac_cli.h"
 #include "ac_cli_audit.h"
+#include "ac_cli_check.h"
 #include "ac_cli_registry.h"
+#include "ac_cli_supervision.h"
 #include "ac_config.h"
 #include "ac_keys.h"
 #include "ac_log.h"
@@ -22,31 +24,57 @@
 /* A command: argv holds what follows its name. Returns the exit status. */
 typedef int command_fn(const ac_config *cfg, int argc, char **argv);
 
+static void print_usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: agricert [-c FILE] COMMAND [ARGS]\n"
+	    "       agricert -h|--help | -V|--version\n"
+	    "The admin command line of agricertd, with its configuration: -c FILE, else\n"
+	    "$AGRICERT_CONFIG, else var/agricert.conf when present, else\n"
+	    "%s when present.\n"
+	    "AGRICERT_* environment variables override the file (README.md, Configuration).\n"
+	    "\n"
+	    "  config check                     check the configuration: paths, keys, both\n"
+	    "                                   database connections (exit 1 on a problem)\n"
+	    "  migrate                          apply sql/ migrations\n"
+	    "  key new [--alg ed25519|sm2] [--bundle]  create a code signing key (or, with\n"
+	    "                                   --bundle, a trust bundle signing key)\n"
+	    "  key list                         list keys and their status\n"
+	    "  key activate|retire|revoke KID   change a key's status\n"
+	    "  import products|regions FILE.csv import a catalogue (all rows or none)\n"
+	    "  import markets FILE.csv          markets and their stalls (all rows or none)\n"
+	    "  import subjects FILE.csv         import registry subjects (all rows or none)\n"
+	    "  import quotas YEAR FILE.csv      rapid-test quotas per township\n"
+	    "  import targets YEAR FILE.csv     producers, patrols and codes targets per township\n"
+	    "  import quarantine FILE.csv       animal quarantine certificates (all rows or none)\n"
+	    "  export subjects|regions|products write CSV to standard output\n"
+	    "  subject add KIND NAME CONTACT REGION_CODE   register a subject; prints its id\n"
+	    "  token create SUBJECT_ID ROLE     create an access token; prints it once\n"
+	    "  account add phone_pin|password SUBJECT_ID ROLE LOGIN [SECRET|-]\n"
+	    "                                   an account (SECRET from stdin if - or absent)\n"
+	    "  kiosk token KIOSK_ID SUBJECT_ID  a kiosk device token (SUBJECT: who runs it)\n"
+	    "  trust export [FILE]              write a signed trust bundle (default stdout)\n"
+	    "  trust key                        print the bundle key's public half (PEM)\n"
+	    "  audit verify                     check the audit log's hash chain\n"
+	    "  audit log [N]                    print the last N audit entries (default 20)\n"
+	    "  purge receipts [--dry-run]       delete receipts older than retention_months\n"
+	    "  demo load                        a month of demo data (empty databases only)\n",
+	    AC_DEFAULT_CONFIG);
+}
+
 static int usage(void)
 {
-	fprintf(stderr,
-		"usage: agricert [-c CONFIG] COMMAND\n"
-		"  migrate                          apply sql/ migrations\n"
-		"  key new [--alg ed25519|sm2] [--bundle]  create a code signing key (or, with\n"
-		"                                   --bundle, a trust bundle signing key)\n"
-		"  key list                         list keys and their status\n"
-		"  key activate|retire|revoke KID   change a key's status\n"
-		"  import products|regions FILE.csv import a catalogue (all rows or none)\n"
-		"  import markets FILE.csv          markets and their stalls (all rows or none)\n"
-		"  import subjects FILE.csv         import registry subjects (all rows or none)\n"
-		"  import quotas YEAR FILE.csv      rapid-test quotas per township\n"
-		"  export subjects|regions|products write CSV to standard output\n"
-		"  subject add KIND NAME CONTACT REGION_CODE   register a subject; prints its id\n"
-		"  token create SUBJECT_ID ROLE     create an access token; prints it once\n"
-		"  account add phone_pin|password SUBJECT_ID ROLE LOGIN [SECRET|-]\n"
-		"                                   an account (SECRET from stdin if - or absent)\n"
-		"  kiosk token KIOSK_ID SUBJECT_ID  a kiosk device token (SUBJECT: who runs it)\n"
-		"  trust export [FILE]              write a signed trust bundle (default stdout)\n"
-		"  trust key                        print the bundle key's public half (PEM)\n"
-		"  audit verify                     check the audit log's hash chain\n"
-		"  audit log [N]                    print the last N audit entries (default 20)\n"
-		"  purge receipts [--dry-run]       delete receipts older than retention_months\n");
+	print_usage(stderr);
 	return 2;
+}
+
+/* config check */
+static int cmd_config(const ac_config *cfg, int argc, char **argv)
+{
+	if (argc != 1 || strcmp(argv[0], "check") != 0)
+		return usage();
+	return ac_cli_config_check(cfg, stdout);
 }
 
 static int cmd_migrate(const ac_config *cfg, int argc, char **argv)
@@ -186,11 +214,15 @@ static int cmd_import(const ac_config *cfg, int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[0], "subjects") == 0)
 		return ac_cli_import_subjects(cfg->db, argv[1]);
-	if (argc == 3 && strcmp(argv[0], "quotas") == 0) {
+	if (argc == 3 && (strcmp(argv[0], "quotas") == 0 || strcmp(argv[0], "targets") == 0)) {
 		if (atoi(argv[1]) < 2000 || atoi(argv[1]) > 2100)
 			return usage();
+		if (strcmp(argv[0], "targets") == 0)
+			return ac_cli_import_targets(cfg->db, argv[1], argv[2]);
 		return ac_cli_import_quotas(cfg->db, argv[1], argv[2]);
 	}
+	if (argc == 2 && strcmp(argv[0], "quarantine") == 0)
+		return ac_cli_import_quarantine(cfg->db, argv[1]);
 	if (argc == 2 && (strcmp(argv[0], "products") == 0 || strcmp(argv[0], "regions") == 0 ||
 			  strcmp(argv[0], "markets") == 0))
 		return ac_cli_import_catalogue(cfg->db, argv[0], argv[1]);
@@ -464,8 +496,6 @@ static void print_purge(const ac_config *cfg, const ac_db_result *res, int dry_r
  */
 static int cmd_purge(const ac_config *cfg, int argc, char **argv)
 {
-	char actor[AC_CLI_ACTOR_MAX];
-	const char *v[1] = { actor };
 	ac_db_result *res = NULL;
 	ac_dbsync *db = NULL;
 	ac_db_call call;
@@ -477,13 +507,11 @@ static int cmd_purge(const ac_config *cfg, int argc, char **argv)
 	    (argc == 2 && strcmp(argv[1], "--dry-run") != 0))
 		return usage();
 	dry_run = argc == 2;
-	ac_cli_actor(actor, sizeof(actor));
 	ac_db_call_init(&call, "cli_purge_receipts");
 	ac_db_arg_int(&call, "p_months", "integer", cfg->retention_months);
 	ac_db_arg(&call, "p_dry_run", "boolean", dry_run ? "true" : "false");
 	if (ac_dbsync_open(cfg->db_owner, &db, err, sizeof(err)) != 0 ||
-	    ac_dbsync_exec(db, "SELECT set_config('agricert.actor', $1, false)", 1, v, NULL, err,
-			   sizeof(err)) != 0 ||
+	    ac_cli_set_actor(db, err, sizeof(err)) != 0 ||
 	    ac_cli_call(db, &call, &res, err, sizeof(err)) != 0) {
 		fprintf(stderr, "agricert: could not purge receipts: %s\n", err);
 		goto out;
@@ -496,6 +524,14 @@ out:
 	return rc;
 }
 
+/* demo load */
+static int cmd_demo(const ac_config *cfg, int argc, char **argv)
+{
+	if (argc != 1 || strcmp(argv[0], "load") != 0)
+		return usage();
+	return ac_cli_demo_load(cfg);
+}
+
 static const struct {
 	const char *name;
 	command_fn *run;
@@ -503,7 +539,8 @@ static const struct {
 	{ "migrate", cmd_migrate }, { "key", cmd_key },	    { "import", cmd_import },
 	{ "subject", cmd_subject }, { "token", cmd_token }, { "export", cmd_export },
 	{ "account", cmd_account }, { "kiosk", cmd_kiosk }, { "trust", cmd_trust },
-	{ "audit", cmd_audit },	    { "purge", cmd_purge },
+	{ "audit", cmd_audit },	    { "purge", cmd_purge }, { "demo", cmd_demo },
+	{ "config", cmd_config },
 };
 
 int main(int argc, char **argv)
@@ -514,6 +551,14 @@ int main(int argc, char **argv)
 	char err[1024];
 	int rc;
 
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		print_usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)) {
+		printf("agricert %s\n", AC_VERSION);
+		return 0;
+	}
 	if (argc >= 3 && strcmp(argv[1], "-c") == 0) {
 		config_path = argv[2];
 		argc -= 2;

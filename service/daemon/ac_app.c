@@ -9,6 +9,7 @@
 #include "ac_dbsync.h"
 #include "ac_error.h"
 #include "ac_log.h"
+#include "ac_notify.h"
 #include "ac_trust.h"
 
 #define STOP_POLL_MS	   50
@@ -34,6 +35,16 @@ static void load_bundle_keys(ac_app *app)
 	app->bundle_keys = ring;
 }
 
+/* Tells systemd (ac_notify.h) that the service answers, and how. */
+static void notify_ready(const ac_app *app)
+{
+	char status[512];
+
+	snprintf(status, sizeof(status), "listening on %s:%d, signing key %d", app->cfg.listen_host,
+		 app->cfg.listen_port, app->keys->signer ? app->keys->signer->kid : 0);
+	ac_notify_ready(status);
+}
+
 /* SIGHUP: reload the key rings, so that a new key signs without downtime.
  * Batches and scans under way keep the ring they hold. */
 static void on_reload(uv_signal_t *s, int signum)
@@ -44,9 +55,11 @@ static void on_reload(uv_signal_t *s, int signum)
 
 	if (app->stopping)
 		return;
+	ac_notify_reloading();
 	if (ac_keyring_load(app->cfg.keys_dir, app->cfg.signing_kid, &ring, err, sizeof(err)) !=
 	    0) {
 		ac_log_error("main", "could not reload keys, keeping the old ones: %s", err);
+		notify_ready(app);
 		return;
 	}
 	ac_keyring_unref(app->keys);
@@ -55,6 +68,7 @@ static void on_reload(uv_signal_t *s, int signum)
 	load_bundle_keys(app);
 	ac_log_info("main", "reloaded %d keys; signing key %d", ring->n,
 		    ring->signer ? ring->signer->kid : 0);
+	notify_ready(app);
 }
 
 /* Work still under way that a stop waits for. */
@@ -83,6 +97,7 @@ void ac_app_stop(ac_app *app)
 	if (app->stopping)
 		return;
 	app->stopping = 1;
+	ac_notify_stopping();
 	app->stop_started_ms = uv_now(app->loop);
 	ac_http_stop_accepting(app->http);
 	ac_scanlog_flush(app->scanlog);
@@ -239,6 +254,7 @@ static int listen_http(ac_app *app, const ac_route_table *const *routes)
 	o.port = app->cfg.listen_port;
 	o.web_dir = app->cfg.web_dir;
 	o.max_body = app->cfg.max_body;
+	o.trusted_proxies = &app->cfg.trusted_proxies;
 	o.routes = routes;
 	o.auth = app->auth;
 	o.db = app->db;
@@ -300,6 +316,7 @@ int ac_app_start(ac_app *app, uv_loop_t *loop, const char *config_path,
 	ac_log_info("main", "agricertd listening on http://%s:%d (public %s, %d printers)",
 		    app->cfg.listen_host, app->cfg.listen_port, app->cfg.public_url,
 		    app->cfg.nprinters);
+	notify_ready(app);
 	return 0;
 }
 

@@ -7,8 +7,9 @@
 
 typedef struct slot {
 	char key[72];
-	uint64_t window;
+	uint64_t window; /* the minute of count */
 	int count;
+	int prev; /* attempts in the minute before */
 } slot;
 
 struct ac_ratelimit {
@@ -37,6 +38,7 @@ int ac_ratelimit_take(ac_ratelimit *rl, const char *key, uint64_t now_ms)
 {
 	uint64_t h = 1469598103934665603ULL;
 	uint64_t window = now_ms / 60000;
+	uint64_t into = now_ms % 60000;
 	slot *s;
 
 	for (const char *p = key; *p; p++) {
@@ -44,10 +46,22 @@ int ac_ratelimit_take(ac_ratelimit *rl, const char *key, uint64_t now_ms)
 		h *= 1099511628211ULL;
 	}
 	s = &rl->slots[h % AC_RATELIMIT_SLOTS];
-	if (strncmp(s->key, key, sizeof(s->key) - 1) != 0 || s->window != window) {
+	if (strncmp(s->key, key, sizeof(s->key) - 1) != 0) {
 		snprintf(s->key, sizeof(s->key), "%s", key);
 		s->window = window;
 		s->count = 0;
+		s->prev = 0;
+	} else if (s->window != window) {
+		s->prev = s->window + 1 == window ? s->count : 0;
+		s->window = window;
+		s->count = 0;
 	}
-	return ++s->count <= rl->limit;
+	/* A sliding minute: the last minute's attempts weigh by how much of it
+	 * the sliding minute still covers, so a burst across the turn of the
+	 * minute is not let through twice. */
+	if ((uint64_t)s->count * 60000 + (uint64_t)s->prev * (60000 - into) >=
+	    (uint64_t)rl->limit * 60000)
+		return 0;
+	s->count++;
+	return 1;
 }

@@ -1,6 +1,7 @@
 /*
- * A fixed-window rate limit per key (a kiosk, a client address): at most
- * limit attempts per key in each minute. Keys share a table of
+ * A rate limit per key (a kiosk, a client address): at most limit attempts
+ * per key in any minute (a sliding minute, estimated from this minute's and
+ * the last minute's counts; refused attempts are not counted). Keys share a table of
  * AC_RATELIMIT_SLOTS slots by hash; a collision starts the newcomer's count
  * afresh, which errs on the side of letting a login through. Pure: the
  * caller passes the time. Loop thread only.

@@ -256,6 +256,22 @@ static int apply(ac_dbsync *db, const migration *m, char *err, size_t errsz)
 	return 0;
 }
 
+int ac_migrations_read(const char *sql_dir, int *count, char *err, size_t errsz)
+{
+	migration *m = calloc(MAX_MIGRATIONS, sizeof(*m));
+	int r;
+
+	*count = 0;
+	err[0] = '\0';
+	if (m == NULL)
+		return -ENOMEM;
+	r = list_migrations(sql_dir, m, count, err, errsz);
+	for (int i = 0; i < *count; i++)
+		free(m[i].sql);
+	free(m);
+	return r;
+}
+
 int ac_migrate(const char *conninfo, const char *sql_dir, char *err, size_t errsz)
 {
 	migration *m = calloc(MAX_MIGRATIONS, sizeof(*m));

@@ -39,4 +39,11 @@ void ac_dbsync_close(ac_dbsync *db);
  */
 int ac_migrate(const char *conninfo, const char *sql_dir, char *err, size_t errsz);
 
+/*
+ * Reads sql_dir's migrations as ac_migrate does, without a database: sets
+ * *count, returns 0, or AC_ECONFIG with the reason in err (the directory or
+ * a file cannot be read, two files have one number).
+ */
+int ac_migrations_read(const char *sql_dir, int *count, char *err, size_t errsz);
+
 #endif

@@ -52,7 +52,9 @@ void ac_auth_free(ac_auth *a)
 {
 	if (a == NULL)
 		return;
-	explicit_bzero(a->cache, a->cache ? CACHE_SLOTS * sizeof(*a->cache) : 0);
+	/* No cache before the first token: explicit_bzero(NULL, 0) is undefined. */
+	if (a->cache != NULL)
+		explicit_bzero(a->cache, CACHE_SLOTS * sizeof(*a->cache));
 	free(a->cache);
 	free(a);
 }

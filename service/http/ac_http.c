@@ -1,4 +1,3 @@
-#include <arpa/inet.h>
 #include <errno.h>
 #include <h2o.h>
 #include <h2o/socket/uv-binding.h>
@@ -181,19 +180,41 @@ static char *pool_header(ac_req *r, h2o_req_t *req, const char *name)
 	return pool_iovec(r, req->headers.entries[i].value);
 }
 
-static void peer_name(h2o_req_t *req, char *out, size_t outsz)
+/* Every X-Forwarded-For line of req joined with commas, in pool memory, or NULL. */
+static char *forwarded_for(ac_req *r, h2o_req_t *req)
 {
+	ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
+	char *all = NULL;
+
+	while (i != -1) {
+		h2o_iovec_t v = req->headers.entries[i].value;
+
+		all = all == NULL ? pool_iovec(r, v)
+				  : ac_arena_printf(&r->pool, "%s,%.*s", all, (int)v.len, v.base);
+		i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, i);
+	}
+	return all;
+}
+
+/* The client's address: the socket's peer, or behind a trusted proxy the
+ * client it names (ac_addr_client). */
+static void peer_name(ac_req *r, h2o_req_t *req)
+{
+	const ac_netlist *trusted = r->http->opts.trusted_proxies;
 	struct sockaddr_storage ss;
+	ac_addr peer;
+	ac_addr client;
 	socklen_t len;
 
-	snprintf(out, outsz, "-");
+	snprintf(r->peer, sizeof(r->peer), "-");
 	len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-	if (len == 0)
+	if (len == 0 || ac_addr_from_sockaddr((struct sockaddr *)&ss, &peer) != 0)
 		return;
-	if (ss.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, outsz);
-	else if (ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, outsz);
+	if (ac_netlist_contains(trusted, &peer))
+		ac_addr_client(trusted, &peer, forwarded_for(r, req), &client);
+	else
+		client = peer;
+	ac_addr_format(&client, r->peer, sizeof(r->peer));
 }
 
 /* Copies what handlers read out of the h2o request; 0, or -1 out of memory. */
@@ -222,7 +243,7 @@ static int copy_request(ac_req *r, h2o_req_t *req)
 	r->idempotency_key = pool_header(r, req, "idempotency-key");
 	r->accept = pool_header(r, req, "accept");
 	r->content_type = pool_header(r, req, "content-type");
-	peer_name(req, r->peer, sizeof(r->peer));
+	peer_name(r, req);
 	return fail ? -1 : 0;
 }
 

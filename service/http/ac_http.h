@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "ac_addr.h"
 #include "ac_arena.h"
 #include "ac_db.h"
 #include "ac_perm.h"
@@ -51,7 +52,7 @@ struct ac_req {
 	char *idempotency_key;
 	char *accept;
 	char *content_type;
-	char peer[64]; /* client address */
+	char peer[64]; /* client address (behind a trusted proxy: X-Forwarded-For's, ac_addr.h) */
 	ac_arena pool; /* freed with the request: see ac_req_alloc */
 	/* Set by the router before the handler runs. */
 	const ac_route *route;
@@ -68,6 +69,7 @@ typedef struct ac_http_opts {
 	int port;
 	const char *web_dir;		     /* static files under /, or NULL */
 	size_t max_body;		     /* the body limit of routes without their own (413) */
+	const ac_netlist *trusted_proxies;   /* whose X-Forwarded-For counts; borrowed, or NULL */
 	const ac_route_table *const *routes; /* NULL-terminated */
 	ac_auth *auth;			     /* bearer tokens, borrowed */
 	ac_db *db;			     /* for handlers' queries, borrowed */

@@ -7,7 +7,9 @@ mixes and splits into three certificates, and one over-draw is refused; it
 registers a lot bought with a paper certificate and mixes it with a third
 producer's (issue 10); the failed batch is revoked in one call; an inspector checks a market stall and
 finds the one revoked item; a regulator traces both ways and gets the recall
-list; the township statistics add up; the EPCIS export validates."""
+list; the township statistics add up; the EPCIS export validates; then a patrol
+round, the day's quarantine reconciliation with one mismatch, and a
+sampling plan redrawn from its seed (issue 13)."""
 import datetime
 import json
 import os
@@ -15,6 +17,7 @@ import time
 
 import harness
 from harness import CANNEI, FENGCHENG, HUTOU, ROOT, http, own_test, psql, run_test, scan
+from supervision_lib import redraw_plan
 
 
 def main():
@@ -197,6 +200,66 @@ def run(t, svc):
          "so does the one with the paper lot, which it adds as an ObjectEvent", errors[:3])
     logged = "SELECT count(*) FROM scan_log WHERE market_id = %d AND subject_id = %d" % (m, i_id)
     t.ok(harness.wait_for(lambda: psql(svc.db, logged) == "3"), "the inspector's scans are in the scan log")
+
+    supervision(t, svc, {"a": a_id, "b": b_id, "c": c_id, "farm_a": farm_a, "farm_c": farm_c, "county": county,
+                         "hutou": hutou, "test": test["id"]})
+
+
+def supervision(t, svc, who):
+    """Issue 13: the afternoon's patrol round, the day's quarantine reconciliation
+    (one mismatch), and next month's sampling plan of 参内镇, redrawn from its seed."""
+    url = svc.url
+    post = lambda path, body, token, **h: http("POST", url + path, body, svc.auth(token, **h))
+    get = lambda path, token: http("GET", url + path, headers=svc.auth(token))
+    county = who["county"]
+
+    # The patrol round: 湖头镇 visits the producer whose cowpeas failed; the county the two others.
+    visits = [(who["hutou"], who["c"], ["records", "rapid_test"], "豇豆快检不合格，已停止采收，移交执法", "referred", who["test"]),
+              (county, who["a"], ["records", "certificate_use", "display"], "记录齐全，亮证经营", "compliant", None),
+              (county, who["b"], ["records", "certificate_use"], "未按批次开具合格证，责令整改", "rectify", None)]
+    ids = []
+    for token, subject, checks, findings, outcome, test in visits:
+        r = post("/api/v1/patrols", {"subject": subject, "checks": checks, "findings": findings, "outcome": outcome,
+                                     "rapid_test": test}, token)
+        ids.append(r.json().get("id"))
+    t.ok(all(ids), "a patrol round: three producers in three townships visited", ids)
+    cst = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
+    cov = get(f"/api/v1/patrols/coverage?year={cst.year}", county).json()
+    visited = {x["code"]: x["months"][cst.month - 1]["patrolled"] for x in cov["townships"]}
+    t.ok(visited[FENGCHENG] == visited[CANNEI] == visited[HUTOU] == 1, "coverage: each township patrolled its producer", visited)
+    left = {p["id"] for p in get("/api/v1/patrols/unvisited", county).json()["producers"]}
+    t.ok(not left & {who["a"], who["b"], who["c"]}, "none of the three is left on the quarter's list", left)
+    t.eq(get(f"/api/v1/patrols/{ids[1]}", who["hutou"]).status, 403, "湖头镇 may not read the county's patrol in 凤城镇")
+
+    # Livestock leaves with its quarantine certificates (and, key-risk, tested before sale);
+    # one batch is certified over its certificate.
+    for token, product in ((who["farm_c"], "生猪"), (who["farm_a"], "乌鸡")):
+        own_test(svc, token, product, items="莱克多巴胺、克伦特罗")
+    sent = [harness.issue(svc, who["farm_c"], "生猪", 12, 1, {"unit": "head", "origin_code": "350524105201"}).status,
+            harness.issue(svc, who["farm_a"], "乌鸡", 30, 1, {"unit": "only"}).status]
+    t.eq(sent, [201, 201], "the pigs and the chickens leave with their certificates")
+    csv = ("number,owner,species,quantity,unit,origin,date\n"
+           f"3505240501,湖头镇绿源蔬菜专业合作社,生猪,10,头,福建省安溪县湖头镇,{cst}\n"
+           f"3505240502,凤城镇示范家庭农场,乌鸡,30,只,福建省安溪县凤城镇,{cst}\n")
+    r = post("/api/v1/quarantine-certificates", csv.encode(), county, **{"Content-Type": "text/csv"})
+    t.ok(r.status == 201 and r.json()["imported"] == 2, "the county imports the day's quarantine certificates", r.body)
+    rec = get("/api/v1/quarantine/reconciliation", county).json()
+    t.ok([(x["kind"], x["quarantine"]) for x in rec["discrepancies"]] == [("quantity_over", "3505240501")]
+         and rec["summary"]["matched"] == 2, "the reconciliation finds the one batch certified over its quarantine", rec)
+
+    # Next month's sampling plan of 参内镇, and the same draw again from its seed.
+    for i in range(4):
+        svc.add_subject("household", f"参内镇农户{i}", f"1390001{i:04d}", "350524100202")
+    month = (cst.replace(day=28) + datetime.timedelta(days=4)).strftime("%Y-%m")
+    r = post("/api/v1/sampling-plans", {"township": CANNEI, "month": month, "size": 3}, county)
+    plan = r.json()
+    t.ok(r.status == 201 and len(plan["picks"]) == 3 and plan["month"] == month, "参内镇's plan for next month: 3 of 5", r.body)
+    again = [get(f"/api/v1/sampling-plans/{plan['id']}/redraw", county).json() for _ in range(2)]
+    drawn = [p["subject"] for p in plan["picks"]]
+    t.ok(all(a["matches"] and [p["subject"] for p in a["picks"]] == drawn for a in again),
+         "drawn twice more from its seed, the same producers in the same order", again)
+    t.eq([(p["draw"], p["subject"], p["inspector"]) for p in plan["picks"]], redraw_plan(plan),
+         "and so by anyone, from the seed and weights the plan publishes")
 
 
 if __name__ == "__main__":
