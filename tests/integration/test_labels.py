@@ -74,10 +74,11 @@ class Printing:
             raise RuntimeError(f"kiosk {kid}: {r.status} {r.body}")
         return r.json()
 
-    def print_on(self, kid, labels, pattern):
+    def print_on(self, kid, labels, pattern, **fields):
         """Issues labels on kiosk kid: (codes, the job as last read, the new files)."""
         before = set(glob.glob(os.path.join(LABELS, pattern)))
-        r = http("POST", self.api + "/certificates", dict(BODY, labels=labels, printer=kid), self.svc.auth())
+        r = http("POST", self.api + "/certificates", dict(BODY, labels=labels, printer=kid, **fields),
+                 self.svc.auth())
         if r.status != 201:
             raise RuntimeError(f"issue on {kid}: {r.status} {r.body}")
         cert = r.json()
@@ -231,6 +232,16 @@ def check_tspl(t, p):
         codes, job, files = p.print_on(kid, 2, "demo-tspl-*.tspl")
         if t.ok(job.get("state") == "completed" and files, f"TSPL {size}@{dpi}: the job reaches the printer", job):
             check_tspl_job(t, f"TSPL {size}@{dpi}", open(files[-1], "rb").read(), codes)
+    # 堃 is in GBK, not in GB 2312 (what TSS24.BF2 has): drawn as a BITMAP between TEXTs.
+    kid = "tspl-rare"
+    p.kiosk(kid, "demo-tspl", printer_language="tspl", media="om_70x50mm_70x50mm", dpi=203)
+    codes, job, files = p.print_on(kid, 1, "demo-tspl-*.tspl", origin="福建省安溪县堃镇")
+    if t.ok(job.get("state") == "completed" and files, "TSPL with 堃 in the origin prints", job):
+        data = open(files[-1], "rb").read()
+        check_tspl_job(t, "TSPL 堃", data, codes)
+        texts = b"".join(re.findall(rb'TEXT [^\r]*"([^"]*)"\r\n', data)).decode("gbk", "replace")
+        t.ok("堃" not in texts and "福建省安溪县" in texts and data.count(b"BITMAP ") >= 1,
+             "TSPL: the resident font for GB 2312, a BITMAP for 堃", texts)
 
 
 def check_change_applies(t, p):
