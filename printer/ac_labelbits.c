@@ -10,19 +10,29 @@
 #include "ac_error.h"
 #include "ac_label-private.h"
 
+/* ORs a glyph's rows into bits at x, y, a byte at a time (FreeType's mono
+ * rows are zero beyond the glyph's width); clipped to the bitmap. */
 static void blit(unsigned char *bits, int stride, int rows, int x, int y, const ac_glyph_bits *g)
 {
+	int nbytes = (g->width + 7) / 8;
+
 	for (int gy = 0; gy < g->rows; gy++) {
 		int ty = y + gy;
 		if (ty < 0 || ty >= rows)
 			continue;
 		const unsigned char *src = g->bits + (size_t)gy * g->pitch;
 		unsigned char *dst = bits + (size_t)ty * stride;
-		for (int gx = 0; gx < g->width; gx++) {
-			int tx = x + gx;
-			if (tx < 0 || tx >= stride * 8 || !(src[gx >> 3] & (0x80 >> (gx & 7))))
+		for (int k = 0; k < nbytes; k++) {
+			unsigned b = src[k];
+			int tx = x + 8 * k;
+			if (k == nbytes - 1 && (g->width & 7))
+				b &= 0xFFu << (8 - (g->width & 7));
+			if (b == 0)
 				continue;
-			dst[tx >> 3] |= (unsigned char)(0x80 >> (tx & 7));
+			if (tx >= 0 && (tx >> 3) < stride)
+				dst[tx >> 3] |= (unsigned char)(b >> (tx & 7));
+			if ((tx & 7) && tx + 8 > 0 && ((tx + 8) >> 3) < stride)
+				dst[(tx + 8) >> 3] |= (unsigned char)(b << (8 - (tx & 7)));
 		}
 	}
 }

@@ -16,27 +16,30 @@
 /* Zebra prints a ^BQ symbol 10 dots below its field origin. */
 #define BQ_TOP_OFFSET 10
 
-static void put_count(lab_out *o, int n)
+/* A repeat count in ZPL's compression (G..Y 1-19, g..y 20-380, z 400) at
+ * out: how many characters. */
+static int put_count(char *out, int n)
 {
+	int k = 0;
+
 	while (n >= 400) {
-		lab_puts(o, "z");
+		out[k++] = 'z';
 		n -= 400;
 	}
 	if (n >= 20) {
-		char c = (char)('f' + n / 20);
-		lab_put(o, &c, 1);
+		out[k++] = (char)('f' + n / 20);
 		n %= 20;
 	}
-	if (n > 0) {
-		char c = (char)('G' + n - 1);
-		lab_put(o, &c, 1);
-	}
+	if (n > 0)
+		out[k++] = (char)('G' + n - 1);
+	return k;
 }
 
-/* One row of hex digits, compressed: repeat counts, ',' for zeros to the end. */
-static void put_row(lab_out *o, const char *hex, int n)
+/* One row of hex digits, compressed into out (room for 2 n + 1): repeat
+ * counts, ',' for zeros to the end. Returns its length. */
+static int put_row(char *out, const char *hex, int n)
 {
-	int end = n;
+	int end = n, k = 0;
 
 	while (end > 0 && hex[end - 1] == '0')
 		end--;
@@ -45,24 +48,26 @@ static void put_row(lab_out *o, const char *hex, int n)
 		while (j < end && hex[j] == hex[i])
 			j++;
 		if (j - i > 1)
-			put_count(o, j - i);
-		lab_put(o, &hex[i], 1);
+			k += put_count(out + k, j - i);
+		out[k++] = hex[i];
 		i = j;
 	}
 	if (end < n)
-		lab_puts(o, ",");
+		out[k++] = ',';
+	return k;
 }
 
 /* ^FO x,y^GFA of a bitmap (rows of stride bytes, 1 = ink). */
 static void put_graphic(lab_out *o, int x, int y, unsigned char *bits, int stride, int rows)
 {
 	static const char hexd[] = "0123456789ABCDEF";
-	char *hex = malloc((size_t)stride * 2 + 1);
-	char *prev = malloc((size_t)stride * 2 + 1);
+	size_t n = (size_t)stride * 2;
+	char *hex = malloc(4 * n + 8); /* this row, the one before, the compressed row */
+	char *prev = hex + n, *row_out = hex + 2 * n;
 
-	if (hex == NULL || prev == NULL) {
+	if (hex == NULL) {
 		o->err = -ENOMEM;
-		goto out;
+		return;
 	}
 	lab_printf(o, "^FO%d,%d^GFA,%d,%d,%d,", x, y, stride * rows, stride * rows, stride);
 	for (int r = 0; r < rows; r++) {
@@ -71,17 +76,15 @@ static void put_graphic(lab_out *o, int x, int y, unsigned char *bits, int strid
 			hex[2 * i] = hexd[row[i] >> 4];
 			hex[2 * i + 1] = hexd[row[i] & 15];
 		}
-		if (r > 0 && memcmp(hex, prev, (size_t)stride * 2) == 0) {
+		if (r > 0 && memcmp(hex, prev, n) == 0) {
 			lab_puts(o, ":");
 			continue;
 		}
-		put_row(o, hex, stride * 2);
-		memcpy(prev, hex, (size_t)stride * 2);
+		lab_put(o, row_out, (size_t)put_row(row_out, hex, (int)n));
+		memcpy(prev, hex, n);
 	}
 	lab_puts(o, "^FS\n");
-out:
 	free(hex);
-	free(prev);
 }
 
 /* A line of text as a graphic as wide as its glyphs. */
