@@ -129,7 +129,8 @@ static ipp_t *new_request(ipp_op_t op, const char *queue, int job_id)
 }
 
 int ac_cups_submit(const char *server, const char *queue, const char *title, const char *media,
-		   const unsigned char *pdf, size_t len, int *job_id, ac_cups_error *err)
+		   const char *format, const unsigned char *pdf, size_t len, int *job_id,
+		   ac_cups_error *err)
 {
 	int r;
 	http_t *http = NULL;
@@ -176,7 +177,7 @@ int ac_cups_submit(const char *server, const char *queue, const char *title, con
 		r = AC_EPRINTER;
 		goto out;
 	}
-	if (cupsStartDocument(http, queue, id, "labels.pdf", CUPS_FORMAT_PDF, 1) !=
+	if (cupsStartDocument(http, queue, id, "labels", format ? format : CUPS_FORMAT_PDF, 1) !=
 	    HTTP_STATUS_CONTINUE) {
 		r = err_from_cups(err);
 		goto out;
@@ -388,4 +389,61 @@ const char *ac_printer_state_name(int state)
 	default:
 		return "unknown";
 	}
+}
+
+/* Whether the comma-separated keyword list has a keyword beginning with kw. */
+static int has_reason(const char *list, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	for (const char *p = list; p && *p;) {
+		if (strncmp(p, kw, n) == 0)
+			return 1;
+		p = strchr(p, ',');
+		p = p ? p + 1 : NULL;
+	}
+	return 0;
+}
+
+const char *ac_cups_fault(const ac_job_status *st)
+{
+	static const struct {
+		const char *reason, *fault;
+	} map[] = {
+		{ "media-empty", "media-empty" }, { "media-needed", "media-empty" },
+		{ "media-jam", "media-jam" },	  { "cover-open", "cover-open" },
+		{ "door-open", "cover-open" },	  { "offline", "offline" },
+		{ "timed-out", "offline" },	  { "connecting-to-device", "offline" },
+		{ "paused", "paused" },
+	};
+
+	if (st->state == AC_JOB_COMPLETED || st->state == AC_JOB_CANCELED)
+		return NULL;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (has_reason(st->printer_state_reasons, map[i].reason))
+			return map[i].fault;
+	}
+	if (st->printer_state == 5 || has_reason(st->state_reasons, "printer-stopped"))
+		return "stopped";
+	/* The socket backend (network printers) says it only in words, retrying. */
+	if (st->state == AC_JOB_PROCESSING &&
+	    (strstr(st->message, "unavailable") || strstr(st->message, "not responding") ||
+	     strstr(st->message, "nable to connect") || strstr(st->message, "printer is busy")))
+		return "offline";
+	if (st->state == AC_JOB_ABORTED)
+		return "printer-error";
+	return NULL;
+}
+
+const char *ac_cups_error_fault(int err, const ac_cups_error *cerr)
+{
+	if (err == AC_ENOTFOUND)
+		return "no-queue";
+	if (err != AC_EPRINTER)
+		return "printer-error";
+	if (cerr == NULL || cerr->ipp_status == 0)
+		return "cups-down";
+	if (cerr->ipp_status == IPP_STATUS_ERROR_NOT_ACCEPTING_JOBS)
+		return "rejected";
+	return "printer-error";
 }

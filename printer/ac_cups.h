@@ -33,14 +33,17 @@ typedef struct ac_cups_error {
 } ac_cups_error;
 
 /*
- * Creates a job on queue with the PDF (len bytes, borrowed for the call),
+ * Creates a job on queue with the document (len bytes, borrowed for the
+ * call) of format (a MIME type: "application/pdf", or
+ * "application/vnd.cups-raw" for ZPL or TSPL on a raw queue; NULL: PDF),
  * titled title (may be NULL), with media "media" (a PWG name such as
- * "oe_60x40mm_60x40mm", or NULL for the queue's default), and sets *job_id.
+ * "om_60x40mm_60x40mm", or NULL for the queue's default), and sets *job_id.
  * When sending the document fails after the job was created, the job is
  * cancelled. Returns 0 or an error (see above).
  */
 int ac_cups_submit(const char *server, const char *queue, const char *title, const char *media,
-		   const unsigned char *pdf, size_t len, int *job_id, ac_cups_error *err);
+		   const char *format, const unsigned char *pdf, size_t len, int *job_id,
+		   ac_cups_error *err);
 
 /* IPP job-state values. */
 typedef enum {
@@ -88,5 +91,25 @@ const char *ac_job_state_name(int state);
 
 /* Names of printer states: 3 "idle", 4 "printing", 5 "stopped", else "unknown". */
 const char *ac_printer_state_name(int state);
+
+/*
+ * What keeps a job from printing, as a stable keyword, from its state and
+ * its printer's: "media-empty" (paper out), "media-jam", "cover-open",
+ * "offline" (the printer does not answer), "paused" (the queue was
+ * stopped by hand: cupsdisable), "stopped" (the queue stopped itself, e.g.
+ * after a backend error), "printer-error" (CUPS aborted the job); NULL when
+ * nothing is wrong or the job has finished. A network printer that refuses
+ * connections shows only in the socket backend's message ("The printer may
+ * not exist or is unavailable at this time."): that is "offline" too, in
+ * the C locale cupsd runs backends in. Returns a static string.
+ */
+const char *ac_cups_fault(const ac_job_status *st);
+
+/*
+ * The keyword of a failed call: "cups-down" (the server could not be
+ * reached), "no-queue", "rejected" (the queue does not accept jobs),
+ * "printer-error" (anything else). Returns a static string.
+ */
+const char *ac_cups_error_fault(int err, const ac_cups_error *cerr);
 
 #endif

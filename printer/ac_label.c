@@ -1,37 +1,40 @@
 /*
- * Label layout and PDF rendering (see ac_label.h).
- *
- * Each render builds a fresh libharu document holding a subset of the font
- * with just the characters of this PDF (ac_ttf.h says why). Coordinates are
- * computed top-down in points and flipped when drawn.
+ * Labels (see ac_label.h): checks, fonts, texts and QR codes, then the
+ * layout (ac_layout.c) and the writer of the printer's language.
  */
 #include "ac_label.h"
 
 #include <errno.h>
-#include <hpdf.h>
-#include <math.h>
+#include <iconv.h>
 #include <qrencode.h>
-#include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#include "ac_ttf.h"
 #include "ac_error.h"
+#include "ac_label-private.h"
 
-#define MM	  (72.0 / 25.4) /* points per millimetre */
-#define ELLIPSIS  0x2026
-#define MAX_LINES 96
+static const int label_sizes[][2] = { { 40, 30 }, { 50, 30 }, { 60, 40 }, { 70, 50 }, { 100, 70 } };
 
-struct ac_label_renderer {
-	ac_ttf *ttf;
-};
+static int size_check(int w, int h, int dpi, ac_label_size *out)
+{
+	if (dpi != 203 && dpi != 300)
+		return AC_ERANGE;
+	for (size_t i = 0; i < sizeof(label_sizes) / sizeof(label_sizes[0]); i++) {
+		if (label_sizes[i][0] == w && label_sizes[i][1] == h) {
+			out->width_mm = w;
+			out->height_mm = h;
+			out->dpi = dpi;
+			return 0;
+		}
+	}
+	return AC_ERANGE;
+}
 
 int ac_label_size_parse(const char *s, ac_label_size *out)
 {
-	static const int sizes[][2] = { { 40, 30 }, { 60, 40 }, { 70, 50 }, { 100, 70 } };
 	int w, h, dpi = 203, used = 0;
 
 	if (!s)
@@ -46,118 +49,289 @@ int ac_label_size_parse(const char *s, ac_label_size *out)
 	}
 	if (s[used] != '\0')
 		return AC_EMALFORMED;
-	if (dpi != 203 && dpi != 300)
-		return AC_ERANGE;
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		if (sizes[i][0] == w && sizes[i][1] == h) {
-			out->width_mm = w;
-			out->height_mm = h;
-			out->dpi = dpi;
+	return size_check(w, h, dpi, out);
+}
+
+int ac_label_media_parse(const char *media, int dpi, ac_label_size *out)
+{
+	const char *dim = media ? strrchr(media, '_') : NULL;
+	int w, h, used = 0;
+
+	if (dim == NULL || dim == media || strlen(media) > 64)
+		return AC_EMALFORMED;
+	if (sscanf(dim + 1, "%3dx%3dmm%n", &w, &h, &used) != 2 || dim[1 + used] != '\0')
+		return AC_EMALFORMED;
+	return size_check(w, h, dpi, out);
+}
+
+void ac_label_media_name(const ac_label_size *size, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "om_%dx%dmm_%dx%dmm", size->width_mm, size->height_mm, size->width_mm,
+		 size->height_mm);
+}
+
+static const char *const lang_names[] = { "pdf", "zpl", "tspl" };
+
+int ac_label_lang_parse(const char *s, ac_label_lang *out)
+{
+	for (int i = 0; s && i < 3; i++) {
+		if (strcmp(s, lang_names[i]) == 0) {
+			*out = (ac_label_lang)i;
 			return 0;
 		}
 	}
 	return AC_ERANGE;
 }
 
-int ac_label_renderer_new(const char *font_path, ac_label_renderer **out)
+const char *ac_label_lang_name(ac_label_lang lang)
 {
-	int r;
-	ac_label_renderer *lr;
+	return lang >= AC_LABEL_PDF && lang <= AC_LABEL_TSPL ? lang_names[lang] : "pdf";
+}
+
+const char *ac_label_lang_format(ac_label_lang lang)
+{
+	return lang == AC_LABEL_PDF ? "application/pdf" : "application/vnd.cups-raw";
+}
+
+/* The output buffer. */
+
+static void reserve(lab_out *o, size_t n)
+{
+	if (o->err || o->len + n <= o->cap)
+		return;
+	size_t cap = o->cap ? o->cap : 16384;
+	while (cap < o->len + n)
+		cap *= 2;
+	unsigned char *p = realloc(o->p, cap);
+	if (p == NULL) {
+		o->err = -ENOMEM;
+		return;
+	}
+	o->p = p;
+	o->cap = cap;
+}
+
+void lab_put(lab_out *o, const void *p, size_t n)
+{
+	reserve(o, n);
+	if (o->err)
+		return;
+	memcpy(o->p + o->len, p, n);
+	o->len += n;
+}
+
+void lab_puts(lab_out *o, const char *s)
+{
+	lab_put(o, s, strlen(s));
+}
+
+void lab_printf(lab_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	reserve(o, 256);
+	if (o->err)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf((char *)o->p + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		o->err = AC_ERENDER;
+		return;
+	}
+	if ((size_t)n >= o->cap - o->len) {
+		reserve(o, (size_t)n + 1);
+		if (o->err)
+			return;
+		va_start(ap, fmt);
+		vsnprintf((char *)o->p + o->len, o->cap - o->len, fmt, ap);
+		va_end(ap);
+	}
+	o->len += (size_t)n;
+}
+
+/* GB 2312: every two-byte code converted once by iconv, sorted by code point. */
+
+static int cmp_gb(const void *a, const void *b)
+{
+	const lab_gb *x = a, *y = b;
+	return x->cp < y->cp ? -1 : x->cp > y->cp;
+}
+
+static int gb_table(ac_label_renderer *r)
+{
+	iconv_t cd = iconv_open("UTF-32LE", "GB2312");
+
+	if (cd == (iconv_t)-1)
+		return 0; /* no GB 2312 in this libc: TSPL text goes out as bitmaps */
+	r->gb = malloc(94 * 94 * sizeof(*r->gb));
+	if (r->gb == NULL) {
+		iconv_close(cd);
+		return -ENOMEM;
+	}
+	for (int hi = 0xA1; hi <= 0xF7; hi++) {
+		for (int lo = 0xA1; lo <= 0xFE; lo++) {
+			char in[2] = { (char)hi, (char)lo }, *ip = in;
+			unsigned char out[4], *op = out;
+			size_t il = 2, ol = 4;
+			if (iconv(cd, &ip, &il, (char **)&op, &ol) == (size_t)-1 || ol != 0)
+				continue;
+			r->gb[r->ngb].cp = (uint32_t)out[0] | (uint32_t)out[1] << 8 |
+					   (uint32_t)out[2] << 16 | (uint32_t)out[3] << 24;
+			r->gb[r->ngb].code = (uint16_t)(hi << 8 | lo);
+			r->ngb++;
+		}
+	}
+	iconv_close(cd);
+	qsort(r->gb, r->ngb, sizeof(*r->gb), cmp_gb);
+	return 0;
+}
+
+uint16_t lab_gb_code(const ac_label_renderer *r, uint32_t cp)
+{
+	size_t lo = 0, hi = r->ngb;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (r->gb[mid].cp < cp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->ngb && r->gb[lo].cp == cp ? r->gb[lo].code : 0;
+}
+
+/* The renderer. */
+
+int ac_label_renderer_new(const char *font_path, const char *const *fallbacks,
+			  ac_label_renderer **out)
+{
+	ac_label_renderer *r;
+	int rc;
 
 	*out = NULL;
-	lr = calloc(1, sizeof(*lr));
-	if (!lr)
+	r = calloc(1, sizeof(*r));
+	if (!r)
 		return -ENOMEM;
-	r = ac_ttf_open(font_path, 0, &lr->ttf);
-	if (r < 0) {
-		free(lr);
-		return r == AC_EMALFORMED ? AC_ERENDER : r;
+	pthread_mutex_init(&r->lock, NULL);
+	for (int i = -1; fallbacks || i < 0; i++) {
+		const char *path = i < 0 ? font_path : fallbacks[i];
+		if (path == NULL || r->nfonts == LAB_FONTS_MAX)
+			break;
+		if (i >= 0 && access(path, R_OK) != 0)
+			continue;
+		rc = ac_ttf_open(path, 0, &r->fonts[r->nfonts].ttf);
+		if (rc < 0) {
+			ac_label_renderer_free(r);
+			return rc == AC_EMALFORMED ? AC_ERENDER : rc;
+		}
+		ac_ttf_metrics(r->fonts[r->nfonts].ttf, &r->fonts[r->nfonts].info);
+		r->paths[r->nfonts] = strdup(path);
+		if (r->paths[r->nfonts++] == NULL) {
+			ac_label_renderer_free(r);
+			return -ENOMEM;
+		}
 	}
-	*out = lr;
+	rc = ac_raster_new((const char *const *)r->paths, r->nfonts, &r->raster);
+	if (rc == 0)
+		rc = gb_table(r);
+	if (rc < 0) {
+		ac_label_renderer_free(r);
+		return rc;
+	}
+	*out = r;
 	return 0;
+}
+
+int ac_label_renderer_fonts(const ac_label_renderer *r)
+{
+	return r->nfonts;
 }
 
 void ac_label_renderer_free(ac_label_renderer *r)
 {
 	if (!r)
 		return;
-	ac_ttf_free(r->ttf);
+	for (int i = 0; i < r->nfonts; i++) {
+		ac_ttf_free(r->fonts[i].ttf);
+		free(r->paths[i]);
+	}
+	ac_raster_free(r->raster);
+	lab_templates_free(r);
+	free(r->gb);
+	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
 
-/* A line of text as code points, with each one's advance in 1/1000 em. */
-typedef struct text {
-	uint32_t *cp;
-	int16_t *w;
-	size_t n;
-	size_t prefix; /* code points of the "产品：" part */
-} text;
+/* Texts. */
 
-/* One line to draw: cp[start, end) of a text, at x, maybe with "…". */
-typedef struct line {
-	const text *t;
-	size_t start, end;
-	double x;
-	int ellipsis;
-} line;
-
-typedef struct render_ctx {
-	HPDF_STATUS error;
-	HPDF_STATUS detail;
-} render_ctx;
-
-/* libharu's error callback: remember the first error, never longjmp. */
-static void on_hpdf_error(HPDF_STATUS error, HPDF_STATUS detail, void *user)
+/* The next code point of UTF-8 *s (advanced), or -1 for an invalid sequence
+ * (one byte skipped). */
+static int32_t next_cp(const unsigned char **s)
 {
-	render_ctx *ctx = user;
-	if (!ctx->error) {
-		ctx->error = error;
-		ctx->detail = detail;
+	uint32_t c = *(*s)++;
+	int more = c < 0x80    ? 0
+		   : c >= 0xF8 ? -1
+		   : c >= 0xF0 ? 3
+		   : c >= 0xE0 ? 2
+		   : c >= 0xC0 ? 1
+			       : -1;
+
+	if (more < 0)
+		return -1;
+	if (more)
+		c &= 0x3Fu >> more;
+	for (int i = 0; i < more; i++) {
+		if ((**s & 0xC0) != 0x80)
+			return -1;
+		c = c << 6 | (*(*s)++ & 0x3F);
 	}
+	if (c > 0x10FFFF || (c >= 0xD800 && c < 0xE000))
+		return -1;
+	return (int32_t)c;
 }
 
-/*
- * Decodes UTF-8 s (prefix, then value) into t. Invalid bytes are skipped,
- * control characters become spaces, characters outside the BMP are dropped
- * and characters the font lacks become spaces.
- */
-static int text_init(text *t, const ac_ttf *ttf, const char *prefix, const char *value)
+/* The first font with a glyph for cp: 0 and *font set, or AC_EGLYPH. */
+static int find_glyph(const ac_label_renderer *r, uint32_t cp, uint16_t *gid, uint8_t *font)
+{
+	for (int f = 0; f < r->nfonts; f++) {
+		unsigned g = ac_ttf_glyph(r->fonts[f].ttf, cp);
+		if (g != 0) {
+			*gid = (uint16_t)g;
+			*font = (uint8_t)f;
+			return 0;
+		}
+	}
+	return AC_EGLYPH;
+}
+
+int lab_text_init(ac_label_renderer *r, lab_text *t, const char *prefix, const char *value,
+		  uint32_t *missing)
 {
 	size_t cap = (prefix ? strlen(prefix) : 0) + (value ? strlen(value) : 0) + 1;
+
 	memset(t, 0, sizeof(*t));
-	t->cp = malloc(cap * sizeof(*t->cp));
-	t->w = malloc(cap * sizeof(*t->w));
-	if (!t->cp || !t->w)
+	t->g = calloc(cap, sizeof(*t->g));
+	t->w = calloc(2 * cap, sizeof(*t->w));
+	if (!t->g || !t->w)
 		return -ENOMEM;
+	t->wr = t->w + cap;
 	for (int part = 0; part < 2; part++) {
 		const unsigned char *s = (const unsigned char *)(part ? value : prefix);
-		if (!s)
-			continue;
-		while (*s) {
-			uint32_t c = *s;
-			int more = c < 0x80    ? 0
-				   : c >= 0xF0 ? 3
-				   : c >= 0xE0 ? 2
-				   : c >= 0xC0 ? 1
-					       : -1;
-			s++;
-			if (more < 0)
+		while (s && *s) {
+			int32_t c = next_cp(&s);
+			if (c < 0)
 				continue;
-			if (more)
-				c &= 0x3F >> more;
-			int ok = 1;
-			for (int i = 0; i < more; i++) {
-				if ((*s & 0xC0) != 0x80) {
-					ok = 0;
-					break;
-				}
-				c = c << 6 | (*s++ & 0x3F);
-			}
-			if (!ok || c > 0xFFFF || (c >= 0xD800 && c < 0xE000))
-				continue;
-			if (c < 0x20 || c == 0x7F || !ac_ttf_has_glyph(ttf, c))
+			if (c < 0x20 || c == 0x7F || c == 0x3000)
 				c = ' ';
-			t->cp[t->n++] = c;
+			lab_glyph *g = &t->g[t->n];
+			g->cp = (uint32_t)c;
+			if (find_glyph(r, g->cp, &g->gid, &g->font) != 0) {
+				*missing = g->cp;
+				return AC_EGLYPH;
+			}
+			t->n++;
 		}
 		if (part == 0)
 			t->prefix = t->n;
@@ -165,635 +339,254 @@ static int text_init(text *t, const ac_ttf *ttf, const char *prefix, const char 
 	return 0;
 }
 
-static void text_free(text *t)
+void lab_text_free(lab_text *t)
 {
-	free(t->cp);
+	free(t->g);
 	free(t->w);
+	memset(t, 0, sizeof(*t));
 }
 
-static void text_widths(text *t, HPDF_Font font)
+void lab_measure(ac_label_renderer *r, lab_text *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		t->w[i] = (int16_t)HPDF_Font_GetUnicodeWidth(font, (HPDF_UNICODE)t->cp[i]);
-}
-
-static double text_width(const text *t, size_t a, size_t b, double size)
-{
-	long sum = 0;
-	for (size_t i = a; i < b; i++)
-		sum += t->w[i];
-	return sum * size / 1000.0;
-}
-
-static int is_wide(uint32_t c)
-{
-	return c >= 0x2E80;
-}
-
-/*
- * Wraps t at font size `size` into lines of `width` points, continuation
- * lines indented by the prefix width when that leaves most of the line.
- * At most max_lines lines; when the text goes on, the last line ends in "…".
- * Appends to lines[*nl] (up to MAX_LINES) unless lines is NULL; returns the
- * number of lines the whole text needs (ignoring max_lines).
- */
-static int wrap(const text *t, double size, double width, int max_lines, int ell_w, line *lines,
-		int *nl)
-{
-	double indent = text_width(t, 0, t->prefix, size);
-	if (indent > width * 0.45)
-		indent = 0;
-	size_t i = 0;
-	int count = 0;
-	while (i < t->n) {
-		double avail = count ? width - indent : width;
-		if (count) {
-			while (i < t->n && t->cp[i] == ' ')
-				i++;
-			if (i == t->n)
-				break;
-		}
-		size_t j = i;
-		double acc = 0;
-		size_t space = 0;
-		while (j < t->n && acc + t->w[j] * size / 1000.0 <= avail + 1e-6) {
-			if (t->cp[j] == ' ' && j > i)
-				space = j;
-			acc += t->w[j] * size / 1000.0;
-			j++;
-		}
-		if (j == i)
-			j = i + 1; /* a glyph wider than the line: cut below */
-		else if (j < t->n && space && !is_wide(t->cp[j]) && !is_wide(t->cp[j - 1]) &&
-			 t->cp[j] != ' ')
-			j = space;
-		if (lines && count < max_lines && *nl < MAX_LINES) {
-			line *l = &lines[(*nl)++];
-			l->t = t;
-			l->start = i;
-			l->end = j;
-			l->x = count ? indent : 0;
-			l->ellipsis = 0;
-			/* The last allowed line of a longer text: make room for "…". */
-			int last = count + 1 == max_lines && j < t->n;
-			if (last || text_width(t, i, j, size) > avail + 1e-6) {
-				while (l->end > l->start && text_width(t, l->start, l->end, size) +
-								    ell_w * size / 1000.0 >
-								avail + 1e-6)
-					l->end--;
-				l->ellipsis = 1;
-			}
-		}
-		count++;
-		i = j;
+	for (int i = 0; i < t->n; i++) {
+		lab_glyph *g = &t->g[i];
+		const lab_font *f = &r->fonts[g->font];
+		t->w[i] = (float)ac_ttf_advance(f->ttf, g->gid) / (float)f->info.units_per_em;
+		g->gb = g->cp >= 0x80 ? lab_gb_code(r, g->cp) : 0;
+		g->resident =
+		    (g->cp >= 0x20 && g->cp < 0x7F && g->cp != '"' && g->cp != '\\') || g->gb != 0;
+		t->wr[i] = !g->resident ? t->w[i] : g->cp < 0x80 ? 0.5f : 1.0f;
 	}
-	return count;
 }
 
-/* Encodes cp[a, b) (BMP, valid) as UTF-8 into buf of cap bytes. */
-static void utf8(const uint32_t *cp, size_t a, size_t b, int ellipsis, char *buf, size_t cap)
+int ac_label_check_text(const ac_label_renderer *r, const char *s, uint32_t *missing)
 {
-	size_t o = 0;
-	for (size_t i = a; i <= b; i++) {
-		uint32_t c;
-		if (i < b)
-			c = cp[i];
-		else if (ellipsis)
-			c = ELLIPSIS;
-		else
-			break;
-		if (o + 4 >= cap)
-			break;
-		if (c < 0x80) {
-			buf[o++] = (char)c;
-		} else if (c < 0x800) {
-			buf[o++] = (char)(0xC0 | c >> 6);
-			buf[o++] = (char)(0x80 | (c & 0x3F));
-		} else {
-			buf[o++] = (char)(0xE0 | c >> 12);
-			buf[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
-			buf[o++] = (char)(0x80 | (c & 0x3F));
-		}
-	}
-	buf[o] = '\0';
-}
+	const unsigned char *p = (const unsigned char *)s;
+	uint16_t gid;
+	uint8_t font;
 
-enum { F_BASIS, F_PRODUCT, F_QUANTITY, F_ORIGIN, F_ISSUER, F_CONTACT, F_DATE, F_NUMBER, F_N };
-
-/* Everything a page needs, computed once per PDF. */
-typedef struct layout {
-	double w, h, m; /* page and margin, points */
-	double dot;	/* one printer dot, points */
-	double title_size, title_base, rule_y, rule_w;
-	double promise_size, promise_top;
-	line promise[4];
-	int npromise;
-	double field_size, field_top, field_x;
-	line fields[MAX_LINES];
-	int nfields;
-	int qr_x, qr_y, mod; /* symbol origin and module, in dots from the top-left */
-} layout;
-
-/* Lays out the fields for column width cw and height ch at size f; 1 when all fit. */
-static int fields_fit(text *ft, int nft, double f, double cw, double ch, int ell_w)
-{
-	int lines = 0;
-	for (int i = 0; i < nft; i++) {
-		if (ft[i].n > ft[i].prefix)
-			lines += wrap(&ft[i], f, cw, MAX_LINES, ell_w, NULL, NULL);
-	}
-	return lines * f * 1.22 <= ch + 1e-6;
-}
-
-/* Page, margin, title, rule and promise; returns where the body starts. */
-static double layout_header(layout *L, const ac_label_size *sz, const text *title,
-			    const text *promise, int ell_w, double ascent)
-{
-	double H = sz->height_mm * MM, W = sz->width_mm * MM;
-	memset(L, 0, sizeof(*L));
-	L->w = W;
-	L->h = H;
-	L->dot = 72.0 / sz->dpi;
-	L->m = fmin(fmax(0.04 * H, 1.2 * MM), 3 * MM);
-
-	/* Title: largest text, centred, at most 14% of the height. */
-	double tw = text_width(title, 0, title->n, 1.0);
-	L->title_size = fmin((W - 2 * L->m) / (tw * 1.08), 0.14 * H);
-	L->title_base = L->m + ascent * L->title_size;
-	L->rule_y = L->m + L->title_size * 1.15;
-	L->rule_w = fmax(2 * L->dot, 0.25 * MM);
-
-	/* Promise: full width, up to three lines, shrinking to fit. */
-	double pmax = fmin(fmax(0.042 * H, 1.3 * MM), 2.6 * MM), pmin = 1.2 * MM;
-	double p = pmax;
-	while (p > pmin && wrap(promise, p, W - 2 * L->m, 3, ell_w, NULL, NULL) > 3)
-		p -= 0.05 * MM;
-	L->promise_size = fmax(p, pmin);
-	L->promise_top = L->rule_y + L->rule_w + 0.5 * MM;
-	if (promise->n)
-		wrap(promise, L->promise_size, W - 2 * L->m, 3, ell_w, L->promise, &L->npromise);
-	return L->promise_top + L->npromise * L->promise_size * 1.2 + 0.4 * MM;
-}
-
-/*
- * The QR module in dots: the largest that leaves the fields readable (at a
- * field size of at least fread_, returned in *f), else the smallest allowed
- * with *f = 0.
- */
-static int choose_module(const layout *L, const ac_label_size *sz, text *ft, int qr_w, int ell_w,
-			 double body_top, int quiet, double fread_, double *f)
-{
-	double fmax_ = fmin(0.075 * L->h, 4.5 * MM);
-	int mod_min = (int)lround(0.375 * MM / L->dot);
-	if (mod_min < 3 && sz->dpi <= 203)
-		mod_min = 3;
-	*f = 0;
-	for (int mod = 64; mod >= mod_min; mod--) {
-		double qz = quiet * mod * L->dot;
-		double sym = qr_w * mod * L->dot;
-		double bottom = L->h - fmax(L->m, qz);
-		double right = L->w - fmax(L->m, qz);
-		if (body_top + qz + sym > bottom || sym > 0.55 * (L->w - 2 * L->m))
+	while (p && *p) {
+		int32_t c = next_cp(&p);
+		if (c < 0x20 || c == 0x7F)
 			continue;
-		double cw = right - sym - qz - L->m - 0.3 * MM;
-		double ch = L->h - L->m - body_top;
-		double size;
-		for (size = fmax_; size >= fread_ - 1e-9; size -= 0.05 * MM) {
-			if (fields_fit(ft, F_N, size, cw, ch, ell_w))
-				break;
-		}
-		if (size >= fread_ - 1e-9) {
-			*f = size;
-			return mod;
+		if (find_glyph(r, (uint32_t)c, &gid, &font) != 0) {
+			*missing = (uint32_t)c;
+			return AC_EGLYPH;
 		}
 	}
-	return mod_min;
-}
-
-/* Gives each field lines until the column is full; cuts the rest with "…". */
-static void place_fields(layout *L, text *ft, double f, double cw, double ch, int ell_w)
-{
-	int cap = (int)floor((ch + 1e-6) / (f * 1.22));
-	int need[F_N], give[F_N], total = 0;
-	for (int i = 0; i < F_N; i++) {
-		need[i] =
-		    ft[i].n > ft[i].prefix ? wrap(&ft[i], f, cw, MAX_LINES, ell_w, NULL, NULL) : 0;
-		give[i] = need[i] ? 1 : 0;
-		total += give[i];
-	}
-	while (total < cap) {
-		int grew = 0;
-		for (int i = 0; i < F_N && total < cap; i++) {
-			if (give[i] < need[i]) {
-				give[i]++;
-				total++;
-				grew = 1;
-			}
-		}
-		if (!grew)
-			break;
-	}
-	int used = 0;
-	for (int i = 0; i < F_N; i++) {
-		if (!give[i] || used + give[i] > cap)
-			continue;
-		wrap(&ft[i], f, cw, give[i], ell_w, L->fields, &L->nfields);
-		used += give[i];
-	}
-}
-
-static void do_layout(layout *L, const ac_label_size *sz, text *title, text *promise, text *ft,
-		      int qr_w, int ell_w, double ascent)
-{
-	double body_top = layout_header(L, sz, title, promise, ell_w, ascent);
-
-	/*
-	 * QR on the right, modules in whole dots. Try the largest module first;
-	 * take the first that leaves the fields readable.
-	 */
-	int quiet = 2;
-	double fread_ = fmax(1.8 * MM, 0.045 * L->h), fmin_ = 1.3 * MM;
-	double best_f;
-	int best_mod = choose_module(L, sz, ft, qr_w, ell_w, body_top, quiet, fread_, &best_f);
-	L->mod = best_mod;
-	double qz = quiet * best_mod * L->dot;
-	double right = L->w - fmax(L->m, qz);
-	L->qr_x = (int)floor(right / L->dot) - qr_w * best_mod;
-	L->qr_y = (int)ceil((body_top + qz) / L->dot);
-	double sym_left = L->qr_x * L->dot;
-	double cw = sym_left - qz - L->m - 0.3 * MM;
-	double ch = L->h - L->m - body_top;
-
-	if (best_f == 0) {
-		/* Not readable at any module: smallest module, shrink the text. */
-		for (best_f = fread_; best_f > fmin_; best_f -= 0.05 * MM) {
-			if (fields_fit(ft, F_N, best_f, cw, ch, ell_w))
-				break;
-		}
-		best_f = fmax(best_f, fmin_);
-	}
-	L->field_size = best_f;
-	L->field_top = body_top;
-	L->field_x = L->m;
-	place_fields(L, ft, best_f, cw, ch, ell_w);
-}
-
-static int draw_text(HPDF_Page page, HPDF_Font font, const layout *L, const line *l, double size,
-		     double x, double baseline)
-{
-	char buf[AC_LABEL_MAX_FIELD_LEN * 3 + 64];
-	utf8(l->t->cp, l->start, l->end, l->ellipsis, buf, sizeof(buf));
-	if (!buf[0])
-		return 0;
-	HPDF_Page_SetFontAndSize(page, font, (HPDF_REAL)size);
-	return HPDF_Page_TextOut(page, (HPDF_REAL)(x + l->x), (HPDF_REAL)(L->h - baseline), buf) ==
-		       HPDF_OK
-		   ? 0
-		   : AC_ERENDER;
-}
-
-static int draw_page(HPDF_Doc pdf, HPDF_Font font, const layout *L, const text *title,
-		     double ascent, const QRcode *qr)
-{
-	HPDF_Page page = HPDF_AddPage(pdf);
-	if (!page)
-		return AC_ERENDER;
-	HPDF_Page_SetWidth(page, (HPDF_REAL)L->w);
-	HPDF_Page_SetHeight(page, (HPDF_REAL)L->h);
-	HPDF_Page_SetRGBFill(page, 0, 0, 0);
-	HPDF_Page_SetRGBStroke(page, 0, 0, 0);
-
-	/* Title: fill and stroke for a bold look from a regular face. */
-	char buf[64];
-	utf8(title->cp, 0, title->n, 0, buf, sizeof(buf));
-	double tw = text_width(title, 0, title->n, L->title_size);
-	HPDF_Page_SetLineWidth(page, (HPDF_REAL)(L->title_size * 0.03));
-	HPDF_Page_BeginText(page);
-	HPDF_Page_SetTextRenderingMode(page, HPDF_FILL_THEN_STROKE);
-	HPDF_Page_SetFontAndSize(page, font, (HPDF_REAL)L->title_size);
-	HPDF_Page_TextOut(page, (HPDF_REAL)((L->w - tw) / 2), (HPDF_REAL)(L->h - L->title_base),
-			  buf);
-	HPDF_Page_SetTextRenderingMode(page, HPDF_FILL);
-	for (int i = 0; i < L->npromise; i++) {
-		double base = L->promise_top + i * L->promise_size * 1.2 + ascent * L->promise_size;
-		if (draw_text(page, font, L, &L->promise[i], L->promise_size, L->m, base) < 0)
-			return AC_ERENDER;
-	}
-	for (int i = 0; i < L->nfields; i++) {
-		double base = L->field_top + i * L->field_size * 1.22 + ascent * L->field_size;
-		if (draw_text(page, font, L, &L->fields[i], L->field_size, L->field_x, base) < 0)
-			return AC_ERENDER;
-	}
-	HPDF_Page_EndText(page);
-
-	/* The rule under the title, in whole dots. */
-	HPDF_Page_Rectangle(page, (HPDF_REAL)L->m, (HPDF_REAL)(L->h - L->rule_y - L->rule_w),
-			    (HPDF_REAL)(L->w - 2 * L->m), (HPDF_REAL)L->rule_w);
-
-	HPDF_Page_Fill(page);
-
-	/*
-	 * QR: one rectangle per run of dark modules. The matrix maps one unit to
-	 * one module, y downwards, from a corner on the dot grid, so modules are
-	 * whole dots and the content stream stays short.
-	 */
-	double d = L->dot * L->mod;
-	HPDF_Page_GSave(page);
-	HPDF_Page_Concat(page, (HPDF_REAL)d, 0, 0, (HPDF_REAL)-d, (HPDF_REAL)(L->qr_x * L->dot),
-			 (HPDF_REAL)(L->h - L->qr_y * L->dot));
-	for (int y = 0; y < qr->width; y++) {
-		const unsigned char *row = qr->data + y * qr->width;
-		for (int x = 0; x < qr->width;) {
-			if (!(row[x] & 1)) {
-				x++;
-				continue;
-			}
-			int x0 = x;
-			while (x < qr->width && (row[x] & 1))
-				x++;
-			HPDF_Page_Rectangle(page, (HPDF_REAL)x0, (HPDF_REAL)y, (HPDF_REAL)(x - x0),
-					    1);
-		}
-	}
-	HPDF_Page_Fill(page);
-	HPDF_Page_GRestore(page);
 	return 0;
 }
 
-/* Writes the subset font to a memory file libharu can open by path. */
-static int font_file(const unsigned char *ttf, size_t len, int *fd, char *path, size_t cap)
+/* QR codes. */
+
+static int is_alnum(const char *s)
 {
-	*fd = memfd_create("ac-label-font", MFD_CLOEXEC);
-	if (*fd < 0)
-		return -errno;
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = write(*fd, ttf + done, len - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		done += (size_t)n;
+	return strspn(s, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:") == strlen(s);
+}
+
+/* Encodes code at level M: one alphanumeric segment when it can (what the
+ * printers' own QR commands make of it), else 8-bit. NULL and errno set. */
+static QRcode *encode(const char *code, int *alnum)
+{
+	QRinput *in = QRinput_new2(0, QR_ECLEVEL_M);
+	QRcode *qr = NULL;
+
+	*alnum = is_alnum(code);
+	if (in == NULL)
+		return NULL;
+	if (QRinput_append(in, *alnum ? QR_MODE_AN : QR_MODE_8, (int)strlen(code),
+			   (const unsigned char *)code) == 0)
+		qr = QRcode_encodeInput(in);
+	QRinput_free(in);
+	return qr;
+}
+
+/* Fills pages[] and qr[] (zeroed, freed by the caller) for every code; *qrw the widest. */
+static int encode_codes(const ac_label_data *data, QRcode **qr, lab_page *pages, int *qrw)
+{
+	*qrw = 0;
+	for (size_t i = 0; i < data->ncodes; i++) {
+		const char *c = data->codes[i];
+		if (!c || !*c || strlen(c) > AC_LABEL_MAX_CODE_LEN)
+			return AC_ERANGE;
+		qr[i] = encode(c, &pages[i].alnum);
+		if (!qr[i])
+			return errno == ERANGE || errno == EINVAL ? AC_ERANGE
+			       : errno == ENOMEM		  ? -ENOMEM
+								  : AC_ERENDER;
+		pages[i].width = qr[i]->width;
+		pages[i].modules = qr[i]->data;
+		pages[i].code = c;
+		if (qr[i]->width > *qrw)
+			*qrw = qr[i]->width;
 	}
-	snprintf(path, cap, "/proc/self/fd/%d", *fd);
 	return 0;
 }
 
-/* The texts of one label, each decoded once and measured with the subset font. */
-typedef struct label_text {
-	text title;
-	text promise;
-	text ell; /* "…" alone, for its width */
-	text ft[F_N];
-} label_text;
+/* Rendering. */
 
-/* Every text of lt, in the order their characters go into the font subset. */
-static void label_text_all(label_text *lt, text *all[F_N + 3])
-{
-	all[0] = &lt->title;
-	all[1] = &lt->promise;
-	all[2] = &lt->ell;
-	for (int i = 0; i < F_N; i++)
-		all[3 + i] = &lt->ft[i];
-}
-
-static int label_text_init(label_text *lt, const ac_ttf *ttf, const char *promise,
-			   const char *const values[F_N])
-{
-	static const char *const prefixes[F_N] = { "承诺依据：", "产品：",     "数量：", "产地：",
-						   "开具方：",	 "联系方式：", "日期：", "编号：" };
-	int rc = text_init(&lt->title, ttf, NULL, "承诺达标合格证");
-	if (!rc)
-		rc = text_init(&lt->promise, ttf, NULL, promise);
-	if (!rc)
-		rc = text_init(&lt->ell, ttf, NULL, "\xE2\x80\xA6");
-	for (int i = 0; i < F_N && !rc; i++) {
-		const char *v = values[i] && *values[i] ? values[i] : NULL;
-		rc = text_init(&lt->ft[i], ttf, v ? prefixes[i] : NULL, v);
-	}
-	return rc;
-}
-
-static void label_text_free(label_text *lt)
-{
-	text *all[F_N + 3];
-
-	label_text_all(lt, all);
-	for (int i = 0; i < F_N + 3; i++)
-		text_free(all[i]);
-}
-
-static void label_text_widths(label_text *lt, HPDF_Font font)
-{
-	text *all[F_N + 3];
-
-	label_text_all(lt, all);
-	for (int i = 0; i < F_N + 3; i++)
-		text_widths(all[i], font);
-}
-
-/*
- * Fills values[] with the fields in F_ order and checks the input: AC_ERANGE
- * for an unknown size, no codes or too many, or a field too long.
- */
-static int check_data(const ac_label_size *size, const ac_label_data *data, const char *values[F_N])
+static int check_input(const ac_label_printer *p, const ac_label_data *data,
+		       const char *values[LAB_NVALUES])
 {
 	ac_label_size check;
-	char sz[32];
 
-	values[F_BASIS] = data->basis;
-	values[F_PRODUCT] = data->product;
-	values[F_QUANTITY] = data->quantity;
-	values[F_ORIGIN] = data->origin;
-	values[F_ISSUER] = data->issuer;
-	values[F_CONTACT] = data->contact;
-	values[F_DATE] = data->date;
-	values[F_NUMBER] = data->number;
-	snprintf(sz, sizeof(sz), "%dx%d@%d", size->width_mm, size->height_mm, size->dpi);
-	if (ac_label_size_parse(sz, &check) < 0 || data->ncodes == 0 ||
-	    data->ncodes > AC_LABEL_MAX_CODES)
+	values[LAB_PROMISE] = data->promise;
+	values[LAB_BASIS] = data->basis;
+	values[LAB_PRODUCT] = data->product;
+	values[LAB_QUANTITY] = data->quantity;
+	values[LAB_ORIGIN] = data->origin;
+	values[LAB_ISSUER] = data->issuer;
+	values[LAB_CONTACT] = data->contact;
+	values[LAB_DATE] = data->date;
+	values[LAB_NUMBER] = data->number;
+	if (size_check(p->size.width_mm, p->size.height_mm, p->size.dpi, &check) < 0 ||
+	    data->ncodes == 0 || data->ncodes > AC_LABEL_MAX_CODES || p->lang < AC_LABEL_PDF ||
+	    p->lang > AC_LABEL_TSPL || p->dot_gain < AC_LABEL_MIN_GAIN ||
+	    p->dot_gain > AC_LABEL_MAX_GAIN || p->darkness < -1 || p->darkness > 30)
 		return AC_ERANGE;
-	if (data->promise && strlen(data->promise) > AC_LABEL_MAX_FIELD_LEN)
-		return AC_ERANGE;
-	for (int i = 0; i < F_N; i++) {
+	for (int i = 0; i < LAB_NVALUES; i++) {
 		if (values[i] && strlen(values[i]) > AC_LABEL_MAX_FIELD_LEN)
 			return AC_ERANGE;
 	}
 	return 0;
 }
 
-/*
- * Encodes every code into qr[] (data->ncodes entries, zeroed by the caller,
- * freed by the caller even on failure); *qr_w is the widest symbol.
- */
-static int encode_codes(const ac_label_data *data, QRcode **qr, int *qr_w)
+static int write_doc(ac_label_renderer *r, const lab_doc *doc, const lab_page *pages, size_t n,
+		     lab_out *o)
 {
-	*qr_w = 0;
-	for (size_t i = 0; i < data->ncodes; i++) {
-		const char *c = data->codes[i];
-		if (!c || !*c || strlen(c) > AC_LABEL_MAX_CODE_LEN)
-			return AC_ERANGE;
-		qr[i] = QRcode_encodeString(c, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-		if (!qr[i])
-			return errno == ERANGE ? AC_ERANGE : errno == ENOMEM ? -ENOMEM : AC_ERENDER;
-		if (qr[i]->width > *qr_w)
-			*qr_w = qr[i]->width;
+	switch (doc->p.lang) {
+	case AC_LABEL_ZPL:
+		return lab_zpl(r, doc, pages, n, o);
+	case AC_LABEL_TSPL:
+		return lab_tspl(r, doc, pages, n, o);
+	default:
+		return lab_pdf(r, doc, pages, n, o);
 	}
-	return 0;
 }
 
-/* The subset of the font holding exactly the characters of lt, and a space. */
-static int subset_font(const ac_ttf *ttf, label_text *lt, unsigned char **font, size_t *font_len)
-{
-	text *all[F_N + 3];
-	size_t ncps = 1, k = 0;
+/* What one render holds, freed in one place. */
+typedef struct job {
+	QRcode **qr;
+	lab_page *pages;
+	size_t n;
+	lab_doc doc;
+	lab_out out;
+} job;
 
-	label_text_all(lt, all);
-	for (int i = 0; i < F_N + 3; i++)
-		ncps += all[i]->n;
-	uint32_t *cps = malloc(ncps * sizeof(*cps));
-	if (!cps)
-		return -ENOMEM;
-	for (int i = 0; i < F_N + 3; i++) {
-		memcpy(cps + k, all[i]->cp, all[i]->n * sizeof(*cps));
-		k += all[i]->n;
-	}
-	cps[k++] = ' ';
-	int rc = ac_ttf_subset(ttf, cps, k, font, font_len);
-	free(cps);
-	return rc == AC_EMALFORMED ? AC_ERENDER : rc;
+static void job_free(job *j)
+{
+	for (size_t i = 0; j->qr && i < j->n; i++)
+		QRcode_free(j->qr[i]);
+	free(j->qr);
+	free(j->pages);
+	free(j->doc.glyphs);
+	free(j->out.p);
 }
 
-/* A new document with the font at path loaded; libharu's errors go to ctx. */
-static int open_doc(render_ctx *ctx, const char *path, HPDF_Doc *doc, HPDF_Font *font)
+/* Encodes, lays out and writes; page_text(i) gives each piece line. */
+static int render(ac_label_renderer *r, const ac_label_printer *p, const ac_label_data *data,
+		  const char *piece_sample, int calibration, job *j, ac_label_problem *why)
 {
-	*font = NULL;
-	*doc = HPDF_New(on_hpdf_error, ctx);
-	if (!*doc)
+	const char *values[LAB_NVALUES];
+	int qrw = 0;
+	int rc = check_input(p, data, values);
+
+	if (rc < 0)
+		return rc;
+	j->n = data->ncodes;
+	j->qr = calloc(j->n, sizeof(*j->qr));
+	j->pages = calloc(j->n, sizeof(*j->pages));
+	if (!j->qr || !j->pages)
 		return -ENOMEM;
-	HPDF_SetCompressionMode(*doc, HPDF_COMP_ALL);
-	HPDF_UseUTFEncodings(*doc);
-	HPDF_SetCurrentEncoder(*doc, "UTF-8");
-	const char *name = HPDF_LoadTTFontFromFile(*doc, path, HPDF_TRUE);
-	*font = name ? HPDF_GetFont(*doc, name, "UTF-8") : NULL;
-	return *font && !ctx->error ? 0 : AC_ERENDER;
+	rc = encode_codes(data, j->qr, j->pages, &qrw);
+	if (rc < 0)
+		return rc;
+	rc = lab_layout(r, p, values, piece_sample, qrw, &j->doc, why);
+	if (rc < 0)
+		return rc;
+	j->doc.qr_graphic = calibration || (p->lang != AC_LABEL_PDF && p->dot_gain != 0);
+	for (size_t i = 0; i < j->n; i++) {
+		char text[64];
+		if (calibration)
+			snprintf(text, sizeof(text), "补偿%zu点", i);
+		else
+			snprintf(text, sizeof(text), "第%zu件/共%zu件", i + 1, j->n);
+		j->pages[i].gain = calibration ? (int)i : p->dot_gain;
+		lab_piece(r, &j->doc, text, &j->pages[i]);
+	}
+	rc = write_doc(r, &j->doc, j->pages, j->n, &j->out);
+	return rc < 0 ? rc : j->out.err;
 }
 
-/* Lays the label out once and draws a page per code. */
-static int draw_pages(HPDF_Doc doc, HPDF_Font hf, const render_ctx *ctx, const ac_label_size *size,
-		      label_text *lt, QRcode *const *qr, size_t ncodes, int qr_w)
+int lab_layout_data(ac_label_renderer *r, const ac_label_printer *p, const ac_label_data *data,
+		    lab_doc *doc, ac_label_problem *why)
 {
-	double ascent = HPDF_Font_GetAscent(hf) / 1000.0;
-	int r = 0;
+	job j = { 0 };
+	char sample[64];
+	int rc;
 
-	if (ascent <= 0.5 || ascent > 1.2)
-		ascent = 0.88;
-	layout *L = malloc(sizeof(*L));
-	if (!L)
-		return -ENOMEM;
-	do_layout(L, size, &lt->title, &lt->promise, lt->ft, qr_w, lt->ell.n ? lt->ell.w[0] : 1000,
-		  ascent);
-	for (size_t i = 0; i < ncodes && !ctx->error && r == 0; i++) {
-		/* Smaller symbols (shorter codes) are centred in the largest one's place. */
-		layout Lp = *L;
-		int shift = (qr_w - qr[i]->width) * L->mod / 2;
-		Lp.qr_x += shift;
-		Lp.qr_y += shift;
-		r = draw_page(doc, hf, &Lp, &lt->title, ascent, qr[i]);
-	}
-	free(L);
-	return r;
+	snprintf(sample, sizeof(sample), "第%zu件/共%zu件", data->ncodes, data->ncodes);
+	rc = render(r, p, data, sample, 0, &j, why);
+	*doc = j.doc;
+	j.doc.glyphs = NULL;
+	job_free(&j);
+	return rc;
 }
 
-/* The finished PDF, now owned by the caller. */
-static int save_doc(HPDF_Doc doc, unsigned char **pdf, size_t *len)
+int ac_label_render(ac_label_renderer *r, const ac_label_printer *p, const ac_label_data *data,
+		    unsigned char **out, size_t *len, ac_label_problem *why)
 {
-	if (HPDF_SaveToStream(doc) != HPDF_OK)
-		return AC_ERENDER;
-	HPDF_UINT32 total = HPDF_GetStreamSize(doc), got = 0;
-	unsigned char *buf = malloc(total ? total : 1);
-	if (!buf)
-		return -ENOMEM;
-	HPDF_STATUS st = HPDF_OK;
-	while (got < total && st == HPDF_OK) {
-		HPDF_UINT32 n = total - got;
-		st = HPDF_ReadFromStream(doc, buf + got, &n);
-		got += n;
-		if (n == 0)
-			break;
+	job j = { 0 };
+	char sample[64];
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if (why != NULL)
+		memset(why, 0, sizeof(*why));
+	snprintf(sample, sizeof(sample), "第%zu件/共%zu件", data->ncodes, data->ncodes);
+	rc = render(r, p, data, sample, 0, &j, why);
+	if (rc == 0) {
+		*out = j.out.p;
+		*len = j.out.len;
+		j.out.p = NULL;
 	}
-	if ((st != HPDF_OK && st != HPDF_STREAM_EOF) || got != total) {
-		free(buf);
-		return AC_ERENDER;
-	}
-	*pdf = buf;
-	*len = total;
-	return 0;
+	job_free(&j);
+	return rc;
 }
 
 int ac_label_render_pdf(ac_label_renderer *r, const ac_label_size *size, const ac_label_data *data,
 			unsigned char **pdf, size_t *len)
 {
-	int ret;
-	render_ctx ctx = { 0 };
-	HPDF_Doc doc = NULL;
-	HPDF_Font hf = NULL;
-	QRcode **qr = NULL;
-	unsigned char *font = NULL;
-	size_t font_len = 0;
-	int fd = -1;
-	int qr_w = 0;
-	label_text lt;
-	const char *values[F_N];
-	char path[64];
+	ac_label_printer p = { .lang = AC_LABEL_PDF, .size = *size, .darkness = -1 };
 
-	memset(&lt, 0, sizeof(lt));
-	*pdf = NULL;
+	return ac_label_render(r, &p, data, pdf, len, NULL);
+}
+
+int ac_label_render_calibration(ac_label_renderer *r, const ac_label_printer *p, const char *code,
+				unsigned char **out, size_t *len)
+{
+	const char *codes[AC_LABEL_MAX_GAIN + 1];
+	ac_label_data d = {
+		.promise = "打印校准：每张的二维码按不同的点补偿打印。选黑白方块一样宽、"
+			   "一扫就读出的一张，把它的补偿点数填入服务站打印机设置。",
+		.basis = "点补偿（dot_gain）",
+		.codes = codes,
+		.ncodes = AC_LABEL_MAX_GAIN + 1,
+	};
+	job j = { 0 };
+	int rc;
+
+	*out = NULL;
 	*len = 0;
-	ret = check_data(size, data, values);
-	if (ret < 0)
-		goto out;
-	/* QR codes first: they fail on bad input before any PDF work. */
-	qr = calloc(data->ncodes, sizeof(*qr));
-	if (!qr) {
-		ret = -ENOMEM;
-		goto out;
+	for (int i = 0; i <= AC_LABEL_MAX_GAIN; i++)
+		codes[i] = code;
+	rc = render(r, p, &d, "补偿3点", 1, &j, NULL);
+	if (rc == 0) {
+		*out = j.out.p;
+		*len = j.out.len;
+		j.out.p = NULL;
 	}
-	ret = encode_codes(data, qr, &qr_w);
-	if (ret < 0)
-		goto out;
-	/* The text, and the font subset holding exactly its characters. */
-	ret = label_text_init(&lt, r->ttf, data->promise, values);
-	if (ret < 0)
-		goto out;
-	ret = subset_font(r->ttf, &lt, &font, &font_len);
-	if (ret < 0)
-		goto out;
-	ret = font_file(font, font_len, &fd, path, sizeof(path));
-	if (ret < 0)
-		goto out;
-	ret = open_doc(&ctx, path, &doc, &hf);
-	if (ret < 0)
-		goto out;
-	label_text_widths(&lt, hf);
-	ret = draw_pages(doc, hf, &ctx, size, &lt, qr, data->ncodes, qr_w);
-	if (ret == 0 && ctx.error)
-		ret = AC_ERENDER;
-	if (ret < 0)
-		goto out;
-	ret = save_doc(doc, pdf, len);
-out:
-	if (doc)
-		HPDF_Free(doc);
-	if (fd >= 0)
-		close(fd);
-	free(font);
-	label_text_free(&lt);
-	if (qr) {
-		for (size_t i = 0; i < data->ncodes; i++)
-			QRcode_free(qr[i]);
-		free(qr);
-	}
-	return ret;
+	job_free(&j);
+	return rc;
 }

@@ -28,6 +28,8 @@ struct ac_ttf {
 	ac_ttf_table head, hhea, maxp, hmtx, loca, glyf, cmap, os2, name, post, cvt;
 	uint32_t cmap4; /* absolute offset of the (3,1) or (0,3) format 4 subtable */
 	uint32_t cmap4_len;
+	uint32_t cmap12; /* absolute offset of the (3,10) or (0,4) format 12 subtable */
+	uint32_t cmap12_groups;
 	uint16_t num_glyphs;
 	uint16_t num_hmetrics;
 	int loca_long;
@@ -61,6 +63,43 @@ static void wr32(uint8_t *p, uint32_t v)
 static int in_file(const ac_ttf *t, uint64_t off, uint64_t len)
 {
 	return off <= t->size && len <= t->size - off;
+}
+
+/*
+ * The Unicode subtables: format 4 for the BMP ((3,1) preferred, (0,3)
+ * accepted) and format 12 for every plane ((3,10) or (0,4)); a font needs
+ * one of them.
+ */
+static int find_cmaps(ac_ttf *t)
+{
+	const uint8_t *cm = t->map + t->cmap.off;
+	uint16_t nsub = rd16(cm + 2);
+
+	if ((uint64_t)nsub * 8 + 4 > t->cmap.len)
+		return AC_EMALFORMED;
+	for (uint16_t i = 0; i < nsub; i++) {
+		uint16_t plat = rd16(cm + 4 + 8 * i);
+		uint16_t enc = rd16(cm + 6 + 8 * i);
+		uint32_t so = rd32(cm + 8 + 8 * i);
+		if ((uint64_t)so + 16 > t->cmap.len)
+			continue;
+		if (((plat == 3 && enc == 10) || (plat == 0 && enc == 4)) && rd16(cm + so) == 12) {
+			uint32_t groups = rd32(cm + so + 12);
+			if ((uint64_t)so + 16 + (uint64_t)groups * 12 <= t->cmap.len) {
+				t->cmap12 = t->cmap.off + so;
+				t->cmap12_groups = groups;
+			}
+			continue;
+		}
+		if (!((plat == 3 && enc == 1) || (plat == 0 && enc == 3)) || rd16(cm + so) != 4)
+			continue;
+		uint32_t len = rd16(cm + so + 2);
+		if ((uint64_t)so + len > t->cmap.len || (t->cmap4 && plat != 3))
+			continue;
+		t->cmap4 = t->cmap.off + so;
+		t->cmap4_len = len;
+	}
+	return t->cmap4 || t->cmap12 ? 0 : AC_EMALFORMED;
 }
 
 static int find_tables(ac_ttf *t, uint32_t dir)
@@ -114,30 +153,7 @@ static int find_tables(ac_ttf *t, uint32_t dir)
 	if ((uint64_t)(t->num_glyphs + 1) * (t->loca_long ? 4 : 2) > t->loca.len)
 		return AC_EMALFORMED;
 
-	/* The Unicode BMP subtable: (3,1) preferred, (0,3) accepted. */
-	const uint8_t *cm = t->map + t->cmap.off;
-	uint16_t nsub = rd16(cm + 2);
-	if ((uint64_t)nsub * 8 + 4 > t->cmap.len)
-		return AC_EMALFORMED;
-	for (uint16_t i = 0; i < nsub; i++) {
-		uint16_t plat = rd16(cm + 4 + 8 * i);
-		uint16_t enc = rd16(cm + 6 + 8 * i);
-		uint32_t so = rd32(cm + 8 + 8 * i);
-		if (!((plat == 3 && enc == 1) || (plat == 0 && enc == 3)))
-			continue;
-		if ((uint64_t)so + 14 > t->cmap.len || rd16(cm + so) != 4)
-			continue;
-		uint32_t len = rd16(cm + so + 2);
-		if ((uint64_t)so + len > t->cmap.len)
-			continue;
-		t->cmap4 = t->cmap.off + so;
-		t->cmap4_len = len;
-		if (plat == 3)
-			break;
-	}
-	if (!t->cmap4)
-		return AC_EMALFORMED;
-	return 0;
+	return find_cmaps(t);
 }
 
 int ac_ttf_open(const char *path, unsigned index, ac_ttf **out)
@@ -202,9 +218,9 @@ void ac_ttf_free(ac_ttf *ttf)
 }
 
 /* Glyph id for cp from the format 4 subtable, 0 when absent. */
-static uint16_t lookup(const ac_ttf *t, uint32_t cp)
+static uint16_t lookup4(const ac_ttf *t, uint32_t cp)
 {
-	if (cp > 0xFFFF)
+	if (cp > 0xFFFF || !t->cmap4)
 		return 0;
 	const uint8_t *s = t->map + t->cmap4;
 	uint32_t len = t->cmap4_len;
@@ -237,9 +253,62 @@ static uint16_t lookup(const ac_ttf *t, uint32_t cp)
 	return g ? (uint16_t)(g + delta) : 0;
 }
 
+/* Glyph id for cp from the format 12 subtable (sorted groups), 0 when absent. */
+static uint16_t lookup12(const ac_ttf *t, uint32_t cp)
+{
+	const uint8_t *g = t->map + t->cmap12 + 16;
+	uint32_t lo = 0, hi = t->cmap12_groups;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (rd32(g + 12 * mid + 4) < cp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == t->cmap12_groups || rd32(g + 12 * lo) > cp)
+		return 0;
+	uint32_t gid = rd32(g + 12 * lo + 8) + (cp - rd32(g + 12 * lo));
+	return gid < t->num_glyphs ? (uint16_t)gid : 0;
+}
+
+unsigned ac_ttf_glyph(const ac_ttf *ttf, uint32_t cp)
+{
+	if (ttf->cmap12)
+		return lookup12(ttf, cp);
+	return lookup4(ttf, cp);
+}
+
 int ac_ttf_has_glyph(const ac_ttf *ttf, uint32_t cp)
 {
-	return lookup(ttf, cp) != 0;
+	return ac_ttf_glyph(ttf, cp) != 0;
+}
+
+unsigned ac_ttf_advance(const ac_ttf *ttf, unsigned gid)
+{
+	const uint8_t *hm = ttf->map + ttf->hmtx.off;
+
+	if (gid >= ttf->num_glyphs)
+		gid = 0;
+	if (gid >= ttf->num_hmetrics)
+		gid = ttf->num_hmetrics - 1u;
+	return rd16(hm + 4 * gid);
+}
+
+void ac_ttf_metrics(const ac_ttf *ttf, ac_ttf_info *out)
+{
+	const uint8_t *head = ttf->map + ttf->head.off;
+	const uint8_t *hhea = ttf->map + ttf->hhea.off;
+
+	out->units_per_em = rd16(head + 18);
+	if (out->units_per_em < 16)
+		out->units_per_em = 1000;
+	out->bbox[0] = (int16_t)rd16(head + 36);
+	out->bbox[1] = (int16_t)rd16(head + 38);
+	out->bbox[2] = (int16_t)rd16(head + 40);
+	out->bbox[3] = (int16_t)rd16(head + 42);
+	out->ascent = (int16_t)rd16(hhea + 4);
+	out->descent = (int16_t)rd16(hhea + 6);
 }
 
 static int glyph_range(const ac_ttf *t, uint16_t g, uint32_t *off, uint32_t *len)
@@ -331,12 +400,6 @@ typedef struct cmap_entry {
 	uint16_t gid;
 } cmap_entry;
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static uint32_t checksum(const uint8_t *p, uint32_t len)
 {
 	uint32_t sum = 0;
@@ -415,38 +478,40 @@ typedef struct subset {
 	uint8_t *out;
 } subset;
 
-/*
- * Maps each distinct code point of cps that the font has to a new glyph id
- * (.notdef is glyph 0), filling s->map and s->set.
- */
-static int map_code_points(subset *s, const uint32_t *cps, size_t n)
+static int cmp_entry(const void *a, const void *b)
 {
-	uint32_t *sorted = malloc((n ? n : 1) * sizeof(*sorted));
-	int r = 0;
+	const cmap_entry *x = a, *y = b;
+	return x->cp < y->cp ? -1 : x->cp > y->cp;
+}
 
-	if (!sorted)
-		return -ENOMEM;
-	memcpy(sorted, cps, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), cmp_u32);
+/*
+ * Glyph gids[i] becomes glyph i + 1 (.notdef is glyph 0); the BMP code points
+ * of cps go into the cmap, sorted, each once.
+ */
+static int map_glyphs(subset *s, const uint16_t *gids, const uint32_t *cps, size_t n)
+{
 	s->set->n = 0;
 	set_add(s->set, 0);
 	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && sorted[i] == sorted[i - 1])
-			continue;
-		uint16_t g = lookup(s->ttf, sorted[i]);
-		if (!g)
-			continue;
-		int id = set_add(s->set, g);
-		if (id < 0) {
-			r = AC_ETOOBIG;
-			break;
+		if (s->set->n == AC_TTF_MAX_GLYPHS)
+			return AC_ETOOBIG;
+		if (gids[i] >= s->ttf->num_glyphs)
+			return AC_EMALFORMED;
+		s->set->old[s->set->n++] = gids[i];
+		if (cps && cps[i] && cps[i] <= 0xFFFF) {
+			s->map[s->nmap].cp = (uint16_t)cps[i];
+			s->map[s->nmap].gid = (uint16_t)(i + 1);
+			s->nmap++;
 		}
-		s->map[s->nmap].cp = (uint16_t)sorted[i];
-		s->map[s->nmap].gid = (uint16_t)id;
-		s->nmap++;
 	}
-	free(sorted);
-	return r;
+	qsort(s->map, s->nmap, sizeof(*s->map), cmp_entry);
+	size_t k = 0;
+	for (size_t i = 0; i < s->nmap; i++) {
+		if (k == 0 || s->map[k - 1].cp != s->map[i].cp)
+			s->map[k++] = s->map[i];
+	}
+	s->nmap = k;
+	return 0;
 }
 
 /* Adds the components of composite glyphs to s->set; sums the glyf length. */
@@ -644,8 +709,8 @@ static void write_directory(subset *s)
 	wr32(out + s->toff[T_HEAD] + 8, 0xB1B0AFBAu - checksum(out, s->total));
 }
 
-int ac_ttf_subset(const ac_ttf *ttf, const uint32_t *cps, size_t n, unsigned char **buf,
-		  size_t *len)
+int ac_ttf_subset(const ac_ttf *ttf, const uint16_t *gids, const uint32_t *cps, size_t n,
+		  unsigned char **buf, size_t *len)
 {
 	subset s = { .ttf = ttf };
 	uint32_t glyf_len = 0;
@@ -653,13 +718,13 @@ int ac_ttf_subset(const ac_ttf *ttf, const uint32_t *cps, size_t n, unsigned cha
 
 	*buf = NULL;
 	*len = 0;
-	if (n > AC_TTF_MAX_GLYPHS * 4)
+	if (n >= AC_TTF_MAX_GLYPHS)
 		return AC_ETOOBIG;
 	s.map = malloc((n ? n : 1) * sizeof(*s.map));
 	s.set = malloc(sizeof(*s.set));
 	if (!s.map || !s.set)
 		goto out;
-	r = map_code_points(&s, cps, n);
+	r = map_glyphs(&s, gids, cps, n);
 	if (r < 0)
 		goto out;
 	r = close_composites(&s, &glyf_len);

@@ -39,7 +39,7 @@ static int render(unsigned char **pdf, size_t *len)
 	ac_label_renderer *r = NULL;
 	ac_label_size sz;
 	ac_label_data d = test_label_sample(codes, 2);
-	int rc = ac_label_renderer_new(TEST_FONT, &r);
+	int rc = ac_label_renderer_new(TEST_FONT, NULL, &r);
 	if (rc == 0)
 		rc = ac_label_size_parse("60x40", &sz);
 	if (rc == 0)
@@ -71,8 +71,8 @@ static void test_print(const unsigned char *pdf, size_t len)
 	char path[1024], what[256];
 
 	double t0 = now();
-	int rc =
-	    ac_cups_submit(server, queue, "test labels", "oe_60x40mm_60x40mm", pdf, len, &id, &err);
+	int rc = ac_cups_submit(server, queue, "test labels", "om_60x40mm_60x40mm", NULL, pdf, len,
+				&id, &err);
 	if (!AC_CHECK(rc == 0 && id > 0, "submit a 2-label PDF"))
 		printf("# %d %s (ipp status 0x%04x)\n", rc, err.message, err.ipp_status);
 	AC_CHECK(err.message[0] == '\0' && err.ipp_status == 0, "no error text on success");
@@ -128,20 +128,21 @@ static void test_errors(const unsigned char *pdf, size_t len)
 	ac_job_status st;
 	int id = -1;
 
-	int rc = ac_cups_submit(server, "no-such-queue", "x", NULL, pdf, len, &id, &err);
+	int rc = ac_cups_submit(server, "no-such-queue", "x", NULL, NULL, pdf, len, &id, &err);
 	AC_CHECK(rc == AC_ENOTFOUND && id == 0, "a nonexistent queue: AC_ENOTFOUND, no job");
 	AC_CHECK(err.message[0] != '\0', "... with CUPS' message");
 	printf("# %s\n", err.message);
 
-	rc = ac_cups_submit("127.0.0.1:1", queue, "x", NULL, pdf, len, &id, &err);
+	rc = ac_cups_submit("127.0.0.1:1", queue, "x", NULL, NULL, pdf, len, &id, &err);
 	AC_CHECK(rc == AC_EPRINTER && err.message[0], "no server: AC_EPRINTER with a message");
 	printf("# %s\n", err.message);
 
 	rc = ac_cups_job_status(server, queue, 999999, &st, &err);
 	AC_CHECK(rc == AC_ENOTFOUND, "unknown job: AC_ENOTFOUND");
-	AC_CHECK(ac_cups_submit(server, "bad/queue", "x", NULL, pdf, len, &id, &err) == AC_ERANGE,
+	AC_CHECK(ac_cups_submit(server, "bad/queue", "x", NULL, NULL, pdf, len, &id, &err) ==
+		     AC_ERANGE,
 		 "a queue name with '/' is refused");
-	AC_CHECK(ac_cups_submit(server, queue, "x", NULL, pdf, 0, &id, &err) == AC_ERANGE,
+	AC_CHECK(ac_cups_submit(server, queue, "x", NULL, NULL, pdf, 0, &id, &err) == AC_ERANGE,
 		 "an empty document is refused");
 	AC_CHECK(strcmp(ac_job_state_name(AC_JOB_ABORTED), "failed") == 0 &&
 		     strcmp(ac_job_state_name(42), "unknown") == 0,
@@ -162,7 +163,7 @@ static void test_stopped(const unsigned char *pdf, size_t len)
 		return;
 	}
 	free(out);
-	int rc = ac_cups_submit(server, queue, "held", NULL, pdf, len, &id, &err);
+	int rc = ac_cups_submit(server, queue, "held", NULL, NULL, pdf, len, &id, &err);
 	AC_CHECK(rc == 0 && id > 0, "a stopped queue still accepts the job");
 	if (rc == 0) {
 		usleep(300 * 1000);

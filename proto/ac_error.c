@@ -43,6 +43,8 @@ const char *ac_strerror(int err)
 		return "duplicate id";
 	case AC_EINPUT:
 		return "a value was refused";
+	case AC_EGLYPH:
+		return "a character has no glyph in any label font";
 	default:
 		break;
 	}

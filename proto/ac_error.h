@@ -29,7 +29,8 @@ enum {
 	AC_EDUPLICATE = -10016,	 /* an id appears twice where ids are unique */
 	AC_ECHAIN = -10017,	 /* a supply-chain rule refused it */
 	AC_EINPUT = -10018,	 /* the database refused a value of the request */
-	AC_ELAST = -10019,
+	AC_EGLYPH = -10019,	 /* a character has no glyph in any label font */
+	AC_ELAST = -10020,
 };
 
 /* Returns a lower-case English description of err (AC_E* or -errno). */

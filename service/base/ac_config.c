@@ -47,16 +47,19 @@ static int add_printer(ac_config *cfg, const char *id, const char *value)
 {
 	char queue[256];
 	char size[64] = "60x40@203";
+	char lang[16] = "pdf";
 	ac_printer_conf *p;
 	int n;
 
-	n = sscanf(value, "%255s %63s", queue, size);
-	if (n < 1 || *id == '\0')
+	n = sscanf(value, "%255s %63s %15s", queue, size, lang);
+	if (n < 1 || *id == '\0' ||
+	    (strcmp(lang, "pdf") != 0 && strcmp(lang, "zpl") != 0 && strcmp(lang, "tspl") != 0))
 		return AC_ECONFIG;
 	for (int i = 0; i < cfg->nprinters; i++) {
 		if (strcmp(cfg->printers[i].id, id) == 0) {
 			set_str(&cfg->printers[i].queue, queue);
 			set_str(&cfg->printers[i].size, size);
+			set_str(&cfg->printers[i].lang, lang);
 			return 0;
 		}
 	}
@@ -66,6 +69,7 @@ static int add_printer(ac_config *cfg, const char *id, const char *value)
 	p->id = strdup(id);
 	p->queue = strdup(queue);
 	p->size = strdup(size);
+	p->lang = strdup(lang);
 	return 0;
 }
 
@@ -112,6 +116,7 @@ static const struct {
 	{ "keys", offsetof(ac_config, keys_dir) },
 	{ "cups_server", offsetof(ac_config, cups_server) },
 	{ "font", offsetof(ac_config, font) },
+	{ "font_fallback", offsetof(ac_config, font_fallback) },
 	{ "web", offsetof(ac_config, web_dir) },
 	{ "sql", offsetof(ac_config, sql_dir) },
 };
@@ -268,6 +273,8 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 	cfg->keys_dir = strdup("var/keys");
 	cfg->cups_server = strdup("127.0.0.1:631");
 	cfg->font = strdup("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc");
+	cfg->font_fallback = strdup("/usr/share/fonts/truetype/hanazono/HanaMinA.ttf:"
+				    "/usr/share/fonts/truetype/hanazono/HanaMinB.ttf");
 	cfg->web_dir = strdup("service/web");
 	cfg->sql_dir = strdup("sql");
 	cfg->region = strdup("100000");
@@ -327,6 +334,7 @@ void ac_config_free(ac_config *cfg)
 	free(cfg->keys_dir);
 	free(cfg->cups_server);
 	free(cfg->font);
+	free(cfg->font_fallback);
 	free(cfg->web_dir);
 	free(cfg->sql_dir);
 	free(cfg->region);
@@ -334,6 +342,7 @@ void ac_config_free(ac_config *cfg)
 		free(cfg->printers[i].id);
 		free(cfg->printers[i].queue);
 		free(cfg->printers[i].size);
+		free(cfg->printers[i].lang);
 	}
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -11,6 +11,8 @@
  *   keys          AGRICERT_KEYS         var/keys
  *   cups_server   AGRICERT_CUPS_SERVER  127.0.0.1:631
  *   font          AGRICERT_FONT         /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+ *   font_fallback -                     HanaMinA.ttf:HanaMinB.ttf (fonts-hanazono): for
+ *                                       characters the label font lacks (CJK Ext. A-F)
  *   web           AGRICERT_WEB          service/web
  *   sql           AGRICERT_SQL          sql
  *   signing_key   AGRICERT_SIGNING_KEY  0 (the newest active key)
@@ -24,7 +26,8 @@
  *   retention_months AGRICERT_RETENTION_MONTHS 24 (receipts kept; 6 to 1200)
  *   trusted_proxies AGRICERT_TRUSTED_PROXIES none (addresses whose X-Forwarded-For
  *                                       is believed: "127.0.0.1, ::1", see ac_addr.h)
- *   printer.ID    -                     "QUEUE [SIZE]" e.g. "demo-kiosk 60x40@203"
+ *   printer.ID    -                     "QUEUE [SIZE [LANG]]" e.g. "demo-kiosk 60x40@203",
+ *                                       "demo-zpl 60x40@203 zpl" (LANG pdf, zpl, tspl)
  *
  * The file is -c FILE, else $AGRICERT_CONFIG, else var/agricert.conf when it
  * exists (the local default written by deploy/run-local), else the installed
@@ -55,6 +58,7 @@ typedef struct ac_printer_conf {
 	char *id;    /* as clients name it: "demo-kiosk" */
 	char *queue; /* CUPS queue */
 	char *size;  /* label size "60x40@203" */
+	char *lang;  /* "pdf", "zpl" or "tspl" */
 } ac_printer_conf;
 
 typedef struct ac_config {
@@ -67,6 +71,7 @@ typedef struct ac_config {
 	char *keys_dir;
 	char *cups_server;
 	char *font;
+	char *font_fallback; /* colon-separated */
 	char *web_dir;
 	char *sql_dir;
 	int signing_kid;

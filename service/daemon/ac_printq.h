@@ -1,13 +1,23 @@
 /*
- * The print queue: renders a certificate's labels and hands them to the
- * kiosk's CUPS queue in the uv thread pool, and records the CUPS job id and
- * state in print_job.
+ * The print queue: renders a certificate's labels in the language of the
+ * kiosk's printer (PDF, ZPL or TSPL, ac_label.h) and hands them to its CUPS
+ * queue in the uv thread pool, and records the CUPS job id, state and fault
+ * in print_job.
  *
- * A job that has not finished print_timeout seconds after it reached CUPS
- * (a paused or offline printer) is cancelled there and marked failed with
- * reason "timeout", so that labels do not come out later for nobody and the
- * kiosk, polling the job, says so. Jobs are watched by the instance that
- * submitted them.
+ * The printer is looked up per job (ac_printers.h: the registry's kiosks,
+ * then the configuration), so a change through the API applies to the next
+ * job without a restart.
+ *
+ * Jobs at CUPS are watched by the instance that submitted them: CUPS is
+ * asked every second how each is doing, so that GET /api/v1/print-jobs/{id}
+ * answers its state and a fault (paused queue, paper out, offline printer,
+ * CUPS down) within seconds, under stable keywords (ac_cups_fault). A fault
+ * that appears or clears is written to print_job at once; a plain change of
+ * state when the job is asked for (as ever: the audit log gets no entry per
+ * tick). A job that has not finished print_timeout seconds after
+ * it reached CUPS is cancelled there and marked failed with fault "timeout",
+ * so that labels do not come out later for nobody. Reprinting prints the
+ * same codes again.
  *
  * Loop thread only; rendering and CUPS calls run in the pool and touch only
  * their own work item.
@@ -20,12 +30,14 @@
 
 #include "ac_cert.h"
 #include "ac_config.h"
+#include "ac_cups.h"
 #include "ac_db.h"
+#include "ac_printers.h"
 
 typedef struct ac_printq ac_printq;
 
-/* cfg (printers, CUPS server, font, public URL, print_timeout) is borrowed
- * for the queue's life. Loads the label font once. */
+/* cfg (printers, CUPS server, fonts, public URL, print_timeout) is borrowed
+ * for the queue's life. Loads the label fonts once. */
 int ac_printq_new(uv_loop_t *loop, ac_db *db, const ac_config *cfg, ac_printq **out);
 
 /*
@@ -35,6 +47,37 @@ int ac_printq_new(uv_loop_t *loop, ac_db *db, const ac_config *cfg, ac_printq **
  * reads it). A job that cannot even be prepared is marked failed.
  */
 void ac_printq_submit(ac_printq *pq, const ac_cert *c, uint64_t since_ns);
+
+/* The printer named id, or NULL (also when pq is NULL): see ac_printers_find. */
+const ac_printer *ac_printq_printer(const ac_printq *pq, const char *id);
+
+/* 0, or AC_EGLYPH with *missing the first character of s no label font
+ * has (ac_label_check_text). */
+int ac_printq_check_text(const ac_printq *pq, const char *s, uint32_t *missing);
+
+/* Re-reads the kiosks' printers; cb(arg) when done. See ac_printers_refresh. */
+void ac_printq_refresh_printers(ac_printq *pq, void (*cb)(void *arg), void *arg);
+
+/* What the queue last heard of a job it watches. */
+typedef struct ac_printq_job {
+	ac_job_status st;
+	const char *fault; /* ac_cups_fault's keyword, or NULL */
+	int cups_job_id;
+} ac_printq_job;
+
+/* 1 and *out filled when this instance watches job_id and has asked CUPS
+ * about it at least once, else 0. */
+int ac_printq_job_state(const ac_printq *pq, int64_t job_id, ac_printq_job *out);
+
+/*
+ * Prints a calibration run on printer (ac_label_render_calibration): four
+ * labels with dot-gain compensation 0 to 3. cb(arg, err, cups_job_id, why)
+ * on the loop thread when CUPS has it or it failed (why: a message for logs).
+ * Returns 0, or AC_ENOTFOUND for an unknown printer (cb is then not called).
+ */
+int ac_printq_calibrate(ac_printq *pq, const char *printer, const char *code,
+			void (*cb)(void *arg, int err, int cups_job_id, const char *why),
+			void *arg);
 
 /* Submits again the jobs a crash left between the commit and CUPS: once, at
  * start, jobs queued more than a minute (so that another instance's

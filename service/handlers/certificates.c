@@ -24,6 +24,7 @@
 #include "ac_handler.h"
 #include "ac_handlers.h"
 #include "ac_log.h"
+#include "ac_printing.h"
 
 #define MAX_IDEMPOTENCY_KEY 128
 #define MAX_INPUTS	    100
@@ -222,6 +223,8 @@ static int parse_origin(ac_req *r, issue_ctx *ctx, json_t *v)
 				   "请填写产地（不超过100个字）");
 		return -1;
 	}
+	if (ac_printing_refuse_text(r, "origin", json_string_value(v)) != 0)
+		return -1;
 	ctx->job.cert.origin = strdup(json_string_value(v));
 	return 0;
 }
@@ -321,7 +324,7 @@ static int parse_printer(ac_req *r, issue_ctx *ctx, json_t *v)
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v) ||
-	    ac_config_printer(&ac_app_of(r)->cfg, json_string_value(v)) == NULL) {
+	    ac_printq_printer(ac_app_of(r)->printq, json_string_value(v)) == NULL) {
 		ac_req_error_field(r, 422, "unknown_printer", "printer", "no such printer",
 				   "找不到这台打印机，请联系服务站管理员");
 		return -1;

@@ -3,7 +3,9 @@ by playwright-core) at 360×740: a staff login; a printed label scanned from
 its image, a tampered and a revoked code, each with its verdict; then with
 the network cut the page opens from its service worker, judges the same
 three from the stored trust bundle, and queues a market check that is sent
-once when the network is back. The first load stays under 150 KB."""
+once when the network is back. The first load stays under 150 KB.
+Screenshots are kept in the test's directory and, with
+AGRICERT_UPDATE_SCREENSHOTS=1, in tests/browser/screenshots/."""
 import json
 import os
 import shutil
@@ -101,10 +103,14 @@ def run(t, svc):
     t.eq(psql(svc.db, "SELECT count(*) FROM unlicensed_report"), "1", "the report is stored once")
     t.ok("已撤销" in (seen.get("noSession") or ""), "offline with the session expired, codes are still verified",
          seen.get("noSession"))
+    keep = os.environ.get("AGRICERT_UPDATE_SCREENSHOTS") and os.path.join(HERE, "screenshots")
     for name in ("inspect-login", "inspect-genuine", "inspect-tampered", "inspect-revoked", "inspect-report",
                  "inspect-offline-genuine", "inspect-offline-revoked", "inspect-queued", "inspect-sent"):
         path = os.path.join(svc.tmp, name + ".png")
         t.ok(os.path.exists(path) and os.path.getsize(path) > 5000, f"screenshot {name}.png")
+        if keep and os.path.exists(path):
+            os.makedirs(keep, exist_ok=True)
+            shutil.copy(path, keep)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,9 @@ def run(t, svc):
         job_state = state()
         t.ok("timeout" in (job_state.get("reason") or ""),
              "its reason says it timed out, for the kiosk to show", job_state)
+        fault = job_state.get("fault") or {}
+        t.ok(fault.get("code") == "timeout" and "已取消" in (fault.get("message_zh") or ""),
+             "its fault is the keyword timeout with Chinese words for the kiosk", job_state)
         t.ok(took <= TIMEOUT_S + 3, f"on time ({took:.1f} s after it was seen waiting)")
         jobs = cups("lpstat", "-W", "not-completed", "-o", queue).stdout
         t.ok(f"{queue}-{job_state['cups_job_id']} " not in jobs,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ac_code.h"
+#include "ac_label.h"
 #include "registry-private.h"
 
 /* Markets */
@@ -64,17 +65,51 @@ static int valid_queue(const char *s)
 	       strlen(s);
 }
 
-/* WxH@DPI in millimetres and dots per inch, e.g. 60x40@203. */
+/* WxH@DPI in millimetres and dots per inch, e.g. 60x40@203, of a size the
+ * labels are laid out for (ac_label.h). */
 static int valid_label_size(const char *s)
 {
-	int w;
-	int h;
-	int dpi;
-	int used = 0;
+	ac_label_size size;
 
-	if (sscanf(s, "%3dx%3d@%3d%n", &w, &h, &dpi, &used) != 3 || s[used] != '\0')
-		return 0;
-	return w >= 20 && w <= 200 && h >= 20 && h <= 300 && dpi >= 150 && dpi <= 600;
+	return strchr(s, '@') != NULL && ac_label_size_parse(s, &size) == 0;
+}
+
+/* A PWG self-describing name in millimetres of such a size: om_60x40mm_60x40mm. */
+static int valid_media(const char *s)
+{
+	ac_label_size size;
+
+	return ac_label_media_parse(s, 203, &size) == 0;
+}
+
+static const char *const printer_languages[] = { "pdf", "zpl", "tspl", NULL };
+static const char *const resolutions[] = { "203", "300", NULL };
+static const char *const gains[] = { "-2", "-1", "0", "1", "2", "3", NULL };
+static const char *const darkness_levels[] = { "0",  "1",  "2",	 "3",  "4",  "5",  "6",	 "7",
+					       "8",  "9",  "10", "11", "12", "13", "14", "15",
+					       "16", "17", "18", "19", "20", "21", "22", "23",
+					       "24", "25", "26", "27", "28", "29", "30", NULL };
+
+/* A kiosk written: its printer applies to the next job, on this instance
+ * at once (the cache is read again before the answer), on others within a
+ * second. */
+static void kiosk_refreshed(void *arg)
+{
+	ac_req *r = arg;
+	ac_registry_ctx *c = r->ctx;
+
+	ac_req_json(r, c->answer_status, c->answer);
+	ac_req_release(r);
+}
+
+static void kiosk_written(ac_req *r, json_t *obj, int status)
+{
+	ac_registry_ctx *c = r->ctx;
+
+	c->answer = obj;
+	c->answer_status = status;
+	ac_req_hold(r);
+	ac_printq_refresh_printers(ac_app_of(r)->printq, kiosk_refreshed, r);
 }
 
 static const ac_registry_field kiosk_fields[] = {
@@ -90,8 +125,25 @@ static const ac_registry_field kiosk_fields[] = {
 	  "cups_queue is required: the CUPS queue name (letters, digits, - _ .)",
 	  "请填写打印队列名称（字母、数字、-、_或.）" },
 	{ "label_size", AC_REGISTRY_CHECK, 0, 0, 0, 16, NULL, valid_label_size, NULL,
-	  "label_size must be WxH@DPI in millimetres and dots per inch, e.g. 60x40@203",
-	  "标签规格格式为 宽x高@分辨率，例如 60x40@203" },
+	  "label_size must be WxH@DPI in millimetres and dots per inch, e.g. 60x40@203 "
+	  "(40x30, 50x30, 60x40, 70x50 or 100x70 at 203 or 300)",
+	  "标签规格格式为 宽x高@分辨率，例如 "
+	  "60x40@203（40x30、50x30、60x40、70x50、100x70，203或300dpi）" },
+	{ "printer_language", AC_REGISTRY_ENUM, 0, 0, 0, 0, printer_languages, NULL, NULL,
+	  "printer_language must be pdf (IPP Everywhere or a driver), zpl or tspl",
+	  "打印语言须为 pdf、zpl 或 tspl" },
+	{ "media", AC_REGISTRY_CHECK, 0, 0, 0, 64, NULL, valid_media, NULL,
+	  "media must be a PWG name in millimetres of a supported size, e.g. om_60x40mm_60x40mm",
+	  "标签纸规格须为 PWG 名称，例如 om_60x40mm_60x40mm" },
+	{ "dpi", AC_REGISTRY_INTSET, 0, 0, 0, 0, resolutions, NULL, "::integer",
+	  "dpi must be 203 or 300", "分辨率须为203或300" },
+	{ "dot_gain", AC_REGISTRY_INTSET, 0, 0, 0, 0, gains, NULL, "::integer",
+	  "dot_gain must be -2 to 3 (dots a dark run is drawn narrower; negative: wider; "
+	  "print a calibration run to choose)",
+	  "点补偿须为-2到3（负数表示加粗；可先打印校准页再选择）" },
+	{ "darkness", AC_REGISTRY_INTSET, 0, 0, 1, 0, darkness_levels, NULL, "::integer",
+	  "darkness must be 0 to 30 (ZPL), 0 to 15 (TSPL), or null for the printer's own",
+	  "打印浓度须为0到30（ZPL）或0到15（TSPL），不设置填 null" },
 	{ "status", AC_REGISTRY_ENUM, 0, 0, 0, 0, kiosk_statuses, NULL, NULL,
 	  "status must be active or disabled", "状态必须是启用（active）或停用（disabled）" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL },
@@ -114,6 +166,7 @@ const ac_registry_entity ac_registry_kiosks = {
 	.has_region = 1,
 	.conflict_en = "a kiosk with this id exists",
 	.conflict_zh = "该服务站编号已存在，请换一个编号",
+	.written = kiosk_written,
 };
 
 /* Products: ids are printed into signed codes, so they never change and are never reused. */

@@ -46,8 +46,9 @@ enum {
 	AC_REGISTRY_ENUM,   /* one of values */
 	AC_REGISTRY_REGION, /* 12-digit division code, string or integer */
 	AC_REGISTRY_BOOL,
-	AC_REGISTRY_CHECK, /* text of at most max characters accepted by check() */
-	AC_REGISTRY_INT,   /* an integer from 1 to max */
+	AC_REGISTRY_CHECK,  /* text of at most max characters accepted by check() */
+	AC_REGISTRY_INT,    /* an integer from 1 to max */
+	AC_REGISTRY_INTSET, /* an integer whose decimal text is one of values */
 };
 
 /* A writable field: the JSON key is the column's name. */
@@ -101,6 +102,9 @@ typedef struct ac_registry_entity {
 	const char *id_expr;
 	/* What a unique violation means, or NULL for the helper's words. */
 	const char *conflict_en, *conflict_zh;
+	/* After a create or update, instead of answering obj with status: the
+	 * entity's own follow-up, which answers (e.g. waits for a cache). */
+	void (*written)(ac_req *r, json_t *obj, int status);
 } ac_registry_entity;
 
 /* A registry request's state, in its pool. */
@@ -121,6 +125,9 @@ struct ac_registry_ctx {
 	int limit, offset;
 	/* A grade or status change: the column, its new value, why. */
 	const char *column, *value, *reason;
+	int wrote;	/* a create or update succeeded: answer through e->written */
+	json_t *answer; /* what e->written answers, and its status */
+	int answer_status;
 };
 
 /*

@@ -96,6 +96,10 @@ void ac_registry_respond_row(ac_req *r, const ac_db_result *res, int status)
 		return;
 	if (c->e != NULL && c->e->shape != NULL)
 		c->e->shape(r->who, obj);
+	if (c->wrote && c->e->written != NULL) {
+		c->e->written(r, obj, status);
+		return;
+	}
 	ac_req_json(r, status, obj);
 }
 
@@ -224,6 +228,14 @@ static int field_value(ac_req *r, ac_registry_ctx *c, const ac_registry_field *f
 			return -1;
 		*out = pool_int(r, json_integer_value(v));
 		return *out != NULL ? 0 : -2;
+	case AC_REGISTRY_INTSET:
+		*out = json_is_integer(v) ? pool_int(r, json_integer_value(v)) : NULL;
+		for (int i = 0; *out != NULL && f->values[i] != NULL; i++) {
+			if (strcmp(f->values[i], *out) == 0)
+				return 0;
+		}
+		*out = NULL;
+		return -1;
 	case AC_REGISTRY_ENUM:
 		for (int i = 0; s != NULL && f->values[i] != NULL; i++) {
 			if (strcmp(f->values[i], s) == 0)
@@ -542,6 +554,7 @@ static void on_created(ac_req *r, const ac_db_result *res)
 		unknown_region(r);
 		return;
 	}
+	((ac_registry_ctx *)r->ctx)->wrote = 1;
 	ac_registry_respond_row(r, res, 201);
 }
 
@@ -597,9 +610,10 @@ static void on_updated(ac_req *r, const ac_db_result *res)
 {
 	const ac_registry_ctx *c = r->ctx;
 
-	if (ac_db_rows(res) == 1)
+	if (ac_db_rows(res) == 1) {
+		((ac_registry_ctx *)r->ctx)->wrote = 1;
 		ac_registry_respond_row(r, res, 200);
-	else if (!c->e->has_region)
+	} else if (!c->e->has_region)
 		ac_registry_not_found(r);
 	else
 		ac_req_error(r, 409, "changed_meanwhile",
