@@ -23,6 +23,7 @@ void ac_cert_clear(ac_cert *c)
 	free(c->printer_id);
 	free(c->print_state);
 	free(c->request_fp);
+	free(c->assisted_by_name);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -129,6 +130,12 @@ void ac_cert_write_json(ac_buf *b, const ac_cert *c, const char *public_url, int
 		ac_buf_puts(b, "]");
 	}
 	if (!(flags & AC_CERT_PUBLIC)) {
+		if (c->assisted_by != 0) {
+			ac_buf_puts(b, ",\"assisted_by\":{\"id\":");
+			ac_buf_int(b, c->assisted_by);
+			key_str(b, "name", c->assisted_by_name ? c->assisted_by_name : "");
+			ac_buf_puts(b, "}");
+		}
 		if (c->print_job_id != 0) {
 			ac_buf_puts(b, ",\"print_job\":{\"id\":");
 			ac_buf_int(b, (long long)c->print_job_id);

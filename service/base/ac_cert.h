@@ -34,6 +34,9 @@ typedef struct ac_cert {
 	char *print_state;
 	char *request_fp;
 	int64_t test_id; /* the rapid test a test-based basis rests on, or 0 */
+	/* Issued in an assisted session (代开): the station's subject, or 0. */
+	int assisted_by;
+	char *assisted_by_name;
 } ac_cert;
 
 /* Frees the members, not c itself. */

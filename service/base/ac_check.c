@@ -72,6 +72,25 @@ int ac_check_contact(const char *s)
 	return n >= 1 && n <= 20 && strspn(s, "0123456789+-() ") == n && strspn(s, "+-() ") < n;
 }
 
+int ac_check_mobile(const char *s)
+{
+	return s != NULL && strlen(s) == 11 && strspn(s, "0123456789") == 11 && s[0] == '1';
+}
+
+int ac_check_pin(const char *s)
+{
+	int same = 1, up = 1, down = 1;
+
+	if (s == NULL || strlen(s) != 6 || strspn(s, "0123456789") != 6)
+		return 0;
+	for (int i = 1; i < 6; i++) {
+		same &= s[i] == s[0];
+		up &= s[i] == s[i - 1] + 1;
+		down &= s[i] == s[i - 1] - 1;
+	}
+	return !same && !up && !down;
+}
+
 int ac_check_date(const char *s)
 {
 	struct tm tm;

@@ -20,6 +20,11 @@ int ac_check_credit_code(const char *s);
 int ac_check_id_number(const char *s);
 /* A phone number: 1 to 20 digits, with + - ( ) and spaces. */
 int ac_check_contact(const char *s);
+/* An 11-digit mainland mobile number (1 then 10 digits). */
+int ac_check_mobile(const char *s);
+/* A PIN a farmer may choose: 6 digits, neither one digit six times nor a
+ * run up or down (123456, 654321), which anyone tries first. */
+int ac_check_pin(const char *s);
 /* Whether s is a date written YYYY-MM-DD. */
 int ac_check_date(const char *s);
 

@@ -13,6 +13,7 @@ enum {
 	R_ADMIN = 1 << 5,
 	R_KIOSK = 1 << 6,
 	R_SYSTEM = 1 << 7,
+	R_STATION = 1 << 8,
 };
 
 #define R_ISSUERS    (R_PRODUCER | R_PURCHASER)
@@ -31,6 +32,7 @@ static const struct {
 	{ "admin", R_ADMIN },
 	{ "kiosk", R_KIOSK },
 	{ "system", R_SYSTEM },
+	{ "station", R_STATION },
 };
 
 /* The permission matrix: who may, and what a refusal says. */
@@ -75,6 +77,14 @@ static const struct {
 	[AC_ACT_WRITE_CATALOG] = { R_COUNTY | R_ADMIN,
 				   "only a county regulator or an administrator may change this",
 				   "只有县级监管人员或系统管理员可以修改此项" },
+	[AC_ACT_OWN_CERTS] = { R_ISSUERS,
+			       "only a producer or a purchaser has certificates of its own",
+			       "只有生产经营者或收购主体有自己开具的合格证" },
+	[AC_ACT_ENROL] = { R_STATION | R_REGULATORS,
+			   "household producers are enrolled by a village station or a regulator",
+			   "农户由村级服务站或乡镇、县级监管人员登记" },
+	[AC_ACT_ASSIST] = { R_STATION, "only a village station helps a farmer issue",
+			    "只有村级服务站可以帮农户代开合格证" },
 	[AC_ACT_SUPERVISE] = { R_REGULATORS,
 			       "patrols, quarantine reconciliation and sampling plans are for "
 			       "township and county regulators",
@@ -170,6 +180,10 @@ void ac_perm_range(const ac_principal *p, char lo[24], char hi[24])
 
 void ac_perm_actor(const ac_principal *p, char *out, size_t outsz)
 {
-	snprintf(out, outsz, "%d:%s%s%s", p->subject_id, p->role, p->kiosk_id[0] ? "@" : "",
-		 p->kiosk_id);
+	char assisted[32] = "";
+
+	if (p->assisted_by != 0)
+		snprintf(assisted, sizeof(assisted), "+assisted_by:%d", p->assisted_by);
+	snprintf(out, outsz, "%d:%s%s%s%s", p->subject_id, p->role, p->kiosk_id[0] ? "@" : "",
+		 p->kiosk_id, assisted);
 }

@@ -4,7 +4,9 @@
  * and jurisdiction (which regions a regulator covers).
  *
  * Roles (api_token.role): producer, purchaser, inspector, township_regulator,
- * county_regulator, admin, kiosk, system. A staff member's subject carries
+ * county_regulator, admin, kiosk, system, station (the operator of a village
+ * service station: its villages are in the database, sql/0025_station.sql,
+ * so its jurisdiction is checked there). A staff member's subject carries
  * the region of their jurisdiction: a township regulator's 12-digit code
  * starts with the 9-digit township, a county regulator's with the 6-digit
  * county. Pure functions; any thread.
@@ -24,6 +26,9 @@ typedef struct ac_principal {
 	char status[16];
 	int64_t region_code;
 	char kiosk_id[72]; /* the kiosk a device token or a session belongs to, or "" */
+	/* An assisted session (代开): the station's subject that opened it, or 0. */
+	int assisted_by;
+	char assisted_by_name[256];
 } ac_principal;
 
 /*
@@ -48,6 +53,9 @@ typedef enum ac_action {
 	AC_ACT_READ_REGISTRY,	/* read subjects, markets, kiosks */
 	AC_ACT_WRITE_SUBJECTS,	/* register and change subjects */
 	AC_ACT_WRITE_CATALOG,	/* regions, markets, kiosks, products */
+	AC_ACT_OWN_CERTS,	/* list one's own certificates */
+	AC_ACT_ENROL,		/* enrol household producers and look them up */
+	AC_ACT_ASSIST,		/* open a producer's session at a station (代开) */
 	AC_ACT_SUPERVISE,	/* patrols, quarantine reconciliation, sampling plans, dashboard */
 	AC_ACT_COUNT
 } ac_action;
@@ -82,7 +90,8 @@ int ac_perm_covers(const ac_principal *p, int64_t region);
  */
 void ac_perm_range(const ac_principal *p, char lo[24], char hi[24]);
 
-/* "<subject id>:<role>[@kiosk]" for the audit log, into out. */
+/* "<subject id>:<role>[@kiosk][+assisted_by:<station subject id>]" for the
+ * audit log, into out. */
 void ac_perm_actor(const ac_principal *p, char *out, size_t outsz);
 
 #endif

@@ -39,6 +39,14 @@ static void check_codes(void)
 	AC_CHECK(ac_check_date("2026-02-28") && !ac_check_date("2026-2-28") &&
 		     !ac_check_date("2026-02-28x") && !ac_check_date("2026-13-01"),
 		 "dates are YYYY-MM-DD");
+	AC_CHECK(ac_check_mobile("13859001234") && !ac_check_mobile("1385900123") &&
+		     !ac_check_mobile("23859001234") && !ac_check_mobile("1385900123x"),
+		 "mobile numbers are 1 and 10 more digits");
+	AC_CHECK(ac_check_pin("246810") && ac_check_pin("135790") && ac_check_pin("012345x") == 0,
+		 "a PIN is 6 digits");
+	AC_CHECK(!ac_check_pin("111111") && !ac_check_pin("123456") && !ac_check_pin("654321") &&
+		     !ac_check_pin("12345") && ac_check_pin("123457"),
+		 "a PIN anyone would try first is refused");
 }
 
 int main(void)

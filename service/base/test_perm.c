@@ -26,12 +26,16 @@ static const struct {
 	{ AC_ACT_READ_REGISTRY, "inspector township_regulator county_regulator admin " },
 	{ AC_ACT_WRITE_SUBJECTS, "township_regulator county_regulator admin " },
 	{ AC_ACT_WRITE_CATALOG, "county_regulator admin " },
+	{ AC_ACT_OWN_CERTS, "producer purchaser " },
+	{ AC_ACT_ENROL, "station township_regulator county_regulator admin " },
+	{ AC_ACT_ASSIST, "station " },
 	{ AC_ACT_SUPERVISE, "township_regulator county_regulator admin " },
 };
 
 static const char *const roles[] = {
-	"producer", "purchaser", "inspector", "township_regulator", "county_regulator", "admin",
-	"kiosk",    "system",	 "nobody"
+	"producer",	    "purchaser", "inspector", "township_regulator",
+	"county_regulator", "admin",	 "kiosk",     "system",
+	"station",	    "nobody"
 };
 
 /* Whether role is one of the space-terminated words of list. */
@@ -92,6 +96,7 @@ static void check_jurisdiction(void)
 	ac_principal admin = who("admin", 0);
 	ac_principal insp = who("inspector", 350524103201LL);
 	ac_principal prod = who("producer", 350524103201LL);
+	ac_principal station = who("station", 350524103201LL);
 	char lo[24], hi[24];
 
 	AC_CHECK(ac_perm_covers(&county, 350524999999LL), "a county regulator covers its county");
@@ -101,6 +106,8 @@ static void check_jurisdiction(void)
 	AC_CHECK(ac_perm_covers(&admin, 110101000000LL), "an admin covers everything");
 	AC_CHECK(!ac_perm_covers(&insp, 350524103201LL) && !ac_perm_covers(&prod, 350524103201LL),
 		 "inspectors and producers have no jurisdiction to act on records");
+	AC_CHECK(!ac_perm_covers(&station, 350524103201LL),
+		 "a station's villages are the database's to check, not a range");
 	ac_perm_range(&county, lo, hi);
 	AC_CHECK(strcmp(lo, "350524000000") == 0 && strcmp(hi, "350524999999") == 0,
 		 "a county's range");
@@ -124,6 +131,10 @@ static void check_actor(void)
 	strcpy(p.kiosk_id, "kiosk-fc-01");
 	ac_perm_actor(&p, out, sizeof(out));
 	AC_CHECK(strcmp(out, "7:producer@kiosk-fc-01") == 0, "and the kiosk it acts at");
+	p.assisted_by = 12;
+	ac_perm_actor(&p, out, sizeof(out));
+	AC_CHECK(strcmp(out, "7:producer@kiosk-fc-01+assisted_by:12") == 0,
+		 "and the station that assisted the session");
 }
 
 int main(void)

@@ -10,6 +10,7 @@
 
 #include "ac_check.h"
 #include "ac_cli.h"
+#include "ac_code.h"
 #include "ac_cli_registry.h"
 
 #define NFIELDS	 9
@@ -425,12 +426,13 @@ enum { LINE_SKIPPED, LINE_IMPORTED, LINE_REJECTED, LINE_FAILED };
 
 /*
  * What a line is read with besides its fields: the quotas' year, and where
- * the header has the products' test_required_days column (-1: the file has
- * none, as files before it).
+ * the header has the products' test_required_days and default_unit columns
+ * (-1: the file has none, as files before them).
  */
 typedef struct import_opts {
 	const char *year;
 	int test_days;
+	int default_unit;
 } import_opts;
 
 /* Imports one line's fields. Returns what it did. */
@@ -474,10 +476,12 @@ static int valid_test_days(const char *s)
 	return n >= 1 && n <= 2 && strspn(s, "0123456789") == n && atoi(s) >= 1 && atoi(s) <= 30;
 }
 
-/* name,category,key_risk[,...]: the header may name a test_required_days column. */
+/* name,category,key_risk[,...]: the header may name test_required_days and
+ * default_unit columns. */
 static int product_line(ac_dbsync *db, const import_opts *o, int lineno, char **fld, int n)
 {
 	const char *days = o->test_days >= 0 && o->test_days < n ? fld[o->test_days] : "";
+	const char *unit = o->default_unit >= 0 && o->default_unit < n ? fld[o->default_unit] : "";
 	ac_db_call call;
 
 	if (n < 3 || fld[0][0] == '\0' || fld[1][0] == '\0') {
@@ -489,12 +493,20 @@ static int product_line(ac_dbsync *db, const import_opts *o, int lineno, char **
 			lineno);
 		return LINE_REJECTED;
 	}
+	if (unit[0] != '\0' && ac_unit_from_name(unit) <= 0) {
+		fprintf(stderr,
+			"line %d: rejected: default_unit is kg, g, t, jin, piece, head, box, bag, "
+			"bundle or only, or empty\n",
+			lineno);
+		return LINE_REJECTED;
+	}
 	ac_db_call_init(&call, "cli_import_product");
 	ac_db_arg(&call, "p_name", "text", fld[0]);
 	ac_db_arg(&call, "p_category", "text", fld[1]);
 	ac_db_arg(&call, "p_key_risk", "boolean", strcmp(fld[2], "yes") == 0 ? "true" : "false");
 	ac_db_arg(&call, "p_test_required_days", "integer", days[0] != '\0' ? days : NULL);
 	ac_db_arg(&call, "p_has_test_days", "boolean", o->test_days >= 0 ? "true" : "false");
+	ac_db_arg(&call, "p_default_unit", "text", unit[0] != '\0' ? unit : NULL);
 	return call_line(db, &call, lineno);
 }
 
@@ -624,7 +636,7 @@ static int column_of(char **fields, int n, const char *name)
  */
 static int import_lines(ac_dbsync *db, FILE *f, line_fn *line, const char *year, int *imported)
 {
-	import_opts o = { year, -1 };
+	import_opts o = { year, -1, -1 };
 	char text[2048];
 	char *fields[8];
 	int lineno = 0;
@@ -634,8 +646,10 @@ static int import_lines(ac_dbsync *db, FILE *f, line_fn *line, const char *year,
 	while (r != LINE_FAILED && fgets(text, sizeof(text), f) != NULL) {
 		int n = split_plain(text, fields, 8);
 
-		if (++lineno == 1)
+		if (++lineno == 1) {
 			o.test_days = column_of(fields, n, "test_required_days");
+			o.default_unit = column_of(fields, n, "default_unit");
+		}
 		if (lineno == 1 || (n == 1 && fields[0][0] == '\0'))
 			continue; /* header or blank */
 		r = line(db, &o, lineno, fields, n);

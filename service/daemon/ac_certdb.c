@@ -73,6 +73,8 @@ int ac_certdb_read(const ac_db_result *res, int row, ac_cert *c)
 	c->print_state = dup_field(res, row, "print_state", &fail);
 	c->request_fp = dup_field(res, row, "request_fp", &fail);
 	c->test_id = int_field(res, row, "test_id");
+	c->assisted_by = (int)int_field(res, row, "assisted_by");
+	c->assisted_by_name = dup_field(res, row, "assisted_by_name", &fail);
 	if (read_codes(c, ac_db_field(res, row, "item_codes")) != 0)
 		fail = 1;
 	return fail ? -ENOMEM : 0;

@@ -170,7 +170,7 @@ static void sign_batch(uv_work_t *w)
 	}
 }
 
-/* The arguments of issue_batch() (sql/0012_service_sql.sql), one array each. */
+/* The arguments of issue_batch() (sql/0025_station.sql), one array each. */
 enum {
 	A_SERIAL,
 	A_KID,
@@ -189,6 +189,7 @@ enum {
 	A_PRINTER,
 	A_FP,
 	A_TEST,
+	A_ASSISTED,
 	A_COUNT
 };
 
@@ -201,7 +202,7 @@ static const ac_db_param batch_args[A_COUNT] = {
 	[A_CONTACT] = { "p_contact", "text[]" }, [A_LABELS] = { "p_labels", "int[]" },
 	[A_CODES] = { "p_codes", "text[]" },	 [A_IDEM] = { "p_idem", "text[]" },
 	[A_PRINTER] = { "p_printer", "text[]" }, [A_FP] = { "p_fp", "text[]" },
-	[A_TEST] = { "p_test", "bigint[]" },
+	[A_TEST] = { "p_test", "bigint[]" },	 [A_ASSISTED] = { "p_assisted", "int[]" },
 };
 
 /* The item codes joined by commas, as one array element. */
@@ -237,6 +238,7 @@ static void add_row(ac_buf *p, const ac_issue_job *job)
 	ac_buf_pg_next(&p[A_PRINTER], c->printer_id);
 	ac_buf_pg_next(&p[A_FP], c->request_fp);
 	ac_buf_pg_next_int(&p[A_TEST], c->test_id, 1);
+	ac_buf_pg_next_int(&p[A_ASSISTED], c->assisted_by, 1);
 }
 
 static void set_print_job(ac_issue_job *job, const char *id)

@@ -23,6 +23,7 @@ extern const ac_route_table ac_stats_routes;
 extern const ac_route_table ac_registry_routes;
 extern const ac_route_table ac_external_routes;
 extern const ac_route_table ac_mix_routes;
+extern const ac_route_table ac_station_routes;
 extern const ac_route_table ac_supervision_routes;
 
 /* All of the above, NULL-terminated. */

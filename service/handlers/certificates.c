@@ -1,6 +1,10 @@
 /*
- * POST /api/v1/certificates (issue, and re-issue with "inputs") and
- * GET /api/v1/certificates/{serial}.
+ * POST /api/v1/certificates (issue, and re-issue with "inputs"),
+ * GET /api/v1/certificates/{serial}, and GET /api/v1/certificates (the
+ * caller's own, newest first, page by page: 我的合格证 at the kiosk).
+ *
+ * In an assisted session (代开, sessions.c) the farmer issues, and the
+ * certificate records the station that helped (assisted_by).
  *
  * Issuing goes through the issuer's group commit (ac_issuer.h): the answer
  * comes after the certificate is durable. An Idempotency-Key makes a retry
@@ -24,6 +28,8 @@
 
 #define MAX_IDEMPOTENCY_KEY 128
 #define MAX_INPUTS	    100
+#define MAX_LIST	    100 /* certificates a page */
+#define MAX_OFFSET	    1000000
 
 typedef struct issue_ctx {
 	ac_issue_job job;
@@ -381,8 +387,12 @@ static int parse_issue(ac_req *r, issue_ctx *ctx, json_t *body)
 	c->issuer_id = r->who->subject_id;
 	c->issuer_name = strdup(r->who->name);
 	c->request_fp = fingerprint(r->body, r->body_len);
+	c->assisted_by = r->who->assisted_by;
+	if (c->assisted_by != 0)
+		c->assisted_by_name = strdup(r->who->assisted_by_name);
 	if (c->origin == NULL || c->product_name == NULL || c->issuer_name == NULL ||
 	    c->contact == NULL || c->request_fp == NULL ||
+	    (c->assisted_by != 0 && c->assisted_by_name == NULL) ||
 	    (json_is_string(json_object_get(body, "printer")) && c->printer_id == NULL)) {
 		ac_req_nomem(r);
 		return -1;
@@ -581,10 +591,29 @@ static void handle_get(ac_req *r)
 	ac_req_query(r, AC_CERT_SELECT "WHERE serial = $1::bigint", 1, r->param, on_certificate);
 }
 
+/* GET /api/v1/certificates[?mine]&limit=&offset= */
+
+static void handle_mine(ac_req *r)
+{
+	int limit, offset;
+	ac_db_call call;
+
+	if (ac_req_param_int(r, "limit", 20, 1, MAX_LIST, &limit) != 0 ||
+	    ac_req_param_int(r, "offset", 0, 0, MAX_OFFSET, &offset) != 0)
+		return;
+	ac_db_call_init(&call, "my_certificates");
+	ac_db_arg_int(&call, "p_issuer", "integer", r->who->subject_id);
+	ac_db_arg_int(&call, "p_limit", "integer", limit);
+	ac_db_arg_int(&call, "p_offset", "integer", offset);
+	ac_req_call(r, &call, ac_req_doc_step);
+}
+
 static const ac_route routes[] = {
 	AC_ROUTE("POST", "/api/v1/certificates", handle_issue, .flags = AC_ROUTE_AUTH,
 		 .act = AC_ACT_ISSUE),
 	AC_ROUTE("GET", "/api/v1/certificates/{serial}", handle_get, .flags = AC_ROUTE_AUTH),
+	AC_ROUTE("GET", "/api/v1/certificates", handle_mine, .flags = AC_ROUTE_AUTH,
+		 .act = AC_ACT_OWN_CERTS),
 };
 
 AC_ROUTE_TABLE(ac_certificate_routes, routes);

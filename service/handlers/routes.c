@@ -19,6 +19,7 @@ const ac_route_table *const ac_all_routes[] = {
 	&ac_registry_routes,	/* subjects, regions, markets, products, kiosks */
 	&ac_external_routes,	/* external certificates and their photos */
 	&ac_mix_routes,		/* what a mix product may contain */
+	&ac_station_routes,	/* village stations, households */
 	&ac_supervision_routes, /* patrols, quarantine, sampling plans, the dashboard's documents */
 	NULL,
 };

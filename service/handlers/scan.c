@@ -25,25 +25,64 @@
 #include "ac_log.h"
 #include "ac_url.h"
 
+/*
+ * A verdict in the words of the people who scan: the API's message, the
+ * page's heading and what a buyer and an inspector should do next. A
+ * verdict about a genuine code names the issuer's township office to call
+ * (from the registry); about any other, the local office and 12316.
+ */
 typedef struct verdict {
 	const char *status;
 	const char *en;
-	const char *zh;
+	const char *zh;	 /* the API's message_zh and the page's heading */
+	const char *cls; /* ok, warn or bad */
+	const char *mark;
+	const char *buyer;
+	const char *inspector;
+	int genuine; /* the code is the system's: its issuer is known */
 } verdict;
 
 static const verdict verdicts[] = {
-	{ "valid", "genuine and valid", "真实有效" },
-	{ "malformed", "this is not an agricert code", "二维码内容无法识别，不是合格证追溯码" },
-	{ "unknown_key", "signed with an unknown key", "签发密钥未知，无法确认真伪" },
-	{ "key_revoked", "signed with a revoked key", "签发密钥已被吊销，该码不可信" },
+	{ "valid", "genuine and valid", "真实有效", "ok", "✔",
+	  "可以购买。请核对下面的产品和数量与实物是否一致。",
+	  "可以正常销售。实物与下面的信息不符时，请拍照并联系开具方所在乡镇农安办。", 1 },
+	{ "malformed", "this is not an agricert code", "这不是合格证二维码", "warn", "？",
+	  "请扫描印有“承诺达标合格证”字样的标签上的二维码。",
+	  "请卖家出示合格证；拿不出的，按无证产品上报乡镇农安办。", 0 },
+	{ "unknown_key", "signed with an unknown key",
+	  "无法确认真假：这个码不是本地合格证系统开出的", "warn", "？",
+	  "请向卖家索要纸质合格证或进货凭证，拿不准就不要买。",
+	  "请卖家出示纸质合格证或进货凭证，并请当地乡镇农安办核实来源。", 0 },
+	{ "key_revoked", "signed with a revoked key", "这个码已作废，不能证明产品合格", "bad", "✘",
+	  "请不要购买。", "这批货不能凭此码销售：请暂停销售，拍照留存，报告当地乡镇农安办。", 0 },
 	{ "bad_signature", "the signature does not match: forged or altered",
-	  "签名校验失败，可能是伪造或被篡改的合格证" },
-	{ "unknown_certificate", "no such certificate was issued", "系统中查不到该合格证" },
-	{ "unknown_item", "no such label in this certificate", "该合格证没有这个标签序号" },
-	{ "not_issued", "the code does not match the issued one", "该码与系统记录不符" },
-	{ "revoked", "the certificate has been revoked", "该合格证已被撤销" },
+	  "疑似假冒：这个码不是合格证系统开出的，或者被改动过", "bad", "✘",
+	  "请不要购买，并告诉市场管理人员。",
+	  "暂扣这批货，不要让卖家带走，拍照留存，立即报告当地乡镇农安办。", 0 },
+	{ "unknown_certificate", "no such certificate was issued", "系统中查不到这张合格证", "bad",
+	  "✘", "请不要购买。", "请卖家说明来源，暂停销售，拍照留存并报告当地乡镇农安办。", 0 },
+	{ "unknown_item", "no such label in this certificate", "这张合格证没有这个标签", "bad", "✘",
+	  "请不要购买。", "请卖家说明来源，暂停销售，拍照留存并报告当地乡镇农安办。", 0 },
+	{ "not_issued", "the code does not match the issued one", "这个码与系统开出的不一致", "bad",
+	  "✘", "请不要购买。", "暂扣这批货，拍照留存，立即报告当地乡镇农安办。", 0 },
+	{ "revoked", "the certificate has been revoked", "该合格证已被撤销", "bad", "✘",
+	  "请不要购买这批货。",
+	  "这批货不能销售：请卖家下架、单独存放，并报告开具方所在乡镇农安办。", 1 },
 	{ "unconfirmed", "the signature is genuine but the status could not be checked",
-	  "签名真实，但暂时无法查询该合格证的状态" },
+	  "暂时无法确认：码是系统开出的，但现在查不到是否已被撤销", "warn", "…",
+	  "请稍后再扫一次；拿不准就先不要买。", "请先拍照记录，稍后联网再扫一次。", 1 },
+};
+
+/* A genuine code seen where one package could not be: never headed 真实有效. */
+static const verdict clone_verdict = {
+	"valid",
+	"",
+	"疑似被复制：这个码在别处也被扫过，不能确认这件货是真的",
+	"warn",
+	"⚠",
+	"请向卖家索要进货凭证，核对包装与实物；拿不准就不要买。",
+	"拍照留存，核对包装与实物，暂停销售这批货，并报告开具方所在乡镇农安办。",
+	1,
 };
 
 static const verdict *find_verdict(const char *status)
@@ -61,8 +100,10 @@ typedef struct scan_ctx {
 	const ac_keyring_entry *key;
 	int verified;
 	int market_id;
-	int scans;	       /* genuine scans of this item code logged so far */
-	const char *suspicion; /* why the code looks copied, or NULL */
+	int scans;		  /* genuine scans of this item code logged so far */
+	const char *suspicion;	  /* why the code looks copied, or NULL */
+	const char *office_name;  /* the issuer's township office, or NULL */
+	const char *office_phone; /* its telephone, or NULL */
 	char payload[256];
 } scan_ctx;
 
@@ -72,10 +113,13 @@ static const char page_head[] =
     "<title>合格证查验</title><style>"
     "body{font-family:sans-serif;margin:0;background:#f4f6f4;color:#222;font-size:18px}"
     "main{max-width:560px;margin:0 auto;padding:16px}"
-    ".verdict{border-radius:12px;padding:20px;text-align:center;font-size:30px;"
+    ".verdict{border-radius:12px;padding:20px;text-align:center;font-size:28px;"
     "font-weight:bold;color:#fff}"
     ".ok{background:#1a7f37}.bad{background:#c62828}.warn{background:#b26a00}"
     ".sub{font-size:16px;font-weight:normal;margin-top:6px}"
+    ".todo{background:#fff;border-radius:12px;padding:12px 14px;margin-top:12px}"
+    ".todo p{margin:6px 0}"
+    ".todo a{color:#0b57d0;font-weight:bold}"
     "h1{font-size:22px;text-align:center;margin:20px 0 8px}"
     "table{width:100%;border-collapse:collapse;background:#fff;border-radius:12px}"
     "th,td{padding:10px 12px;border-bottom:1px solid #e4e4e4;text-align:left;"
@@ -91,64 +135,100 @@ static void row(ac_buf *b, const char *label, const char *value)
 	ac_buf_puts(b, "</td></tr>");
 }
 
-static void respond_page(ac_req *r, const verdict *v, const ac_cert *c, int item,
-			 const char *suspicion)
+/* The heading: the verdict (the clone warning instead of 真实有效). */
+static void verdict_block(ac_buf *b, const verdict *v, const verdict *shown, const char *suspicion)
 {
-	/* A genuine code that looks copied is not shown in reassuring green. */
-	const char *cls = strcmp(v->status, "valid") == 0 && suspicion == NULL ? "ok"
-			  : strcmp(v->status, "valid") == 0 || strcmp(v->status, "unconfirmed") == 0
-			      ? "warn"
-			      : "bad";
+	ac_buf_printf(b, "<div class=\"verdict %s%s\" data-status=\"%s\"%s>%s ", shown->cls,
+		      shown == v ? "" : " clone", v->status, shown == v ? "" : " data-clone=\"1\"",
+		      shown->mark);
+	ac_buf_puts(b, shown->zh);
+	ac_buf_puts(b, "<div class=\"sub\">");
+	if (suspicion != NULL) {
+		ac_buf_html(b, suspicion);
+		ac_buf_puts(b, "。This code may have been copied.");
+	} else {
+		ac_buf_puts(b, v->en);
+	}
+	ac_buf_puts(b, "</div></div>");
+}
+
+/* What to do next, and whom to call. */
+static void advice_block(ac_buf *b, const verdict *v, const char *office, const char *phone)
+{
+	ac_buf_puts(b, "<div class=\"todo\"><p><b>买家：</b>");
+	ac_buf_puts(b, v->buyer);
+	ac_buf_puts(b, "</p><p><b>查验人员：</b>");
+	ac_buf_puts(b, v->inspector);
+	ac_buf_puts(b, "</p><p class=\"call\"><b>联系：</b>");
+	if (v->genuine && office != NULL) {
+		ac_buf_puts(b, "开具方所在地的");
+		ac_buf_html(b, office);
+		if (phone != NULL && phone[0] != '\0') {
+			ac_buf_puts(b, "，电话 <a href=\"tel:");
+			ac_buf_html(b, phone);
+			ac_buf_puts(b, "\">");
+			ac_buf_html(b, phone);
+			ac_buf_puts(b, "</a>");
+		}
+	} else {
+		ac_buf_puts(b, "当地乡镇农安办（乡镇人民政府农产品质量安全监管站），或拨打农业农村"
+			       "服务热线 <a href=\"tel:12316\">12316</a>");
+	}
+	ac_buf_puts(b, "</p></div>");
+}
+
+/* What the label says, once its code is known genuine. */
+static void cert_table(ac_buf *b, const ac_cert *c, int item)
+{
+	char number[24];
+	char qty[64];
+	char contact[64];
+	char idx[48];
+	char when[24];
+
+	ac_cert_number(c->serial, number);
+	ac_quantity_text(c->quantity_milli, qty, sizeof(qty) - 16);
+	strcat(qty, " ");
+	strcat(qty, ac_unit_name_zh(c->unit));
+	ac_mask_contact(c->contact, contact, sizeof(contact));
+	snprintf(idx, sizeof(idx), "第 %d 件，共 %d 件", item, c->labels);
+	ac_buf_puts(b, "<h1>承诺达标合格证</h1><table>");
+	row(b, "产品", c->product_name);
+	row(b, "数量", qty);
+	row(b, "产地", c->origin);
+	row(b, "开具方", c->issuer_name);
+	row(b, "联系方式", contact);
+	snprintf(when, sizeof(when), "%.16s", c->issued_at);
+	if (strlen(when) > 10)
+		when[10] = ' ';
+	row(b, "开具时间", when);
+	row(b, "编号", number);
+	row(b, "标签", idx);
+	row(b, "承诺依据", ac_basis_name_zh(c->basis));
+	if (c->revoked_at != NULL) {
+		row(b, "撤销时间", c->revoked_at);
+		row(b, "撤销原因", c->revoke_reason ? c->revoke_reason : "");
+	}
+	ac_buf_puts(b, "</table><div class=\"promise\">");
+	ac_buf_puts(b, "我承诺对生产销售的食用农产品：");
+	ac_buf_html(b, ac_style_promise_zh(c->style));
+	ac_buf_puts(b, "</div>");
+}
+
+static void respond_page(ac_req *r, const verdict *v, const ac_cert *c, int item)
+{
+	const scan_ctx *ctx = r->ctx;
+	/* A genuine code that looks copied is headed by the warning. */
+	const verdict *shown =
+	    strcmp(v->status, "valid") == 0 && ctx->suspicion != NULL ? &clone_verdict : v;
 	ac_buf b;
 
 	ac_buf_init(&b);
 	ac_buf_puts(&b, page_head);
-	ac_buf_printf(&b, "<div class=\"verdict %s\" data-status=\"%s\">%s%s", cls, v->status,
-		      strcmp(v->status, "valid") == 0 ? "✔ " : "✘ ", v->zh);
-	ac_buf_printf(&b, "<div class=\"sub\">%s</div></div>", v->en);
-	if (suspicion != NULL) {
-		ac_buf_puts(&b, "<div class=\"verdict warn clone\" data-clone=\"1\" "
-				"style=\"margin-top:12px;font-size:20px\">⚠ 此码疑似被复制使用"
-				"<div class=\"sub\">");
-		ac_buf_html(&b, suspicion);
-		ac_buf_puts(&b, "。请核对包装与实物，如有疑问请联系当地农业农村部门。"
-				"<br>This code may have been copied.</div></div>");
-	}
-	if (c != NULL) {
-		char number[24];
-		char qty[64];
-		char contact[64];
-		char idx[48];
-		char when[24];
-
-		ac_cert_number(c->serial, number);
-		ac_quantity_text(c->quantity_milli, qty, sizeof(qty) - 16);
-		strcat(qty, " ");
-		strcat(qty, ac_unit_name_zh(c->unit));
-		ac_mask_contact(c->contact, contact, sizeof(contact));
-		snprintf(idx, sizeof(idx), "第 %d 件，共 %d 件", item, c->labels);
-		ac_buf_puts(&b, "<h1>承诺达标合格证</h1><table>");
-		row(&b, "产品", c->product_name);
-		row(&b, "数量", qty);
-		row(&b, "产地", c->origin);
-		row(&b, "开具方", c->issuer_name);
-		row(&b, "联系方式", contact);
-		snprintf(when, sizeof(when), "%.16s", c->issued_at);
-		if (strlen(when) > 10)
-			when[10] = ' ';
-		row(&b, "开具时间", when);
-		row(&b, "编号", number);
-		row(&b, "标签", idx);
-		row(&b, "承诺依据", ac_basis_name_zh(c->basis));
-		if (c->revoked_at != NULL) {
-			row(&b, "撤销时间", c->revoked_at);
-			row(&b, "撤销原因", c->revoke_reason ? c->revoke_reason : "");
-		}
-		ac_buf_puts(&b, "</table><div class=\"promise\">");
-		ac_buf_puts(&b, "我承诺对生产销售的食用农产品：");
-		ac_buf_html(&b, ac_style_promise_zh(c->style));
-		ac_buf_puts(&b, "</div>");
-	}
+	verdict_block(&b, v, shown, strcmp(v->status, "valid") == 0 ? ctx->suspicion : NULL);
+	advice_block(&b, shown, ctx->office_name, ctx->office_phone);
+	if (c != NULL)
+		cert_table(&b, c, item);
 	ac_buf_puts(&b, "<footer>agricert 合格证查验</footer></main></body></html>");
 	if (!ac_buf_ok(&b))
 		ac_req_nomem(r);
@@ -174,7 +254,7 @@ static void respond(ac_req *r, const char *status, const ac_cert *c)
 
 	ac_scanlog_add(app->scanlog, &ev);
 	if (!ac_req_wants_json(r)) {
-		respond_page(r, v, c, item, ctx->suspicion);
+		respond_page(r, v, c, item);
 		return;
 	}
 	ac_buf_init(&b);
@@ -186,7 +266,8 @@ static void respond(ac_req *r, const char *status, const ac_cert *c)
 	ac_buf_puts(&b, ",\"message_zh\":");
 	ac_buf_json_str(&b, v->zh);
 	if (c != NULL) {
-		/* The public answer shows what the label shows: a masked phone. */
+		/* The public answer masks the phone; staff read it whole
+		 * (GET /certificates/{id}). */
 		ac_buf_puts(&b, ",\"certificate\":");
 		ac_cert_write_json(&b, c, app->cfg.public_url, AC_CERT_PUBLIC);
 		ac_buf_puts(&b, ",\"item\":");
@@ -197,6 +278,14 @@ static void respond(ac_req *r, const char *status, const ac_cert *c)
 					       : ",\"clone_suspected\":false");
 		if (ctx->suspicion)
 			ac_buf_json_str(&b, ctx->suspicion);
+		/* Whom to call about it, as the page says. */
+		if (ctx->office_name != NULL) {
+			ac_buf_puts(&b, ",\"office\":{\"name\":");
+			ac_buf_json_str(&b, ctx->office_name);
+			ac_buf_puts(&b, ",\"phone\":");
+			ac_buf_json_str(&b, ctx->office_phone ? ctx->office_phone : "");
+			ac_buf_puts(&b, "}");
+		}
 	}
 	ac_buf_puts(&b, "}");
 	ac_req_buf(r, 200, &b);
@@ -227,6 +316,8 @@ static void on_lookup(void *data, const ac_db_result *res, int row, int err)
 	}
 	ctx->scans = atoi(ac_db_field(res, row, "scans"));
 	ctx->suspicion = ac_req_strdup(r, ac_db_field(res, row, "suspicion"));
+	ctx->office_name = ac_req_strdup(r, ac_db_field(res, row, "office_name"));
+	ctx->office_phone = ac_req_strdup(r, ac_db_field(res, row, "office_phone"));
 	if (ac_certdb_read(res, row, &c) != 0)
 		ac_req_nomem(r);
 	/* The row holds this item's code alone, in c.codes[0]. */
@@ -234,6 +325,7 @@ static void on_lookup(void *data, const ac_db_result *res, int row, int err)
 		 strcasecmp(c.codes[0], ctx->payload) != 0) {
 		/* What is said of a genuine code is not said of this one. */
 		ctx->suspicion = NULL;
+		ctx->office_name = NULL;
 		respond(r, item > c.labels ? "unknown_item" : "not_issued", NULL);
 	} else {
 		respond(r, c.revoked_at != NULL ? "revoked" : "valid", &c);

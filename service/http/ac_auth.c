@@ -32,7 +32,8 @@ typedef struct lookup {
 } lookup;
 
 static const char auth_sql[] =
-    "SELECT subject_id, role, name, contact, status, region_code, kiosk_id "
+    "SELECT subject_id, role, name, contact, status, region_code, kiosk_id, assisted_by, "
+    "assisted_by_name "
     "FROM token_principal($1)";
 
 int ac_auth_new(uv_loop_t *loop, ac_db *db, ac_auth **out)
@@ -145,6 +146,8 @@ static void on_lookup(void *data, const ac_db_result *res, int err, const char *
 	copy_field(p.status, sizeof(p.status), res, "status");
 	p.region_code = strtoll(ac_db_field(res, 0, "region_code"), NULL, 10);
 	copy_field(p.kiosk_id, sizeof(p.kiosk_id), res, "kiosk_id");
+	p.assisted_by = (int)strtol(ac_db_field(res, 0, "assisted_by"), NULL, 10);
+	copy_field(p.assisted_by_name, sizeof(p.assisted_by_name), res, "assisted_by_name");
 	/* A logout or a change while this was under way must not be undone. */
 	if (l->forgotten == l->a->forgotten)
 		cache_put(l->a, l->token, &p);

@@ -89,6 +89,11 @@ void ac_req_db_document(ac_req *r, const ac_db_result *res, const char *col,
 	ac_req_respond(r, 200, content_type, ac_db_get(res, 0, c), ac_db_getlen(res, 0, c));
 }
 
+void ac_req_doc_step(ac_req *r, const ac_db_result *res)
+{
+	ac_req_db_document(r, res, "doc", "application/json; charset=utf-8");
+}
+
 /* Queries. */
 
 static void on_result(void *data, const ac_db_result *res, int err, const char *msg)

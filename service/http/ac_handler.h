@@ -72,6 +72,8 @@ void ac_req_db_error(ac_req *r, const ac_db_result *res, const char *msg);
  */
 void ac_req_db_document(ac_req *r, const ac_db_result *res, const char *col,
 			const char *content_type);
+/* A step that does that with the JSON in column "doc": a list an SQL function wrote. */
+void ac_req_doc_step(ac_req *r, const ac_db_result *res);
 
 /*
  * Runs work(arg) in the thread pool (it must touch nothing but arg), then

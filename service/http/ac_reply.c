@@ -63,6 +63,20 @@ void ac_req_error(ac_req *r, int status, const char *code, const char *message,
 	ac_req_error_field(r, status, code, NULL, message, message_zh);
 }
 
+void ac_req_error_more(ac_req *r, int status, const char *code, const char *message,
+		       const char *message_zh, json_t *extra)
+{
+	json_t *err = json_pack("{s:s,s:s,s:s,s:s}", "code", code, "message", message, "message_zh",
+				message_zh, "request_id", r->id_str);
+
+	if (err != NULL && extra != NULL && json_object_update_missing(err, extra) != 0) {
+		json_decref(err);
+		err = NULL;
+	}
+	json_decref(extra);
+	ac_req_json(r, status, err != NULL ? json_pack("{s:o}", "error", err) : NULL);
+}
+
 void ac_req_nomem(ac_req *r)
 {
 	ac_req_error(r, 500, "internal", "out of memory", "服务器内存不足，请稍后重试");

@@ -26,6 +26,14 @@ void ac_req_error(ac_req *r, int status, const char *code, const char *message,
 void ac_req_error_field(ac_req *r, int status, const char *code, const char *field,
 			const char *message, const char *message_zh);
 
+/*
+ * The error shape with more members beside code and messages, from extra
+ * (an object, stolen; NULL is none), e.g. {"tries_left": 3} after a wrong
+ * PIN. Out of memory answers 500.
+ */
+void ac_req_error_more(ac_req *r, int status, const char *code, const char *message,
+		       const char *message_zh, json_t *extra);
+
 /* 500 internal: out of memory. */
 void ac_req_nomem(ac_req *r);
 /* 500 busy: the thread pool would not take the work. */

@@ -4,7 +4,7 @@
 // {"step": ...} as JSON and waits for a line on stdin before going on; the
 // last line printed is what it saw. Usage: node kiosk_faults.mjs URL DEVICE SHOT_DIR FAULT...
 import readline from "node:readline";
-import { chromium } from "playwright-core";
+import { kiosk, launch } from "./kiosk_lib.mjs";
 
 const [url, device, shots, ...faults] = process.argv.slice(2);
 const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
@@ -13,35 +13,31 @@ const ask = async (step, data = {}) => {
   return (await lines.next()).value;
 };
 const seen = { faults: {} };
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-breakpad", "--disable-crash-reporter"],
-});
+const { browser, page } = await launch(url);
+const k = kiosk(page, shots, seen);
 try {
-  const page = await browser.newPage({ viewport: { width: 1024, height: 768 }, hasTouch: true });
-  const tap = (sel, text) => page.locator(sel).filter({ hasText: new RegExp("^" + text + "$") }).first().tap();
   const printState = () => page.evaluate(() => {
     const e = document.getElementById("print-state");
-    return { state: e.dataset.state || "", fault: e.dataset.fault || "", text: e.textContent };
+    const todo = document.getElementById("print-todo").textContent;
+    return { state: e.dataset.state || "", fault: e.dataset.fault || "", text: e.textContent + " " + todo };
   });
   await page.goto(url + "/kiosk.html#device=" + device);
-  await page.locator("#s-login.on").waitFor();
-  for (const d of "13859001234") await tap("#login-keys button", d);
-  for (const d of "246810") await tap("#login-keys button", d);
-  await page.locator("#login-go").tap();
-  await page.locator("#s-product.on").waitFor();
+  await k.on("s-login");
+  await k.login("13859001234", "246810");
+  await k.menu("开合格证");
+  await k.on("s-category");
 
   for (const fault of faults) {
     await ask("break", { fault });
-    await tap("#products .choice", "豇豆");
-    await page.locator("#s-qty.on").waitFor();
-    for (const d of "5") await tap("#qty-keys button", d);
+    await page.locator("#categories .choice", { hasText: "蔬菜" }).tap();
+    await k.on("s-product");
+    await k.tap("#products .choice", "豇豆");
+    await k.on("s-qty");
+    await k.keys("qty-keys", "5");
     await page.locator("#qty-go").tap();
-    await page.locator("#s-basis.on").waitFor();
-    await tap("[data-basis]", "质量安全控制符合要求");
-    await page.locator("#s-confirm.on").waitFor();
+    await k.on("s-basis");
+    await page.locator('[data-basis="quality_control"]').tap();
+    await k.on("s-labels");
     await page.locator("#print").tap();
     await page.waitForFunction(() => document.getElementById("print-state").dataset.number, null,
       { timeout: 30000 });
@@ -52,11 +48,10 @@ try {
     const shown = await printState();
     await page.screenshot({ path: `${shots}/kiosk-fault-${fault}.png` });
     await ask("repair", { fault });
-    await page.waitForFunction(() => ["completed", "failed", "canceled"].includes(
-      document.getElementById("print-state").dataset.state), null, { timeout: 60000 }).catch(() => {});
+    await k.printed(60000).catch(() => {});
     seen.faults[fault] = { shown, after: await printState() };
     await page.locator("#again").tap();
-    await page.locator("#s-product.on").waitFor();
+    await k.on("s-category");
   }
 } catch (e) {
   seen.error = String(e);

@@ -23,10 +23,10 @@ from test_print_faults import cups, raw_mode, set_reasons  # noqa: E402
 # fault: (printer queue, language, words the kiosk must show, state once repaired)
 FAULTS = {
     "paused": ("demo-kiosk", "pdf", "暂停", "completed"),
-    "media-empty": ("demo-zpl", "zpl", "缺纸", "completed"),
-    "offline": ("demo-tspl", "tspl", "没有响应", "canceled"),
+    "media-empty": ("demo-zpl", "zpl", "没纸了", "completed"),
+    "offline": ("demo-tspl", "tspl", "没有连上", "canceled"),
     "cups-down": ("demo-kiosk", "pdf", "补打", "failed"),
-    "timeout": ("demo-kiosk", "pdf", "已取消", "failed"),
+    "timeout": ("demo-kiosk", "pdf", "已经取消", "failed"),
 }
 KIOSK = "fault-kiosk"
 

@@ -7,7 +7,9 @@ mixes and splits into three certificates, and one over-draw is refused; it
 registers a lot bought with a paper certificate and mixes it with a third
 producer's (issue 10); the failed batch is revoked in one call; an inspector checks a market stall and
 finds the one revoked item; a regulator traces both ways and gets the recall
-list; the township statistics add up; the EPCIS export validates; then a patrol
+list; a village station enrols a household in 湖头镇 and helps the farmer
+issue at its kiosk (issue 11); the township statistics add up, the station's
+certificate among the households'; the EPCIS export validates; then a patrol
 round, the day's quarantine reconciliation with one mismatch, and a
 sampling plan redrawn from its seed (issue 13)."""
 import datetime
@@ -31,10 +33,11 @@ def run(t, svc):
     c_id, farm_c = svc.add_subject("cooperative", "湖头镇绿源蔬菜专业合作社", "13805952222", "350524105201", "producer")
     p_id, buyer = svc.purchaser()
     county = svc.county_regulator().token
-    hutou = svc.township_office(HUTOU).token
+    hutou_id, hutou = svc.township_office(HUTOU)
     i_id, inspector = svc.market_inspector()
     year = time.strftime("%Y", time.gmtime(time.time() + 8 * 3600))
     svc.cli("import", "quotas", year, os.path.join(ROOT, "deploy/data/anxi-rapid-test-quota-2023.csv"))
+    station = station_setup(svc, hutou_id)
     svc.start()
     url = svc.url
     issued = {FENGCHENG: [], CANNEI: [], HUTOU: []}  # certificates the script issued, by township
@@ -73,6 +76,9 @@ def run(t, svc):
     c1 = issue(farm_c, HUTOU, "豇豆", 80, 2, origin="350524105201").json()
     c2 = issue(farm_c, HUTOU, "韭菜", 30, 1, origin="350524105201").json()
     t.ok(all(x.get("id") for x in (a1, b1, c1, c2)), "producers in 凤城镇, 参内镇 and 湖头镇 issue certificates")
+
+    # A village station in 湖头镇 enrols a household and helps the farmer issue.
+    issued[HUTOU].append(station_day(t, svc, county, *station))
 
     # The purchaser collects what it bought from A and C.
     r = post("/api/v1/receipts", {"receipts": [
@@ -169,6 +175,8 @@ def run(t, svc):
         want_i = sum(x["labels"] for x in issued[code])
         t.ok(rows[code]["certificates"] == want_c and rows[code]["item_codes"] == want_i,
              f"{name}: {want_c} certificates, {want_i} item codes", rows[code])
+    t.ok(rows[HUTOU]["household_certificates"] == 1, "湖头镇 counts the certificate issued with the station's help "
+         "as a household's", rows[HUTOU])
     t.ok(rows[CANNEI]["household_certificates"] == 1 and rows[HUTOU]["rapid_tests"] == 1 and
          rows[HUTOU]["rapid_test_quota"] > 0 and rows[FENGCHENG]["rapid_tests"] == 0,
          "household certificates and the station's rapid tests against the quota (not the producers' own)", rows[HUTOU])
@@ -260,6 +268,38 @@ def supervision(t, svc, who):
          "drawn twice more from its seed, the same producers in the same order", again)
     t.eq([(p["draw"], p["subject"], p["inspector"]) for p in plan["picks"]], redraw_plan(plan),
          "and so by anyone, from the seed and weights the plan publishes")
+
+
+GUANGDE = "350524105201"  # a village of 湖头镇, the station's
+
+
+def station_setup(svc, office):
+    """A village station in 湖头镇: the village, the kiosk, the station's
+    subject and its phone-and-PIN account: the subject and the kiosk's device token."""
+    psql(svc.db, f"INSERT INTO region (code, name, level, parent) VALUES ({GUANGDE}, '湖头镇光德村', 5, {HUTOU})")
+    station = svc.add_subject("staff", "湖头镇光德村服务站", "0595-23409999", GUANGDE).id
+    svc.cli("account", "add", "phone_pin", station, "station", "13859008888", "864213")
+    return station, svc.add_kiosk("ht-guangde", "湖头镇光德村服务站", office, region=GUANGDE)
+
+
+def station_day(t, svc, county, station_id, device):
+    """The county makes the kiosk a station; the station logs in there, enrols
+    a farmer without a phone and, with the farmer's PIN, issues for the farmer."""
+    api = svc.url + "/api/v1"
+    r = http("PUT", api + "/kiosks/ht-guangde/station", {"subject": station_id, "villages": [GUANGDE]},
+             svc.auth(county))
+    t.eq(r.status, 200, "the county sets up a village station in 湖头镇")
+    station = http("POST", api + "/sessions", {"phone": "13859008888", "pin": "864213"}, svc.auth(device)).json()["token"]
+    farmer = http("POST", api + "/households", {"name": "光德村散户苏大伯", "village": GUANGDE,
+                                                "products": ["番茄", "豇豆"], "pin": "739184"}, svc.auth(station)).json()
+    r = http("POST", api + "/sessions/assisted", {"producer": farmer["id"], "pin": "739184"}, svc.auth(station))
+    t.ok(r.status == 201 and r.json()["assisted_by"]["id"] == station_id,
+         "the station enrols a farmer and opens the farmer's session with the farmer's PIN", r.body)
+    r = harness.issue(svc, r.json()["token"], "番茄", 40, 2, {"origin": "福建省安溪县湖头镇光德村", "origin_code": GUANGDE})
+    cert = r.json()
+    t.ok(r.status == 201 and cert["issuer"]["name"] == "光德村散户苏大伯" and cert["assisted_by"]["id"] == station_id,
+         "the farmer issues, assisted by the station", r.body)
+    return cert
 
 
 if __name__ == "__main__":

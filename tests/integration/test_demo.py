@@ -51,7 +51,7 @@ def run(t, svc):
     day = (datetime.datetime.utcnow() + datetime.timedelta(hours=8)).date()
     path = os.path.join(svc.tmp, "q.csv")
     with open(path, "w") as f:
-        f.write(f"number,owner,species,quantity,unit,origin,date\nQC-0001,某货主,生猪,8,头,湖头镇,{day}\nQC-0002,某货主,鸭,8,只,湖头镇,{day}\n")
+        f.write(f"number,owner,species,quantity,unit,origin,date\nQC-0001,某货主,生猪,8,头,湖头镇,{day}\nQC-0002,某货主,骆驼,8,只,湖头镇,{day}\n")
     before = psql(svc.db, "SELECT count(*) FROM quarantine_certificate")
     r = svc.cli("import", "quarantine", path, check=False)
     t.ok(r.returncode == 1 and "line 3: rejected: species" in r.stderr and "nothing imported" in r.stderr,

@@ -159,7 +159,7 @@ def quarantine(t, svc, cast):
     t.ok(r.status == 201 and r.json()["imported"] == 4 and r.json()["new"] == 4, "the county imports four quarantine certificates", r.body)
     r = post(csv(lines[:2]))
     t.ok(r.status == 201 and r.json()["updated"] == 1, "importing one again updates it", r.body)
-    bad = lines[:2] + ["3505240005,某人,鸭,5,只,凤城镇," + day, "x,某人,生猪,0,头,火星," + day]
+    bad = lines[:2] + ["3505240005,某人,骆驼,5,只,凤城镇," + day, "x,某人,生猪,0,头,火星," + day]
     r = post(csv(bad))
     rejected = {x["line"]: x for x in r.json().get("rejected", [])}
     t.ok(r.status == 422 and code(r) == "rejected_rows" and set(rejected) == {3, 4}

@@ -368,3 +368,15 @@ void ac_registry_region_create(ac_req *r)
 	ac_db_arg(&call, "p_parent", "bigint", parent);
 	ac_req_call_as(r, &call, on_region_created);
 }
+
+/* GET /api/v1/products/menu: the catalogue by category, the caller's usual
+ * products first (product_menu(), sql/0025_station.sql), for the kiosk. */
+
+void ac_registry_product_menu(ac_req *r)
+{
+	ac_db_call call;
+
+	ac_db_call_init(&call, "product_menu");
+	ac_db_arg_int(&call, "p_subject", "integer", r->who->subject_id);
+	ac_req_call(r, &call, ac_req_doc_step);
+}

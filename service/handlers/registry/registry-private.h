@@ -178,5 +178,6 @@ void ac_registry_subject_changes(ac_req *r);
 void ac_registry_region_list(ac_req *r);
 void ac_registry_region_get(ac_req *r);
 void ac_registry_region_create(ac_req *r);
+void ac_registry_product_menu(ac_req *r);
 
 #endif

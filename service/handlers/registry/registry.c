@@ -765,6 +765,8 @@ static const ac_route routes[] = {
 	AC_ROUTE("GET", "/api/v1/regions/{region}", ac_registry_region_get, .flags = AC_ROUTE_AUTH,
 		 .data = &ac_registry_regions),
 	CATALOG("/api/v1/markets", "/{id}", AC_ACT_READ_REGISTRY, &ac_registry_markets),
+	/* Before /products/{id}, which would take "menu" for a bad id. */
+	AC_ROUTE("GET", "/api/v1/products/menu", ac_registry_product_menu, .flags = AC_ROUTE_AUTH),
 	CATALOG("/api/v1/products", "/{id}", AC_ACT_NONE, &ac_registry_products),
 	CATALOG("/api/v1/kiosks", "/{kiosk}", AC_ACT_READ_REGISTRY, &ac_registry_kiosks),
 };
