@@ -9,9 +9,14 @@
  * token of a role that may supervise ("detail"); never to anyone else.
  *
  * GET /api/v1/keys: the public halves of the code keys, for verifiers.
+ *
+ * GET /api/v1/openapi.json: the API's description (OpenAPI 3.1), the file
+ * openapi.json of the web pages (service/web/openapi.json in the repository),
+ * read in the thread pool.
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "ac_app.h"
 #include "ac_cups.h"
@@ -134,9 +139,64 @@ static void handle_keys(ac_req *r)
 	ac_req_json(r, 200, json_pack("{s:o}", "keys", keys));
 }
 
+typedef struct document {
+	char path[4096];
+	char *data; /* malloc'd, freed with the request */
+	size_t len;
+} document;
+
+static void read_document(void *arg)
+{
+	document *d = arg;
+	FILE *f = fopen(d->path, "rb");
+	long n;
+
+	if (f == NULL)
+		return;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (d->data = malloc((size_t)n)) != NULL) {
+		d->len = fread(d->data, 1, (size_t)n, f);
+		if (d->len != (size_t)n) {
+			free(d->data);
+			d->data = NULL;
+		}
+	}
+	fclose(f);
+}
+
+static void after_document(ac_req *r, void *arg)
+{
+	document *d = arg;
+
+	if (d->data == NULL) {
+		ac_log_error("http", "could not read %s id=%s", d->path, r->id_str);
+		ac_req_not_found(r, "the API description is not installed", "未安装接口说明文件");
+		return;
+	}
+	ac_req_respond(r, 200, "application/json; charset=utf-8", d->data, d->len);
+}
+
+static void free_document(void *arg)
+{
+	free(((document *)arg)->data);
+}
+
+static void handle_openapi(ac_req *r)
+{
+	document *d = ac_req_new(r, document);
+
+	if (d == NULL || ac_req_defer(r, free_document, d) != 0) {
+		ac_req_nomem(r);
+		return;
+	}
+	snprintf(d->path, sizeof(d->path), "%s/openapi.json", ac_app_of(r)->cfg.web_dir);
+	ac_req_work(r, read_document, after_document, d);
+}
+
 static const ac_route routes[] = {
 	AC_ROUTE("GET", "/healthz", handle_health, .flags = AC_ROUTE_AUTH_OPTIONAL),
 	AC_ROUTE("GET", "/api/v1/keys", handle_keys),
+	AC_ROUTE("GET", "/api/v1/openapi.json", handle_openapi),
 };
 
 AC_ROUTE_TABLE(ac_health_routes, routes);
