@@ -340,6 +340,31 @@ out:
 	return r;
 }
 
+int ac_cups_printer_status(const char *server, const char *queue, ac_job_status *out,
+			   ac_cups_error *err)
+{
+	static const char *const printer_attrs[] = { "printer-state", "printer-state-reasons",
+						     "printer-state-message" };
+	int r;
+	http_t *http = NULL;
+	ipp_t *resp = NULL;
+
+	memset(out, 0, sizeof(*out));
+	err_clear(err);
+	r = check_queue(queue, err);
+	if (r == 0)
+		r = connect_server(server, &http, err);
+	if (r == 0)
+		r = get_attributes(http, IPP_OP_GET_PRINTER_ATTRIBUTES, queue, 0, printer_attrs,
+				   (int)(sizeof(printer_attrs) / sizeof(printer_attrs[0])), &resp,
+				   err);
+	if (r == 0)
+		read_printer_attributes(resp, out);
+	ippDelete(resp);
+	httpClose(http);
+	return r;
+}
+
 int ac_cups_cancel(const char *server, const char *queue, int job_id, ac_cups_error *err)
 {
 	int r;

@@ -76,6 +76,14 @@ int ac_cups_job_status(const char *server, const char *queue, int job_id, ac_job
 		       ac_cups_error *err);
 
 /*
+ * Fills the printer fields of *out (printer_state, its reasons and message)
+ * for queue (Get-Printer-Attributes): whether the server answers and how the
+ * printer is. Returns 0 or an error.
+ */
+int ac_cups_printer_status(const char *server, const char *queue, ac_job_status *out,
+			   ac_cups_error *err);
+
+/*
  * Cancels job_id on queue. Returns 0, AC_ENOTFOUND, or AC_EPRINTER (also when
  * the job has already finished: IPP "not possible").
  */

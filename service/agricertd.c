@@ -16,7 +16,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: agricertd [-c FILE] [-h] [-V]\n"
+		"usage: agricertd [-c FILE] [-h] [-V] [--routes]\n"
 		"Issues signed compliance certificates, prints their labels and answers scans.\n"
 		"\n"
 		"  -c, --config FILE  read settings from FILE; without it: $AGRICERT_CONFIG, else\n"
@@ -25,6 +25,8 @@ static void usage(FILE *f)
 		"                     AGRICERT_* environment variables override the file\n"
 		"                     (README.md, Configuration)\n"
 		"  -h, --help         print this help and exit\n"
+		"      --routes       print every route of the API (method, pattern, whether a\n"
+		"                     token is needed) and exit; web/openapi.json describes them\n"
 		"  -V, --version      print the version and exit\n"
 		"\n"
 		"Signals: SIGTERM or SIGINT stop gracefully (what is in flight finishes first),\n"
@@ -34,6 +36,21 @@ static void usage(FILE *f)
 		AC_DEFAULT_CONFIG);
 }
 
+/* "GET /api/v1/keys -", "POST /api/v1/certificates token" ("optional"): one a line. */
+static void print_routes(void)
+{
+	for (size_t t = 0; ac_all_routes[t] != NULL; t++) {
+		for (size_t i = 0; i < ac_all_routes[t]->n; i++) {
+			const ac_route *r = &ac_all_routes[t]->routes[i];
+
+			printf("%s %s %s\n", r->method, r->pattern,
+			       (r->flags & AC_ROUTE_AUTH)	     ? "token"
+			       : (r->flags & AC_ROUTE_AUTH_OPTIONAL) ? "optional"
+								     : "-");
+		}
+	}
+}
+
 /* Returns -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, const char **config_path)
 {
@@ -41,6 +58,7 @@ static int parse_options(int argc, char **argv, const char **config_path)
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "routes", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -55,6 +73,9 @@ static int parse_options(int argc, char **argv, const char **config_path)
 			return 0;
 		case 'V':
 			printf("agricertd %s\n", AC_VERSION);
+			return 0;
+		case 'R':
+			print_routes();
 			return 0;
 		default:
 			usage(stderr);

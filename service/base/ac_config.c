@@ -119,6 +119,7 @@ static const struct {
 	{ "font_fallback", offsetof(ac_config, font_fallback) },
 	{ "web", offsetof(ac_config, web_dir) },
 	{ "sql", offsetof(ac_config, sql_dir) },
+	{ "metrics_token", offsetof(ac_config, metrics_token) },
 };
 
 static const struct {
@@ -154,6 +155,14 @@ static int set_max_body(ac_config *cfg, const char *value)
 	return 0;
 }
 
+static int set_log_format(ac_config *cfg, const char *value)
+{
+	if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0)
+		return AC_ECONFIG;
+	cfg->log_json = strcmp(value, "json") == 0;
+	return 0;
+}
+
 /* Returns 0 or AC_ECONFIG; why may then say what is wrong (else it is ""). */
 static int set_key(ac_config *cfg, const char *key, const char *value, char *why, size_t whysz)
 {
@@ -177,6 +186,8 @@ static int set_key(ac_config *cfg, const char *key, const char *value, char *why
 		return set_max_body(cfg, value);
 	if (strcmp(key, "retention_months") == 0)
 		return set_retention(cfg, value, why, whysz);
+	if (strcmp(key, "log_format") == 0)
+		return set_log_format(cfg, value);
 	if (strcmp(key, "trusted_proxies") == 0)
 		return ac_netlist_parse(value, &cfg->trusted_proxies, why, whysz);
 	if (strncmp(key, "printer.", 8) == 0)
@@ -261,6 +272,8 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 		{ "AGRICERT_REGION", "region" },
 		{ "AGRICERT_RETENTION_MONTHS", "retention_months" },
 		{ "AGRICERT_TRUSTED_PROXIES", "trusted_proxies" },
+		{ "AGRICERT_LOG_FORMAT", "log_format" },
+		{ "AGRICERT_METRICS_TOKEN", "metrics_token" },
 	};
 	char why[256];
 	int r;
@@ -338,6 +351,7 @@ void ac_config_free(ac_config *cfg)
 	free(cfg->web_dir);
 	free(cfg->sql_dir);
 	free(cfg->region);
+	free(cfg->metrics_token);
 	for (int i = 0; i < cfg->nprinters; i++) {
 		free(cfg->printers[i].id);
 		free(cfg->printers[i].queue);

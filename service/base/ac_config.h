@@ -26,6 +26,9 @@
  *   retention_months AGRICERT_RETENTION_MONTHS 24 (receipts kept; 6 to 1200)
  *   trusted_proxies AGRICERT_TRUSTED_PROXIES none (addresses whose X-Forwarded-For
  *                                       is believed: "127.0.0.1, ::1", see ac_addr.h)
+ *   log_format    AGRICERT_LOG_FORMAT   text (or json: one JSON object a line, ac_log.h)
+ *   metrics_token AGRICERT_METRICS_TOKEN none (GET /metrics from elsewhere than
+ *                                       the host itself needs it as a bearer token)
  *   printer.ID    -                     "QUEUE [SIZE [LANG]]" e.g. "demo-kiosk 60x40@203",
  *                                       "demo-zpl 60x40@203 zpl" (LANG pdf, zpl, tspl)
  *
@@ -84,6 +87,8 @@ typedef struct ac_config {
 	char *region;
 	int retention_months;
 	ac_netlist trusted_proxies;
+	int log_json;	     /* log_format = json */
+	char *metrics_token; /* or NULL */
 	ac_printer_conf printers[AC_CONFIG_MAX_PRINTERS];
 	int nprinters;
 } ac_config;

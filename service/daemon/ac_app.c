@@ -287,6 +287,7 @@ static int load(ac_app *app, const char *config_path)
 		ac_log_error("main", "could not load configuration: %s", err);
 		return -1;
 	}
+	ac_log_set_format(app->cfg.log_json ? "json" : "text");
 	if (ac_keyring_load(app->cfg.keys_dir, app->cfg.signing_kid, &app->keys, err,
 			    sizeof(err)) != 0) {
 		ac_log_error("main", "could not load keys: %s", err);

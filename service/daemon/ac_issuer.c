@@ -8,6 +8,7 @@
 #include "ac_code.h"
 #include "ac_error.h"
 #include "ac_issuer.h"
+#include "ac_metrics.h"
 #include "ac_closer.h"
 #include "ac_log.h"
 
@@ -31,6 +32,11 @@ struct ac_issuer {
 	uint64_t spare_block; /* a prefetched block number, or 0 */
 	int fetching;
 	ac_closer close;
+	/* Counts for GET /metrics (ac_issuer_metrics). */
+	ac_hist batch_jobs; /* certificates per batch */
+	ac_hist job_wait;   /* a job's wait for its batch to start */
+	ac_hist batch_time; /* a batch from its start (signing) to its commit */
+	uint64_t failed;    /* jobs answered with an error (not stored) */
 };
 
 typedef struct batch {
@@ -41,6 +47,7 @@ typedef struct batch {
 	ac_keyring *ring; /* a reference, for the signing thread */
 	uint16_t issue_day;
 	int err;
+	uint64_t started_ns;
 } batch;
 
 static void kick(ac_issuer *is);
@@ -59,6 +66,8 @@ static void maybe_closed(ac_issuer *is)
 static void finish_job(ac_issue_job *job, int err)
 {
 	job->err = err;
+	if (err != 0 && job->issuer != NULL)
+		job->issuer->failed++;
 	job->done(job);
 }
 
@@ -83,6 +92,8 @@ static void batch_end(batch *b)
 	ac_issuer *is = b->is;
 
 	is->inflight--;
+	if (b->started_ns != 0)
+		ac_hist_observe(&is->batch_time, (double)(ac_now_ns() - b->started_ns) / 1e9);
 	ac_keyring_unref(b->ring);
 	free(b->jobs);
 	free(b);
@@ -536,12 +547,15 @@ static void start_batch(ac_issuer *is)
 	b->ring = ac_keyring_ref(is->keys);
 	b->issue_day = (uint16_t)(cst / 86400 - DAY_EPOCH);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	b->started_ns = ac_now_ns();
+	ac_hist_observe(&is->batch_jobs, n);
 	for (int i = 0; i < n; i++) {
 		ac_issue_job *job = is->head;
 		ac_cert *c = &job->cert;
 
 		is->head = job->next;
 		job->next = NULL;
+		ac_hist_observe(&is->job_wait, (double)(b->started_ns - job->queued_ns) / 1e9);
 		c->serial = is->serial_next++;
 		c->kid = b->ring->signer->kid;
 		snprintf(c->issued_at, sizeof(c->issued_at), "%.19s.%03d+08:00", when,
@@ -585,6 +599,9 @@ int ac_issuer_new(uv_loop_t *loop, ac_db *db, ac_keyring *keys, int batch_max, a
 	is->db = db;
 	is->keys = ac_keyring_ref(keys);
 	is->batch_max = batch_max;
+	ac_hist_init(&is->batch_jobs, ac_hist_sizes, ac_hist_sizes_n);
+	ac_hist_init(&is->job_wait, ac_hist_seconds, ac_hist_seconds_n);
+	ac_hist_init(&is->batch_time, ac_hist_seconds, ac_hist_seconds_n);
 	*out = is;
 	return 0;
 }
@@ -596,6 +613,8 @@ int ac_issuer_submit(ac_issuer *is, ac_issue_job *job)
 	if (is->keys == NULL || is->keys->signer == NULL)
 		return AC_EKEY;
 	job->next = NULL;
+	job->issuer = is;
+	job->queued_ns = ac_now_ns();
 	if (is->tail != NULL)
 		is->tail->next = job;
 	else
@@ -604,6 +623,28 @@ int ac_issuer_submit(ac_issuer *is, ac_issue_job *job)
 	is->npending++;
 	kick(is);
 	return 0;
+}
+
+void ac_issuer_metrics(const ac_issuer *is, ac_buf *b)
+{
+	if (is == NULL)
+		return;
+	ac_metrics_head(b, "agricert_issue_batch_certificates", "histogram",
+			"Certificates per group commit (one statement, one transaction)");
+	ac_metrics_hist(b, "agricert_issue_batch_certificates", "", &is->batch_jobs);
+	ac_metrics_head(b, "agricert_issue_wait_seconds", "histogram",
+			"A certificate's wait for its batch to start");
+	ac_metrics_hist(b, "agricert_issue_wait_seconds", "", &is->job_wait);
+	ac_metrics_head(b, "agricert_issue_batch_seconds", "histogram",
+			"A batch from its start (signing) to its commit");
+	ac_metrics_hist(b, "agricert_issue_batch_seconds", "", &is->batch_time);
+	ac_metrics_head(b, "agricert_issue_pending", "gauge",
+			"Certificates waiting for a batch, and batches under way");
+	ac_metrics_value(b, "agricert_issue_pending", "state=\"waiting\"", is->npending);
+	ac_metrics_value(b, "agricert_issue_pending", "state=\"batches\"", is->inflight);
+	ac_metrics_head(b, "agricert_issue_failed_total", "counter",
+			"Certificates answered with an error (nothing stored)");
+	ac_metrics_value(b, "agricert_issue_failed_total", "", (double)is->failed);
 }
 
 int ac_issuer_busy(const ac_issuer *is)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "ac_buf.h"
 #include "ac_cert.h"
 #include "ac_db.h"
 #include "ac_keys.h"
@@ -69,7 +70,9 @@ struct ac_issue_job {
 	int refused;   /* AC_REFUSED_*: the database would not store it */
 	void (*done)(ac_issue_job *job);
 	void *data;
-	ac_issue_job *next; /* the issuer's */
+	ac_issue_job *next; /* the issuer's, like the two below */
+	ac_issuer *issuer;
+	uint64_t queued_ns;
 };
 
 /* keys: the ring to sign with; the issuer takes a reference. */
@@ -79,6 +82,10 @@ int ac_issuer_new(uv_loop_t *loop, ac_db *db, ac_keyring *keys, int batch_max, a
  * negative code when no key may sign or the issuer is closing (done is then
  * not called). */
 int ac_issuer_submit(ac_issuer *is, ac_issue_job *job);
+
+/* Appends the group commit's metrics (ac_metrics.h) to b: batch sizes,
+ * waits and durations, what is waiting, failures. */
+void ac_issuer_metrics(const ac_issuer *is, ac_buf *b);
 
 /* Batches under way and jobs waiting. */
 int ac_issuer_busy(const ac_issuer *is);

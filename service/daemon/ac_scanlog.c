@@ -12,6 +12,7 @@
 #include "ac_error.h"
 #include "ac_closer.h"
 #include "ac_log.h"
+#include "ac_metrics.h"
 #include "ac_scanlog.h"
 
 typedef struct entry {
@@ -34,6 +35,13 @@ struct ac_scanlog {
 	int cap;
 	int writing; /* rows in the statement in flight */
 	int64_t dropped;
+	/* Counts for GET /metrics: scans by verdict (static strings), clone
+	 * suspicions shown. */
+	struct {
+		const char *verdict;
+		uint64_t n;
+	} verdicts[AC_SCANLOG_VERDICTS];
+	uint64_t clones;
 	int freed; /* ac_scanlog_close was called: free once idle */
 	int timer_closed;
 	ac_closer close;
@@ -83,6 +91,48 @@ int ac_scanlog_new(uv_loop_t *loop, ac_db *db, ac_scanlog **out)
 	return 0;
 }
 
+/* Counts ev by its verdict (the first AC_SCANLOG_VERDICTS verdicts seen). */
+static void count_scan(ac_scanlog *log, const ac_scan_event *ev)
+{
+	for (int i = 0; i < AC_SCANLOG_VERDICTS && ev->verdict != NULL; i++) {
+		if (log->verdicts[i].verdict == NULL)
+			log->verdicts[i].verdict = ev->verdict;
+		if (log->verdicts[i].verdict == ev->verdict ||
+		    strcmp(log->verdicts[i].verdict, ev->verdict) == 0) {
+			log->verdicts[i].n++;
+			break;
+		}
+	}
+	log->clones += ev->clone_suspected != 0;
+}
+
+void ac_scanlog_metrics(const ac_scanlog *log, ac_buf *b)
+{
+	if (log == NULL)
+		return;
+	ac_metrics_head(b, "agricert_scans_total", "counter", "Scans answered, by verdict");
+	for (int i = 0; i < AC_SCANLOG_VERDICTS && log->verdicts[i].verdict != NULL; i++) {
+		ac_buf labels;
+
+		ac_buf_init(&labels);
+		ac_buf_puts(&labels, "verdict=\"");
+		ac_metrics_label(&labels, log->verdicts[i].verdict);
+		ac_buf_add(&labels, "\"", 2);
+		if (ac_buf_ok(&labels))
+			ac_metrics_value(b, "agricert_scans_total", labels.data,
+					 (double)log->verdicts[i].n);
+		ac_buf_free(&labels);
+	}
+	ac_metrics_head(b, "agricert_scan_clone_suspicions_total", "counter",
+			"Genuine scans answered with a clone suspicion (a copied label)");
+	ac_metrics_value(b, "agricert_scan_clone_suspicions_total", "", (double)log->clones);
+	ac_metrics_head(b, "agricert_scanlog_pending", "gauge", "Scans not yet written");
+	ac_metrics_value(b, "agricert_scanlog_pending", "", log->npending);
+	ac_metrics_head(b, "agricert_scanlog_dropped_total", "counter",
+			"Scans not logged: the backlog was full");
+	ac_metrics_value(b, "agricert_scanlog_dropped_total", "", (double)log->dropped);
+}
+
 void ac_scanlog_add(ac_scanlog *log, const ac_scan_event *ev)
 {
 	struct timeval tv;
@@ -90,6 +140,7 @@ void ac_scanlog_add(ac_scanlog *log, const ac_scan_event *ev)
 
 	if (log == NULL || log->freed)
 		return;
+	count_scan(log, ev);
 	if (log->npending >= AC_SCANLOG_MAX) {
 		if (log->dropped++ % 10000 == 0)
 			ac_log_warn("scanlog", "scan log backlog full: %lld scans not logged",

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "ac_buf.h"
 #include "ac_db.h"
 
 #define AC_SCANLOG_BATCH    512
@@ -27,6 +28,8 @@
 #define AC_CLONE_SCAN_LIMIT 20
 /* or two markets farther apart than this speed allows between the scans. */
 #define AC_CLONE_MAX_KMH 120
+/* Verdicts counted apart for GET /metrics (scan.c has ten). */
+#define AC_SCANLOG_VERDICTS 16
 
 typedef struct ac_scanlog ac_scanlog;
 
@@ -37,11 +40,15 @@ typedef struct ac_scan_event {
 	int market_id;	     /* 0: not at a known market */
 	int subject_id;	     /* 0: anonymous */
 	int64_t inspection_id;
-	const char *peer; /* client address, copied */
+	const char *peer;    /* client address, copied */
+	int clone_suspected; /* the answer warned of a copied label (counted only) */
 } ac_scan_event;
 
 int ac_scanlog_new(uv_loop_t *loop, ac_db *db, ac_scanlog **out);
 void ac_scanlog_add(ac_scanlog *log, const ac_scan_event *ev);
+/* Appends the scan counts (ac_metrics.h) to b: scans by verdict, clone
+ * suspicions shown, the backlog. */
+void ac_scanlog_metrics(const ac_scanlog *log, ac_buf *b);
 /* Writes what is pending now (at stop). */
 void ac_scanlog_flush(ac_scanlog *log);
 /* Rows pending or being written. */

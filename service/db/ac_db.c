@@ -7,6 +7,7 @@
 #include "ac_db.h"
 #include "ac_error.h"
 #include "ac_log.h"
+#include "ac_metrics.h"
 
 #define WAIT_MAX      100000
 #define RECONNECT_MIN 100
@@ -19,6 +20,8 @@ enum { CONN_DOWN, CONN_CONNECTING, CONN_READY };
 typedef struct db_query db_query;
 struct db_query {
 	db_query *next;
+	ac_db *db;
+	uint64_t since_ns; /* for the latency histogram */
 	ac_db_cb cb;
 	void *data;
 	PGresult *res;
@@ -65,6 +68,12 @@ struct ac_db {
 	uv_timer_t watchdog;
 	int connect_ms;
 	int query_ms;
+	/* Counts for GET /metrics (ac_db_metrics). */
+	uint64_t queries; /* sent or queued */
+	uint64_t failed;  /* answered with an error (SQL, connection, deadline) */
+	uint64_t refused; /* not taken: no connection to be had, or the queue full */
+	uint64_t lost;	  /* connections that broke */
+	ac_hist latency;  /* from the query to its answer */
 };
 
 static void conn_connect(db_conn *c);
@@ -87,6 +96,11 @@ static void strip_newline(char *s)
 
 static void query_deliver(db_query *q, int err, const char *msg)
 {
+	ac_hist_observe(&q->db->latency, (double)(ac_now_ns() - q->since_ns) / 1e9);
+	if (err != 0 || q->res == NULL ||
+	    (PQresultStatus(q->res) != PGRES_TUPLES_OK &&
+	     PQresultStatus(q->res) != PGRES_COMMAND_OK))
+		q->db->failed++;
 	if (err == 0 && q->res != NULL) {
 		ExecStatusType st = PQresultStatus(q->res);
 
@@ -195,8 +209,10 @@ static void conn_broken(db_conn *c, const char *why)
 
 	snprintf(msg, sizeof(msg), "%s", why);
 	strip_newline(msg);
-	if (!c->db->closing)
+	if (!c->db->closing) {
 		ac_log_warn("db", "connection %d lost: %s", c->idx, msg);
+		c->db->lost++;
+	}
 	poll_close(c);
 	PQfinish(c->pg);
 	c->pg = NULL;
@@ -493,6 +509,7 @@ int ac_db_new(uv_loop_t *loop, const char *conninfo, int nconn, ac_db **out)
 	if (db == NULL)
 		return -ENOMEM;
 	db->loop = loop;
+	ac_hist_init(&db->latency, ac_hist_seconds, ac_hist_seconds_n);
 	db->conninfo = strdup(conninfo);
 	db->n = nconn;
 	db->conns = calloc(nconn, sizeof(*db->conns));
@@ -553,11 +570,15 @@ int ac_db_query_as(ac_db *db, const char *actor, const char *sql, int nparams,
 		return -ENOMEM;
 	q->cb = cb;
 	q->data = data;
+	q->db = db;
 	q->since_ms = uv_now(db->loop);
+	q->since_ns = ac_now_ns();
+	db->queries++;
 	c = pick_conn(db);
 	if (c != NULL) {
 		if (conn_send(c, actor, sql, nparams, values, lengths, q) != 0) {
 			free(q);
+			db->refused++;
 			conn_broken(c, PQerrorMessage(c->pg));
 			return AC_EDB;
 		}
@@ -567,6 +588,7 @@ int ac_db_query_as(ac_db *db, const char *actor, const char *sql, int nparams,
 	/* No connection ready: wait for one that is connecting, if any. */
 	if (!any_connecting(db) || db->nwait >= WAIT_MAX) {
 		free(q);
+		db->refused++;
 		return AC_EDB;
 	}
 	q->sql = strdup(sql);
@@ -606,6 +628,48 @@ int ac_db_query_call(ac_db *db, const char *actor, const ac_db_call *call, ac_db
 	if (ac_db_call_sql(call, sql, sizeof(sql)) != 0)
 		return AC_ETOOBIG;
 	return ac_db_query_as(db, actor, sql, call->n, call->values, NULL, cb, data);
+}
+
+void ac_db_metrics(const ac_db *db, ac_buf *b)
+{
+	static const char *states[] = { "down", "connecting", "ready" };
+	int n[3] = { 0, 0, 0 };
+	int inflight = 0;
+
+	if (db == NULL)
+		return;
+	for (int i = 0; i < db->n; i++) {
+		n[db->conns[i].state]++;
+		inflight += db->conns[i].inflight;
+	}
+	ac_metrics_head(b, "agricert_db_connections", "gauge",
+			"Database pool connections by state");
+	for (int i = 0; i < 3; i++) {
+		char labels[32];
+
+		snprintf(labels, sizeof(labels), "state=\"%s\"", states[i]);
+		ac_metrics_value(b, "agricert_db_connections", labels, n[i]);
+	}
+	ac_metrics_head(b, "agricert_db_queries_in_flight", "gauge",
+			"Queries sent and not yet answered");
+	ac_metrics_value(b, "agricert_db_queries_in_flight", "", inflight);
+	ac_metrics_head(b, "agricert_db_queries_waiting", "gauge",
+			"Queries waiting for a connection");
+	ac_metrics_value(b, "agricert_db_queries_waiting", "", db->nwait);
+	ac_metrics_head(b, "agricert_db_queries_total", "counter", "Queries sent or queued");
+	ac_metrics_value(b, "agricert_db_queries_total", "", (double)db->queries);
+	ac_metrics_head(b, "agricert_db_query_errors_total", "counter",
+			"Queries answered with an error (SQL, lost connection, deadline)");
+	ac_metrics_value(b, "agricert_db_query_errors_total", "", (double)db->failed);
+	ac_metrics_head(b, "agricert_db_queries_refused_total", "counter",
+			"Queries refused at once: no connection to be had, or the wait queue full");
+	ac_metrics_value(b, "agricert_db_queries_refused_total", "", (double)db->refused);
+	ac_metrics_head(b, "agricert_db_connections_lost_total", "counter",
+			"Connections that broke (and were made again)");
+	ac_metrics_value(b, "agricert_db_connections_lost_total", "", (double)db->lost);
+	ac_metrics_head(b, "agricert_db_query_duration_seconds", "histogram",
+			"Time from a query to its answer");
+	ac_metrics_hist(b, "agricert_db_query_duration_seconds", "", &db->latency);
 }
 
 int ac_db_ready(const ac_db *db)

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include "ac_buf.h"
 #include "ac_db_call.h"
 
 typedef struct ac_db ac_db;
@@ -69,6 +70,10 @@ int ac_db_query_as(ac_db *db, const char *actor, const char *sql, int nparams,
 /* The same for a call with named arguments (ac_db_call.h). Returns
  * AC_ETOOBIG (cb not called) when the call's arguments did not fit. */
 int ac_db_query_call(ac_db *db, const char *actor, const ac_db_call *call, ac_db_cb cb, void *data);
+
+/* Appends the pool's metrics (ac_metrics.h) to b: connections by state,
+ * queries in flight and waiting, queries, errors, lost connections, latency. */
+void ac_db_metrics(const ac_db *db, ac_buf *b);
 
 /* Number of connections ready now. */
 int ac_db_ready(const ac_db *db);

@@ -9,6 +9,7 @@
 #include "ac_router.h"
 
 extern const ac_route_table ac_health_routes;
+extern const ac_route_table ac_metrics_routes;
 extern const ac_route_table ac_session_routes;
 extern const ac_route_table ac_trust_routes;
 extern const ac_route_table ac_certificate_routes;

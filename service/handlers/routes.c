@@ -5,6 +5,7 @@
 
 const ac_route_table *const ac_all_routes[] = {
 	&ac_health_routes,	/* /healthz, keys */
+	&ac_metrics_routes,	/* /metrics */
 	&ac_session_routes,	/* log in, log out */
 	&ac_trust_routes,	/* trust bundles */
 	&ac_certificate_routes, /* issue, read */

@@ -249,7 +249,8 @@ static void respond(ac_req *r, const char *status, const ac_cert *c)
 			     .verdict = v->status,
 			     .market_id = ctx->market_id,
 			     .subject_id = r->who != NULL ? r->who->subject_id : 0,
-			     .peer = r->peer };
+			     .peer = r->peer,
+			     .clone_suspected = c != NULL && ctx->suspicion != NULL };
 	ac_buf b;
 
 	ac_scanlog_add(app->scanlog, &ev);

@@ -7,30 +7,10 @@
 #include <time.h>
 
 #include "ac_error.h"
-#include "ac_http-private.h"
+#include "ac_http-server.h"
 #include "ac_log.h"
 #include "ac_reply.h"
 #include "ac_url.h"
-
-struct ac_http {
-	uv_loop_t *loop;
-	h2o_globalconf_t config;
-	h2o_context_t ctx;
-	h2o_accept_ctx_t accept_ctx;
-	uv_tcp_t listener;
-	int listening;
-	ac_http_opts opts;
-	char *web_dir;
-	uint64_t next_id;
-	int active;  /* requests not yet answered */
-	int live;    /* requests not yet freed (answered, with work still under way) */
-	int conns;   /* accepted sockets not yet closed */
-	int handles; /* the listener and the close timer, until closed */
-	int closing; /* 1 closing, 2 closed (ac_http_free remains) */
-	uv_timer_t close_timer;
-	void (*close_cb)(void *);
-	void *close_data;
-};
 
 typedef struct http_handler {
 	h2o_handler_t super;
@@ -47,12 +27,6 @@ typedef struct req_private {
 	ac_req pub;
 	h2o_req_t *h2o;
 } req_private;
-
-/* A socket's uv handle, counted so that closing can wait for the last one. */
-typedef struct conn_handle {
-	uv_tcp_t tcp;
-	ac_http *http;
-} conn_handle;
 
 const ac_http_opts *ac_http_options(const ac_http *http)
 {
@@ -106,32 +80,17 @@ static void on_link_dispose(void *p)
 	ac_req_unref(&rp->pub);
 }
 
-/* The path as it goes into the log: control bytes and spaces escaped, so that
- * a request cannot forge or disturb log lines. */
-static void log_safe(const char *s, char *out, size_t outsz)
-{
-	size_t o = 0;
-
-	for (; *s != '\0' && o + 5 < outsz; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x21 || c == 0x7f || c == '\\')
-			o += (size_t)snprintf(out + o, outsz - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-}
-
 static void log_request(ac_req *r, int status)
 {
 	uint64_t us = (ac_now_ns() - r->start_ns) / 1000;
 	char path[512];
 
-	log_safe(r->path, path, sizeof(path));
+	ac_http_log_safe(r->path, path, sizeof(path));
 	ac_log_info("http", "%s %s %d %llu.%03llums id=%s peer=%s%s", r->method, path, status,
 		    (unsigned long long)(us / 1000), (unsigned long long)(us % 1000), r->id_str,
 		    r->peer, r->gone ? " (client gone)" : "");
+	ac_http_count(r->http, r->route, r->route != NULL ? 0 : AC_HTTP_UNMATCHED, status,
+		      (double)us / 1e6);
 }
 
 void ac_req_respond(ac_req *r, int status, const char *content_type, const char *body, size_t len)
@@ -139,7 +98,6 @@ void ac_req_respond(ac_req *r, int status, const char *content_type, const char 
 	req_private *rp = (req_private *)r;
 	h2o_req_t *req = rp->h2o;
 	h2o_iovec_t buf;
-	static h2o_generator_t generator = { NULL, NULL };
 
 	if (r->responded)
 		return;
@@ -161,7 +119,7 @@ void ac_req_respond(ac_req *r, int status, const char *content_type, const char 
 			      r->id_str, strlen(r->id_str));
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
 		       H2O_STRLIT("no-store"));
-	h2o_start_response(req, &generator);
+	h2o_start_response(req, &r->http->generator);
 	h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
 	ac_req_unref(r);
 }
@@ -178,43 +136,6 @@ static char *pool_header(ac_req *r, h2o_req_t *req, const char *name)
 	if (i < 0)
 		return NULL;
 	return pool_iovec(r, req->headers.entries[i].value);
-}
-
-/* Every X-Forwarded-For line of req joined with commas, in pool memory, or NULL. */
-static char *forwarded_for(ac_req *r, h2o_req_t *req)
-{
-	ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
-	char *all = NULL;
-
-	while (i != -1) {
-		h2o_iovec_t v = req->headers.entries[i].value;
-
-		all = all == NULL ? pool_iovec(r, v)
-				  : ac_arena_printf(&r->pool, "%s,%.*s", all, (int)v.len, v.base);
-		i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, i);
-	}
-	return all;
-}
-
-/* The client's address: the socket's peer, or behind a trusted proxy the
- * client it names (ac_addr_client). */
-static void peer_name(ac_req *r, h2o_req_t *req)
-{
-	const ac_netlist *trusted = r->http->opts.trusted_proxies;
-	struct sockaddr_storage ss;
-	ac_addr peer;
-	ac_addr client;
-	socklen_t len;
-
-	snprintf(r->peer, sizeof(r->peer), "-");
-	len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-	if (len == 0 || ac_addr_from_sockaddr((struct sockaddr *)&ss, &peer) != 0)
-		return;
-	if (ac_netlist_contains(trusted, &peer))
-		ac_addr_client(trusted, &peer, forwarded_for(r, req), &client);
-	else
-		client = peer;
-	ac_addr_format(&client, r->peer, sizeof(r->peer));
 }
 
 /* Copies what handlers read out of the h2o request; 0, or -1 out of memory. */
@@ -243,7 +164,7 @@ static int copy_request(ac_req *r, h2o_req_t *req)
 	r->idempotency_key = pool_header(r, req, "idempotency-key");
 	r->accept = pool_header(r, req, "accept");
 	r->content_type = pool_header(r, req, "content-type");
-	peer_name(r, req);
+	r->forwarded = ac_http_client(r->http, req, r->peer, sizeof(r->peer));
 	return fail ? -1 : 0;
 }
 
@@ -276,6 +197,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 		ac_req_nomem(r);
 		return 0;
 	}
+	if (ac_http_early_answer(r, req))
+		return 0;
 	if (ac_url_decode(r->path, 0) != 0) {
 		ac_req_error(r, 400, "bad_path", "the path has an invalid escape", "网址格式错误");
 		return 0;
@@ -296,6 +219,7 @@ static void on_conn_closed(uv_handle_t *h)
 	conn_handle *c = (conn_handle *)h;
 	ac_http *http = c->http;
 
+	ac_http_early_forget(http, c);
 	free(c);
 	http->conns--;
 	maybe_closed(http);
@@ -309,7 +233,7 @@ static void on_accept(uv_stream_t *listener, int status)
 
 	if (status != 0 || http->closing)
 		return;
-	conn = malloc(sizeof(*conn));
+	conn = calloc(1, sizeof(*conn));
 	if (conn == NULL)
 		return;
 	conn->http = http;
@@ -322,6 +246,7 @@ static void on_accept(uv_stream_t *listener, int status)
 	uv_tcp_nodelay(&conn->tcp, 1);
 	sock = h2o_uv_socket_create((uv_stream_t *)&conn->tcp, on_conn_closed);
 	h2o_accept(&http->accept_ctx, sock);
+	ac_http_early_watch(http, conn, sock);
 }
 
 /*
@@ -344,7 +269,7 @@ static size_t read_limit(const ac_http_opts *opts)
 	return max * 2;
 }
 
-static void register_handler(ac_http *http, const ac_http_opts *opts)
+static int register_handler(ac_http *http, const ac_http_opts *opts)
 {
 	static const char *index_files[] = { "index.html", NULL };
 	h2o_hostconf_t *host;
@@ -362,6 +287,7 @@ static void register_handler(ac_http *http, const ac_http_opts *opts)
 	handler->http = http;
 	if (http->web_dir != NULL)
 		h2o_file_register(path, http->web_dir, index_files, NULL, 0);
+	return ac_http_early_init(http, host, path);
 }
 
 static int listen_on(ac_http *http, const char *host, int port)
@@ -395,7 +321,12 @@ int ac_http_new(uv_loop_t *loop, const ac_http_opts *opts, ac_http **out)
 		free(http);
 		return -ENOMEM;
 	}
-	register_handler(http, opts);
+	if (register_handler(http, opts) != 0) {
+		h2o_config_dispose(&http->config);
+		free(http->web_dir);
+		free(http);
+		return -ENOMEM;
+	}
 	h2o_context_init(&http->ctx, loop, &http->config);
 	http->accept_ctx.ctx = &http->ctx;
 	http->accept_ctx.hosts = http->config.hosts;
@@ -403,8 +334,10 @@ int ac_http_new(uv_loop_t *loop, const ac_http_opts *opts, ac_http **out)
 	http->close_timer.data = http;
 	uv_tcp_init(loop, &http->listener);
 	http->listener.data = http;
+	uv_check_init(loop, &http->screen_check);
+	http->screen_check.data = http;
 	http->listening = 1;
-	http->handles = 2;
+	http->handles = 3;
 	/* On failure the caller still owns the server: ac_http_close, then free. */
 	*out = http;
 	return listen_on(http, opts->host, opts->port);
@@ -462,6 +395,7 @@ static void close_poll(uv_timer_t *t)
 	if (http->conns == 0 && !uv_is_closing((uv_handle_t *)t)) {
 		uv_timer_stop(t);
 		uv_close((uv_handle_t *)t, on_handle_closed);
+		ac_http_early_close(http, on_handle_closed);
 	}
 }
 
@@ -486,6 +420,7 @@ void ac_http_free(ac_http *http)
 	 * hence not from a callback. */
 	h2o_context_dispose(&http->ctx);
 	h2o_config_dispose(&http->config);
+	ac_http_early_free(http);
 	free(http->web_dir);
 	free(http);
 }

@@ -3,7 +3,8 @@
  * that includes h2o. It accepts connections, copies what a handler needs out
  * of each request into an ac_req, hands it to the router (ac_handler.h), and
  * sends responses with a content length (never chunked), one log line per
- * request.
+ * request (static files and h2o's own answers too: ac_http_early.c, which
+ * also turns every error h2o would send by itself into the JSON error).
  *
  * An ac_req is reference counted. The connection holds one reference until
  * h2o disposes the request (the response went out, or the client left); any
@@ -23,6 +24,7 @@
 
 #include "ac_addr.h"
 #include "ac_arena.h"
+#include "ac_buf.h"
 #include "ac_db.h"
 #include "ac_perm.h"
 #include "ac_router.h"
@@ -53,6 +55,7 @@ struct ac_req {
 	char *accept;
 	char *content_type;
 	char peer[64]; /* client address (behind a trusted proxy: X-Forwarded-For's, ac_addr.h) */
+	int forwarded; /* the request came with X-Forwarded-For (through a proxy) */
 	ac_arena pool; /* freed with the request: see ac_req_alloc */
 	/* Set by the router before the handler runs. */
 	const ac_route *route;
@@ -86,6 +89,10 @@ int ac_http_new(uv_loop_t *loop, const ac_http_opts *opts, ac_http **out);
 int ac_http_active(const ac_http *http);
 /* Requests not yet freed: answered or not, with work still under way. */
 int ac_http_live(const ac_http *http);
+
+/* Appends the server's metrics (ac_metrics.h) to b: requests by route and
+ * status, their latency, requests in flight, requests refused early. */
+void ac_http_metrics(const ac_http *http, ac_buf *b);
 
 /* Stops accepting; connections end after their response (no keep-alive). */
 void ac_http_stop_accepting(ac_http *http);

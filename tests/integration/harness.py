@@ -21,8 +21,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import re
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import NamedTuple, Optional
 
@@ -68,6 +70,10 @@ class Tap:
         print(f"# {text}", flush=True)
 
     def done(self):
+        if OPENAPI.checked or OPENAPI.problems:
+            self.ok(not OPENAPI.problems,
+                    f"the {OPENAPI.checked} answers checked match web/openapi.json",
+                    "\n".join(OPENAPI.problems[:30]))
         print(f"1..{self.n}", flush=True)
         sys.exit(1 if self.failed else 0)
 
@@ -129,7 +135,118 @@ class Response:
         return self.body.decode("utf-8", "replace")
 
 
+def header(headers, name):
+    """A header of a response's headers dict, whatever its case."""
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), "")
+
+
+OPENAPI_PATH = os.path.join(ROOT, "service/web/openapi.json")
+
+
+class OpenApiCheck:
+    """Checks every answer the tests get through http() against web/openapi.json: the
+    operation its method and path name, then the body (JSON ones) against the schema of
+    its status (or the operation's "default"). What does not match is kept and reported
+    by Tap.done as one more failed check. AGRICERT_OPENAPI_RECORD=FILE also appends each
+    answer to FILE (JSON lines), for writing the document."""
+
+    def __init__(self):
+        self.doc = None
+        self.problems = []
+        self.checked = 0
+        self.ops = []
+
+    def load(self):
+        if self.doc is not None:
+            return self.doc
+        with open(OPENAPI_PATH) as f:
+            self.doc = json.load(f)
+        for path, item in self.doc["paths"].items():
+            pattern = "^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(path)) + "$"
+            if "{payload}" in path:
+                pattern = pattern.replace("[^/]+$", ".+$")
+            self.ops.append((re.compile(pattern), path, item))
+        return self.doc
+
+    def operation(self, method, path):
+        for rx, template, item in self.ops:
+            if rx.match(path):
+                op = item.get(method.lower()) or (item.get("get") if method == "HEAD" else None)
+                return template, op
+        return None, None
+
+    def schema_errors(self, schema, value):
+        import jsonschema
+        resolver_doc = dict(self.doc)
+        validator = jsonschema.Draft202012Validator(
+            {**schema, "components": resolver_doc.get("components", {})})
+        return [f"{'/'.join(str(p) for p in e.absolute_path)}: {e.message}"[:300]
+                for e in validator.iter_errors(value)][:3]
+
+    def check(self, method, url, status, headers, body):
+        parsed = urllib.parse.urlsplit(url)
+        api = parsed.path.startswith(("/api/", "/v/", "/V/")) or parsed.path in ("/healthz", "/metrics")
+        if parsed.hostname not in ("127.0.0.1", "localhost") or not api:
+            return  # elsewhere, or the static pages
+        record = os.environ.get("AGRICERT_OPENAPI_RECORD")
+        if record:
+            with open(record, "a") as f:
+                f.write(json.dumps({"method": method, "path": parsed.path, "status": status,
+                                    "type": header(headers, "Content-Type"),
+                                    "body": body.decode("utf-8", "replace")[:20000]},
+                                   ensure_ascii=False) + "\n")
+        try:
+            self.load()
+        except (OSError, ValueError) as e:
+            self.problems.append(f"cannot read {OPENAPI_PATH}: {e}")
+            return
+        template, op = self.operation(method, parsed.path)
+        where = f"{method} {parsed.path} {status}"
+        if op is None and status >= 400:
+            # The router's 404 and 405 for what no route has: the one error shape.
+            op = {"responses": {"default": {"$ref": "#/components/responses/Error"}}}
+        if op is None:
+            self.problems.append(f"{where}: no operation in the document")
+            return
+        responses = op.get("responses", {})
+        resp = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX") or responses.get("default")
+        if resp is None:
+            self.problems.append(f"{where}: status not documented for {method} {template}")
+            return
+        if "$ref" in resp:  # "#/components/responses/Error"
+            resp = self.doc["components"]["responses"][resp["$ref"].rsplit("/", 1)[-1]]
+        self.checked += 1
+        ctype = header(headers, "Content-Type").split(";")[0].strip()
+        if status == 204 or not body:
+            return
+        media = resp.get("content", {})
+        if ctype != "application/json" or method == "HEAD":
+            if media and ctype not in media and "*/*" not in media and method != "HEAD":
+                self.problems.append(f"{where}: content type {ctype} not documented")
+            return
+        schema = media.get("application/json", {}).get("schema")
+        if schema is None:
+            self.problems.append(f"{where}: JSON answer, no JSON schema documented")
+            return
+        try:
+            value = json.loads(body.decode("utf-8"))
+        except ValueError:
+            self.problems.append(f"{where}: the body is not JSON")
+            return
+        for e in self.schema_errors(schema, value):
+            self.problems.append(f"{where} ({template}): {e}")
+
+
+OPENAPI = OpenApiCheck()
+
+
 def http(method, url, body=None, headers=None, timeout=30):
+    response = _http(method, url, body, headers, timeout)
+    OPENAPI.check(method, url, response.status, response.headers, response.body)
+    return response
+
+
+def _http(method, url, body=None, headers=None, timeout=30):
     data = None
     hdrs = dict(headers or {})
     if body is not None:
