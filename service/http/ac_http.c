@@ -22,11 +22,12 @@ struct ac_http {
 	ac_http_opts opts;
 	char *web_dir;
 	uint64_t next_id;
-	int active;  /* requests not yet answered */
-	int live;    /* requests not yet freed (answered, with work still under way) */
-	int conns;   /* accepted sockets not yet closed */
-	int handles; /* the listener and the close timer, until closed */
-	int closing; /* 1 closing, 2 closed (ac_http_free remains) */
+	unsigned pid; /* for request ids: getpid() once, not a system call per request */
+	int active;   /* requests not yet answered */
+	int live;     /* requests not yet freed (answered, with work still under way) */
+	int conns;    /* accepted sockets not yet closed */
+	int handles;  /* the listener and the close timer, until closed */
+	int closing;  /* 1 closing, 2 closed (ac_http_free remains) */
 	uv_timer_t close_timer;
 	void (*close_cb)(void *);
 	void *close_data;
@@ -264,7 +265,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	r->app = http->opts.app;
 	r->id = ++http->next_id;
 	snprintf(r->id_str, sizeof(r->id_str), "%llx-%04llx",
-		 (unsigned long long)(getpid() & 0xffff), (unsigned long long)r->id);
+		 (unsigned long long)(http->pid & 0xffff), (unsigned long long)r->id);
 	r->start_ns = ac_now_ns();
 	r->refs = 1;
 	http->active++;
@@ -390,6 +391,7 @@ int ac_http_new(uv_loop_t *loop, const ac_http_opts *opts, ac_http **out)
 	if (http == NULL)
 		return -ENOMEM;
 	http->loop = loop;
+	http->pid = (unsigned)getpid();
 	http->opts = *opts;
 	if (opts->web_dir != NULL && (http->web_dir = strdup(opts->web_dir)) == NULL) {
 		free(http);
