@@ -120,6 +120,11 @@ static void broken(ac_listen *l, const char *why)
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
+	/* libpq's messages may run over several lines: the log has one per event. */
+	for (char *p = msg; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	}
 	ac_log_warn("listen", "could not keep listening for notifications: %s", msg);
 	poll_close(l);
 	PQfinish(l->pg);
