@@ -22,7 +22,8 @@ typedef struct entry {
 	int used;
 	uint64_t serial;
 	int item;
-	ac_cert c;
+	ac_cert c; /* c.codes is codes_one: the item's code alone */
+	char *codes_one[1];
 	int scans;
 	char *suspicion;
 } entry;
@@ -55,6 +56,10 @@ static size_t slot_of(uint64_t serial, int item)
 
 static void entry_clear(entry *e)
 {
+	if (e->c.codes == e->codes_one) {
+		free(e->codes_one[0]);
+		e->c.codes = NULL;
+	}
 	ac_cert_clear(&e->c);
 	free(e->suspicion);
 	memset(e, 0, sizeof(*e));
@@ -92,6 +97,10 @@ static int entry_read(entry *e, const ac_db_result *res, int row, uint64_t seria
 		entry_clear(e);
 		return -ENOMEM;
 	}
+	/* Not an array as long as the labels (up to max_labels) per kept item. */
+	e->codes_one[0] = e->c.codes[0];
+	free(e->c.codes);
+	e->c.codes = e->codes_one;
 	return 0;
 }
 
