@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ac_app.h"
+#include "ac_changes.h"
 #include "ac_dbsync.h"
 #include "ac_error.h"
 #include "ac_log.h"
@@ -147,36 +148,40 @@ static void close_next(void *data)
 	app->stopping = 1;
 	switch (app->close_step++) {
 	case 0:
+		ac_listen_close(app->listen, close_next, app);
+		app->listen = NULL;
+		break;
+	case 1:
 		ac_issuer_close(app->issuer, close_next, app);
 		app->issuer = NULL;
 		break;
-	case 1:
+	case 2:
 		ac_printq_close(app->printq, close_next, app);
 		app->printq = NULL;
 		break;
-	case 2:
+	case 3:
 		ac_scanlog_close(app->scanlog, close_next, app);
 		app->scanlog = NULL;
 		break;
-	case 3:
+	case 4:
 		ac_lookup_close(app->lookup, close_next, app);
 		app->lookup = NULL;
 		break;
-	case 4:
+	case 5:
 		ac_bundles_close(app->bundles, close_next, app);
 		app->bundles = NULL;
 		break;
-	case 5:
+	case 6:
 		ac_catalog_close(app->catalog, close_next, app);
 		app->catalog = NULL;
 		break;
-	case 6:
+	case 7:
 		if (app->db != NULL)
 			ac_db_close(app->db, close_next, app);
 		else
 			close_next(app);
 		break;
-	case 7:
+	case 8:
 		if (app->http != NULL)
 			ac_http_close(app->http, close_next, app);
 		else
@@ -239,6 +244,8 @@ static int start_modules(ac_app *app)
 		r = ac_ratelimit_new(AC_LOGINS_PER_MINUTE, &app->logins);
 	if (r == 0)
 		r = ac_catalog_new(app->loop, app->db, on_catalog_loaded, app, &app->catalog);
+	if (r == 0)
+		r = ac_changes_listen(app);
 	if (r != 0)
 		ac_log_error("main", "could not start: %s", ac_strerror(r));
 	return r;

@@ -8,8 +8,9 @@
  *   uv_run         serves until stopped
  *   ac_app_stop    (a signal) stops accepting, lets what is in flight finish
  *                  (at most AC_APP_DRAIN_MS), then closes the modules one by
- *                  one, each after its own work has ended: issuer, print
- *                  queue, scan log, look-ups, bundles, catalogue, database,
+ *                  one, each after its own work has ended: notifications,
+ *                  issuer, print queue, scan log, look-ups, bundles,
+ *                  catalogue, database,
  *                  HTTP, then its own handles; then uv_run returns
  *   ac_app_free    after uv_run: frees what must not be freed from a
  *                  callback (h2o's context), and the key rings
@@ -31,6 +32,7 @@
 #include "ac_http.h"
 #include "ac_issuer.h"
 #include "ac_keys.h"
+#include "ac_listen.h"
 #include "ac_lookup.h"
 #include "ac_printq.h"
 #include "ac_ratelimit.h"
@@ -55,6 +57,7 @@ typedef struct ac_app {
 	ac_lookup *lookup;
 	ac_bundles *bundles;
 	ac_ratelimit *logins; /* login attempts per kiosk or client address */
+	ac_listen *listen;    /* notifications from other instances (ac_changes.h) */
 	uv_signal_t sigterm;
 	uv_signal_t sigint;
 	uv_signal_t sighup;

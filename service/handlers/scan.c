@@ -1,6 +1,7 @@
 /*
  * GET /v/{payload}: what a phone opens when it scans a label. Checks the
- * signature first (offline truth), then the database (issued, not revoked),
+ * signature first (offline truth), then the certificate (issued, not
+ * revoked: from memory, else the database; ac_lookup.h),
  * and answers a Chinese page for a browser or JSON for Accept:
  * application/json. The page shows what the label shows and no more.
  *
@@ -17,7 +18,6 @@
 #include "ac_app.h"
 #include "ac_base32.h"
 #include "ac_buf.h"
-#include "ac_certdb.h"
 #include "ac_code.h"
 #include "ac_error.h"
 #include "ac_handler.h"
@@ -254,6 +254,8 @@ static void respond(ac_req *r, const char *status, const ac_cert *c)
 	ac_buf b;
 
 	ac_scanlog_add(app->scanlog, &ev);
+	if (c != NULL) /* valid or revoked: a genuine scan, which counts */
+		ac_lookup_scanned(app->lookup, ev.serial, item);
 	if (!ac_req_wants_json(r)) {
 		respond_page(r, v, c, item);
 		return;
@@ -293,45 +295,48 @@ static void respond(ac_req *r, const char *status, const ac_cert *c)
 	ac_buf_free(&b);
 }
 
-/* The certificate's row is back (row < 0: no such certificate). */
-static void on_lookup(void *data, const ac_db_result *res, int row, int err)
+/* What is said of a genuine code: its scans, a suspicion, the office to call.
+ * 0, or -1 out of memory. */
+static int keep_genuine(ac_req *r, const ac_lookup_answer *a)
+{
+	scan_ctx *ctx = r->ctx;
+
+	ctx->scans = a->scans;
+	ctx->suspicion = a->suspicion != NULL ? ac_req_strdup(r, a->suspicion) : NULL;
+	ctx->office_name = a->office_name != NULL ? ac_req_strdup(r, a->office_name) : NULL;
+	ctx->office_phone = a->office_phone != NULL ? ac_req_strdup(r, a->office_phone) : NULL;
+	return (a->suspicion != NULL && ctx->suspicion == NULL) ||
+		       (a->office_name != NULL && ctx->office_name == NULL) ||
+		       (a->office_phone != NULL && ctx->office_phone == NULL)
+		   ? -1
+		   : 0;
+}
+
+/* The certificate is known (a NULL: no such certificate), from memory or the database. */
+static void on_lookup(void *data, const ac_lookup_answer *a, int err)
 {
 	ac_req *r = data;
 	scan_ctx *ctx = r->ctx;
 	int item = ctx->code.f.item;
-	ac_cert c;
+	const ac_cert *c = a != NULL ? a->cert : NULL;
 
 	if (r->gone) {
 		ac_req_release(r);
 		return;
 	}
-	if (err != 0) {
+	if (err != 0)
 		respond(r, "unconfirmed", NULL);
-		ac_req_release(r);
-		return;
-	}
-	if (row < 0) {
+	else if (c == NULL)
 		respond(r, "unknown_certificate", NULL);
-		ac_req_release(r);
-		return;
-	}
-	ctx->scans = atoi(ac_db_field(res, row, "scans"));
-	ctx->suspicion = ac_req_strdup(r, ac_db_field(res, row, "suspicion"));
-	ctx->office_name = ac_req_strdup(r, ac_db_field(res, row, "office_name"));
-	ctx->office_phone = ac_req_strdup(r, ac_db_field(res, row, "office_phone"));
-	if (ac_certdb_read(res, row, &c) != 0)
+	/* The answer holds this item's code alone, in c->codes[0]. What is said of
+	 * a genuine code (its scans, a suspicion) is not said of another. */
+	else if (item > c->labels || c->codes[0] == NULL ||
+		 strcasecmp(c->codes[0], ctx->payload) != 0)
+		respond(r, item > c->labels ? "unknown_item" : "not_issued", NULL);
+	else if (keep_genuine(r, a) != 0)
 		ac_req_nomem(r);
-	/* The row holds this item's code alone, in c.codes[0]. */
-	else if (item > c.labels || c.codes[0] == NULL ||
-		 strcasecmp(c.codes[0], ctx->payload) != 0) {
-		/* What is said of a genuine code is not said of this one. */
-		ctx->suspicion = NULL;
-		ctx->office_name = NULL;
-		respond(r, item > c.labels ? "unknown_item" : "not_issued", NULL);
-	} else {
-		respond(r, c.revoked_at != NULL ? "revoked" : "valid", &c);
-	}
-	ac_cert_clear(&c);
+	else
+		respond(r, c->revoked_at != NULL ? "revoked" : "valid", c);
 	ac_req_release(r);
 }
 

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 typedef struct cache_entry {
 	char token[AC_AUTH_TOKEN_MAX + 1];
+	char hash[65]; /* hex SHA-256 of token, as api_token.token_hash */
 	uint64_t expires;
 	ac_principal p;
 } cache_entry;
@@ -21,6 +23,7 @@ struct ac_auth {
 	ac_db *db;
 	cache_entry *cache; /* CACHE_SLOTS, allocated on first use */
 	uint64_t forgotten; /* counts forget calls: a look-up that saw one is not cached */
+	int shared;	    /* other instances' changes are heard (ac_auth_set_shared) */
 };
 
 typedef struct lookup {
@@ -87,12 +90,20 @@ static void cache_put(ac_auth *a, const char *token, const ac_principal *p)
 {
 	cache_entry *e;
 
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!a->shared)
+		return;
 	if (a->cache == NULL)
 		a->cache = calloc(CACHE_SLOTS, sizeof(*a->cache));
-	if (a->cache == NULL)
+	if (a->cache == NULL || !EVP_Digest(token, strlen(token), md, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen != 32)
 		return;
 	e = &a->cache[token_slot(token)];
 	snprintf(e->token, sizeof(e->token), "%s", token);
+	for (unsigned int i = 0; i < mdlen; i++)
+		snprintf(e->hash + 2 * i, 3, "%02x", md[i]);
 	e->p = *p;
 	e->expires = uv_now(a->loop) + AC_AUTH_CACHE_MS;
 }
@@ -104,6 +115,23 @@ void ac_auth_forget_subject(ac_auth *a, int subject_id)
 		if (a->cache[i].expires != 0 && a->cache[i].p.subject_id == subject_id)
 			memset(&a->cache[i], 0, sizeof(a->cache[i]));
 	}
+}
+
+void ac_auth_forget_hash(ac_auth *a, const char *hex)
+{
+	a->forgotten++;
+	for (size_t i = 0; a->cache != NULL && i < CACHE_SLOTS; i++) {
+		if (a->cache[i].expires != 0 && strcmp(a->cache[i].hash, hex) == 0)
+			explicit_bzero(&a->cache[i], sizeof(a->cache[i]));
+	}
+}
+
+void ac_auth_set_shared(ac_auth *a, int shared)
+{
+	a->forgotten++;
+	a->shared = shared;
+	if (a->cache != NULL)
+		explicit_bzero(a->cache, CACHE_SLOTS * sizeof(*a->cache));
 }
 
 void ac_auth_forget_token(ac_auth *a, const char *token)

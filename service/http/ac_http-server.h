@@ -38,11 +38,12 @@ struct ac_http {
 	ac_http_opts opts;
 	char *web_dir;
 	uint64_t next_id;
-	int active;  /* requests not yet answered */
-	int live;    /* requests not yet freed (answered, with work still under way) */
-	int conns;   /* accepted sockets not yet closed */
-	int handles; /* the listener, the close timer and the screen's check, until closed */
-	int closing; /* 1 closing, 2 closed (ac_http_free remains) */
+	unsigned pid; /* for request ids: getpid() once, not a system call per request */
+	int active;   /* requests not yet answered */
+	int live;     /* requests not yet freed (answered, with work still under way) */
+	int conns;    /* accepted sockets not yet closed */
+	int handles;  /* the listener, the close timer and the screen's check, until closed */
+	int closing;  /* 1 closing, 2 closed (ac_http_free remains) */
 	uv_timer_t close_timer;
 	void (*close_cb)(void *);
 	void *close_data;

@@ -185,7 +185,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	r->app = http->opts.app;
 	r->id = ++http->next_id;
 	snprintf(r->id_str, sizeof(r->id_str), "%llx-%04llx",
-		 (unsigned long long)(getpid() & 0xffff), (unsigned long long)r->id);
+		 (unsigned long long)(http->pid & 0xffff), (unsigned long long)r->id);
 	r->start_ns = ac_now_ns();
 	r->refs = 1;
 	http->active++;
@@ -316,6 +316,7 @@ int ac_http_new(uv_loop_t *loop, const ac_http_opts *opts, ac_http **out)
 	if (http == NULL)
 		return -ENOMEM;
 	http->loop = loop;
+	http->pid = (unsigned)getpid();
 	http->opts = *opts;
 	if (opts->web_dir != NULL && (http->web_dir = strdup(opts->web_dir)) == NULL) {
 		free(http);

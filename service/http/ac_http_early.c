@@ -384,7 +384,7 @@ static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
 	char id[24];
 
 	if (req->_generator != &http->generator) {
-		snprintf(id, sizeof(id), "%llx-%04llx", (unsigned long long)(getpid() & 0xffff),
+		snprintf(id, sizeof(id), "%llx-%04llx", (unsigned long long)(http->pid & 0xffff),
 			 (unsigned long long)++http->next_id);
 		h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0,
 				      NULL, h2o_strdup(&req->pool, id, SIZE_MAX).base, strlen(id));
