@@ -29,6 +29,14 @@ S = {
 "GET /api/v1/openapi.json": ("This document", "The API's description, OpenAPI 3.1."),
 "GET /metrics": ("Metrics in the Prometheus text format", "Requests by route pattern and status, latencies, group commit, the database pool, print jobs by printer and state, scans by verdict, clone suspicions. From the host itself (loopback, not through a proxy) or with the configured metrics_token as a bearer token; 404 otherwise."),
 "POST /api/v1/sessions": ("Log in", "`{\"phone\",\"pin\"}` or `{\"username\",\"password\"}`; a kiosk sends its device token. 401 wrong credentials, 423 account_locked, 429 too many attempts."),
+"POST /api/v1/sessions/assisted": ("Assisted issuing (代开)", "A village station's session at its kiosk: `{\"producer\", \"pin\"}`, the farmer's PIN typed by the farmer; a session of the farmer bound to the kiosk, with `assisted_by`. 401 with tries_left, 423 locked, 403 outside_villages."),
+"GET /api/v1/certificates": ("我的合格证: one's own certificates", "`?mine&limit=&offset=`: newest first, paged, with print state and reprints."),
+"POST /api/v1/kiosks/{kiosk}/calibration": ("Print the dot-gain calibration run", "Four labels at dot gain 0..3 on the kiosk's printer, to choose its compensation."),
+"GET /api/v1/products/menu": ("The catalogue as the kiosk offers it", "Categories with their products (the caller's most used first) and `mine`."),
+"PUT /api/v1/kiosks/{kiosk}/station": ("Make a kiosk a village station", "`{\"subject\", \"villages\": [codes]}`: the station's staff subject and the villages it serves."),
+"GET /api/v1/kiosks/{kiosk}/station": ("A kiosk's village station", "The station's subject and villages."),
+"POST /api/v1/households": ("Enrol a household producer", "`{\"name\", \"village\", \"pin\", \"phone\"?, \"id_number\"?, \"products\"?}` by a station (its villages) or a regulator (its jurisdiction)."),
+"GET /api/v1/households": ("Households a station may help", "By name or phone (`q`), paged; phones masked for a station."),
 "DELETE /api/v1/sessions/current": ("Log out", "Ends the session whose token is sent (204)."),
 "GET /api/v1/trust-bundle": ("The signed trust bundle", "Text (proto/CODE.md), rebuilt at most once a minute."),
 "GET /api/v1/trust-bundle/key": ("The trust bundle key", "Its public half, to install once in verifiers."),
@@ -248,7 +256,7 @@ TAGS = [
     ("supply chain", "Collecting labels, stock, certificates from outside", ["/api/v1/receipts", "/api/v1/stock", "/api/v1/external-certificates"]),
     ("testing", "Rapid tests and what a failed one blocks", ["/api/v1/rapid-tests", "/api/v1/failed-tests"]),
     ("markets", "Market checks, produce without certificates, copied labels", ["/api/v1/inspections", "/api/v1/unlicensed-reports", "/api/v1/clone-suspicions"]),
-    ("registry", "Subjects (名录库), divisions, markets, products, kiosks", ["/api/v1/subjects", "/api/v1/regions", "/api/v1/markets", "/api/v1/products", "/api/v1/kiosks"]),
+    ("registry", "Subjects (名录库), divisions, markets, products, kiosks, village stations and their households", ["/api/v1/subjects", "/api/v1/regions", "/api/v1/markets", "/api/v1/products", "/api/v1/kiosks", "/api/v1/households"]),
     ("supervision", "The regulator's dashboard: statistics, revocations, patrols, quarantine, sampling", ["/api/v1/stats", "/api/v1/revocations", "/api/v1/patrols", "/api/v1/quarantine", "/api/v1/sampling-plans"]),
 ]
 
