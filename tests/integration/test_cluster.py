@@ -394,6 +394,10 @@ def main():
         left = subprocess.run(["pgrep", "-f", os.path.realpath(os.path.join(CLUSTER, "run"))], capture_output=True,
                               text=True).stdout.split()
         t.eq(left, [], "nothing of the cluster is left running")
+        # Its data directory under /tmp (the postgres user's) goes with the test.
+        run = os.path.realpath(os.path.join(CLUSTER, "run"))
+        if run.startswith("/tmp/agricert-cluster-"):
+            subprocess.run(as_root(["rm", "-rf", run]))
         t.done()
 
 
