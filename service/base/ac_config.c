@@ -112,6 +112,7 @@ static const struct {
 } text_keys[] = {
 	{ "db", offsetof(ac_config, db) },
 	{ "db_owner", offsetof(ac_config, db_owner) },
+	{ "db_read", offsetof(ac_config, db_read) },
 	{ "public_url", offsetof(ac_config, public_url) },
 	{ "keys", offsetof(ac_config, keys_dir) },
 	{ "cups_server", offsetof(ac_config, cups_server) },
@@ -260,6 +261,7 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 	} envs[] = {
 		{ "AGRICERT_DB", "db" },
 		{ "AGRICERT_DB_OWNER", "db_owner" },
+		{ "AGRICERT_DB_READ", "db_read" },
 		{ "AGRICERT_LISTEN", "listen" },
 		{ "AGRICERT_PUBLIC_URL", "public_url" },
 		{ "AGRICERT_KEYS", "keys" },
@@ -332,6 +334,8 @@ int ac_config_load(ac_config *cfg, const char *path, char *err, size_t errsz)
 	}
 	if (cfg->db_owner == NULL)
 		cfg->db_owner = strdup(cfg->db);
+	if (cfg->db_read == NULL)
+		cfg->db_read = strdup(cfg->db);
 	return 0;
 }
 
@@ -342,6 +346,7 @@ void ac_config_free(ac_config *cfg)
 	free(cfg->path);
 	free(cfg->db);
 	free(cfg->db_owner);
+	free(cfg->db_read);
 	free(cfg->listen_host);
 	free(cfg->public_url);
 	free(cfg->keys_dir);

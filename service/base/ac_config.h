@@ -6,6 +6,7 @@
  *   file key      environment           default
  *   db            AGRICERT_DB           dbname=agricert (the service's role)
  *   db_owner      AGRICERT_DB_OWNER     = db (the schema owner: migrations, purge)
+ *   db_read       AGRICERT_DB_READ      = db (reads that tolerate lag: a replica)
  *   listen        AGRICERT_LISTEN       127.0.0.1:8080
  *   public_url    AGRICERT_PUBLIC_URL   http://127.0.0.1:8080
  *   keys          AGRICERT_KEYS         var/keys
@@ -68,6 +69,7 @@ typedef struct ac_config {
 	char *path; /* the file the settings came from, or NULL for none */
 	char *db;
 	char *db_owner;
+	char *db_read;
 	char *listen_host;
 	int listen_port;
 	char *public_url;

@@ -45,6 +45,8 @@ typedef struct chain {
 	char head_hash[65];
 	long long last;
 	char prev[65]; /* the last entry's hash */
+	const ac_anchors *anchors;
+	int next_anchor; /* the first anchor not yet compared */
 } chain;
 
 static int report(FILE *out, long long id, const char *fmt, ...)
@@ -126,6 +128,40 @@ static int read_head(chain *c)
 	return 0;
 }
 
+/*
+ * Compares the anchors of entries up to c->last (anchors of entry 0, an
+ * empty log, hold nothing to compare). Returns 0 or 1 (reported).
+ */
+static int check_anchors(chain *c)
+{
+	const ac_anchors *a = c->anchors;
+
+	for (; a != NULL && c->next_anchor < a->n && a->v[c->next_anchor].id <= c->last;
+	     c->next_anchor++) {
+		const ac_anchor *an = &a->v[c->next_anchor];
+
+		if (an->id == c->last && strcmp(an->hash, c->prev) != 0)
+			return report(c->out, c->last,
+				      "its hash is not the one anchored at %s (%s line %d): the "
+				      "chain was rewritten after that anchor",
+				      an->at, a->path, an->line);
+	}
+	return 0;
+}
+
+/* Anchors of entries beyond the head: entries removed after they were anchored. */
+static int check_anchors_beyond(const chain *c)
+{
+	const ac_anchors *a = c->anchors;
+
+	if (a == NULL || a->n == 0 || a->v[a->n - 1].id <= c->head)
+		return 0;
+	return report(c->out, c->head + 1,
+		      "missing: the log ends at entry %lld but the anchor of %s (%s line %d) "
+		      "holds entry %lld (entries removed after that anchor)",
+		      c->head, a->v[a->n - 1].at, a->path, a->v[a->n - 1].line, a->v[a->n - 1].id);
+}
+
 /* Checks the entry after c->last and moves on to it. Returns 0 or 1 (reported). */
 static int check_entry(chain *c, long long id, const char *prev_hash, const char *hash,
 		       const char *computed)
@@ -143,7 +179,7 @@ static int check_entry(chain *c, long long id, const char *prev_hash, const char
 		return report(c->out, id, "changed: its content does not match its hash");
 	snprintf(c->prev, sizeof(c->prev), "%s", hash);
 	c->last = id;
-	return 0;
+	return check_anchors(c);
 }
 
 /* Checks the next AC_AUDIT_CHUNK entries. Returns 0, 1 (reported) or 2. */
@@ -186,9 +222,10 @@ static int check_chunk(chain *c)
 	return rc;
 }
 
-int ac_cli_audit_verify(const char *conninfo, FILE *out)
+int ac_cli_audit_verify(const char *conninfo, const ac_anchors *anchors, ac_audit_head *head,
+			FILE *out)
 {
-	chain c = { .out = out };
+	chain c = { .out = out, .anchors = anchors };
 	int rc;
 
 	c.db = ac_cli_open(conninfo);
@@ -196,12 +233,21 @@ int ac_cli_audit_verify(const char *conninfo, FILE *out)
 		return 2;
 	memcpy(c.prev, genesis, sizeof(c.prev));
 	rc = read_head(&c);
+	if (rc == 0)
+		rc = check_anchors_beyond(&c);
 	while (rc == 0 && c.last < c.head)
 		rc = check_chunk(&c);
 	if (rc == 0 && strcmp(c.prev, c.head_hash) != 0)
 		rc = report(out, c.head, "the head's hash is not this entry's hash");
-	if (rc == 0)
+	if (rc == 0 && anchors != NULL)
+		fprintf(out, "audit log intact: %lld entries, head %s, %d anchors matched\n",
+			c.head, c.head_hash, anchors->n);
+	else if (rc == 0)
 		fprintf(out, "audit log intact: %lld entries, head %s\n", c.head, c.head_hash);
+	if (rc == 0 && head != NULL) {
+		head->id = c.head;
+		memcpy(head->hash, c.head_hash, sizeof(head->hash));
+	}
 	ac_dbsync_close(c.db);
 	return rc;
 }

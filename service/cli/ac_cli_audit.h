@@ -11,6 +11,8 @@
 
 #include <stdio.h>
 
+#include "ac_cli_anchor.h"
+
 /* Entries read per query by ac_cli_audit_verify: memory stays bounded. */
 #define AC_AUDIT_CHUNK 10000
 
@@ -27,12 +29,23 @@
  * file (not from a function stored in the database); the links are compared
  * here.
  *
- * Writes "audit log intact: N entries, head HEX" to out and returns 0, or
- * "audit log broken at entry ID: WHAT" (the first broken entry: changed,
- * missing, out of order, or the head disagreeing) and returns 1. Returns 2,
- * with a message on stderr, when the log could not be read.
+ * With anchors (ac_cli_anchor.h; NULL for none), entry ID of each anchor
+ * must still have the anchored hash, and no anchor may lie beyond the head.
+ *
+ * Writes "audit log intact: N entries, head HEX" (and ", K anchors
+ * matched") to out and returns 0, or "audit log broken at entry ID: WHAT"
+ * (the first broken entry: changed, missing, out of order, the head
+ * disagreeing, or an anchor not matching) and returns 1. Returns 2, with a
+ * message on stderr, when the log could not be read. When head is not NULL
+ * it receives the head checked (on 0).
  */
-int ac_cli_audit_verify(const char *conninfo, FILE *out);
+typedef struct ac_audit_head {
+	long long id;
+	char hash[65];
+} ac_audit_head;
+
+int ac_cli_audit_verify(const char *conninfo, const ac_anchors *anchors, ac_audit_head *head,
+			FILE *out);
 
 /*
  * Writes the last limit entries (1 to AC_AUDIT_SHOW_MAX; larger values are

@@ -106,7 +106,7 @@ static void check_keys(const ac_config *cfg, report *rep)
 	ac_keyring_free(ring);
 }
 
-/* Connects as setting (db or db_owner) says and reports who it is. */
+/* Connects as setting (db, db_owner or db_read) says and reports who it is. */
 static void check_db(report *rep, const char *setting, const char *conninfo)
 {
 	ac_db_result *res = NULL;
@@ -137,6 +137,8 @@ static void check_databases(const ac_config *cfg, report *rep)
 {
 	check_db(rep, "db", cfg->db);
 	check_db(rep, "db_owner", cfg->db_owner);
+	if (strcmp(cfg->db_read, cfg->db) != 0)
+		check_db(rep, "db_read", cfg->db_read);
 	if (strcmp(cfg->db, cfg->db_owner) == 0)
 		say(rep, WARN,
 		    "db: the service connects as the schema owner, which may rewrite the audit "

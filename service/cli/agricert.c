@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "ac_cli.h"
+#include "ac_cli_anchor.h"
 #include "ac_cli_audit.h"
 #include "ac_cli_check.h"
 #include "ac_cli_registry.h"
@@ -38,8 +39,8 @@ static void print_usage(FILE *f)
 	    "  config check                     check the configuration: paths, keys, both\n"
 	    "                                   database connections (exit 1 on a problem)\n"
 	    "  migrate                          apply sql/ migrations\n"
-	    "  key new [--alg ed25519|sm2] [--bundle]  create a code signing key (or, with\n"
-	    "                                   --bundle, a trust bundle signing key)\n"
+	    "  key new [--alg ed25519|sm2] [--bundle|--anchor]  create a code signing key\n"
+	    "                                   (or a trust bundle / audit anchor signing key)\n"
 	    "  key list                         list keys and their status\n"
 	    "  key activate|retire|revoke KID   change a key's status\n"
 	    "  import products|regions FILE.csv import a catalogue (all rows or none)\n"
@@ -56,7 +57,9 @@ static void print_usage(FILE *f)
 	    "  kiosk token KIOSK_ID SUBJECT_ID  a kiosk device token (SUBJECT: who runs it)\n"
 	    "  trust export [FILE]              write a signed trust bundle (default stdout)\n"
 	    "  trust key                        print the bundle key's public half (PEM)\n"
-	    "  audit verify                     check the audit log's hash chain\n"
+	    "  audit verify [--anchors FILE]    check the audit log's hash chain (and that it\n"
+	    "                                   still holds FILE's signed anchors)\n"
+	    "  audit anchor FILE                sign the verified head, append it to FILE\n"
 	    "  audit log [N]                    print the last N audit entries (default 20)\n"
 	    "  purge receipts [--dry-run]       delete receipts older than retention_months\n"
 	    "  demo load                        a month of demo data (empty databases only)\n",
@@ -102,7 +105,18 @@ static int audit_key(const ac_config *cfg, const char *action, int kid, const ch
 	return ac_cli_audit_append(cfg->db, action, object, before, after);
 }
 
-/* key new [--alg ed25519|sm2] [--bundle] */
+/* The audit action of a new key in dir. */
+static const char *key_new_action(const ac_config *cfg, const char *dir)
+{
+	char anchor[4096];
+
+	ac_cli_anchor_key_dir(cfg->keys_dir, anchor, sizeof(anchor));
+	if (strcmp(dir, cfg->keys_dir) == 0)
+		return "key.new";
+	return strcmp(dir, anchor) == 0 ? "anchor_key.new" : "bundle_key.new";
+}
+
+/* key new [--alg ed25519|sm2] [--bundle|--anchor] */
 static int key_new(const ac_config *cfg, int argc, char **argv)
 {
 	int alg = AC_ALG_ED25519;
@@ -112,8 +126,11 @@ static int key_new(const ac_config *cfg, int argc, char **argv)
 
 	snprintf(dir, sizeof(dir), "%s", cfg->keys_dir);
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--bundle") == 0) {
-			ac_trust_key_dir(cfg->keys_dir, dir, sizeof(dir));
+		if (strcmp(argv[i], "--bundle") == 0 || strcmp(argv[i], "--anchor") == 0) {
+			if (strcmp(argv[i], "--bundle") == 0)
+				ac_trust_key_dir(cfg->keys_dir, dir, sizeof(dir));
+			else
+				ac_cli_anchor_key_dir(cfg->keys_dir, dir, sizeof(dir));
 			if (mkdir(cfg->keys_dir, 0700) != 0 && errno != EEXIST) {
 				fprintf(stderr, "agricert: could not create \"%s\": %s\n",
 					cfg->keys_dir, strerror(errno));
@@ -134,8 +151,8 @@ static int key_new(const ac_config *cfg, int argc, char **argv)
 		return 1;
 	}
 	printf("%d\n", kid);
-	return audit_key(cfg, strcmp(dir, cfg->keys_dir) == 0 ? "key.new" : "bundle_key.new", kid,
-			 NULL, alg == AC_ALG_SM2 ? "{\"alg\": \"sm2\"}" : "{\"alg\": \"ed25519\"}");
+	return audit_key(cfg, key_new_action(cfg, dir), kid, NULL,
+			 alg == AC_ALG_SM2 ? "{\"alg\": \"sm2\"}" : "{\"alg\": \"ed25519\"}");
 }
 
 /* key list */
@@ -458,10 +475,26 @@ static int cmd_trust(const ac_config *cfg, int argc, char **argv)
 	return rc;
 }
 
+/* audit verify --anchors FILE */
+static int audit_verify_anchored(const ac_config *cfg, const char *path)
+{
+	ac_anchors anchors;
+	int rc = ac_cli_anchors_load(path, cfg->keys_dir, 0, &anchors);
+
+	if (rc == 0)
+		rc = ac_cli_audit_verify(cfg->db, &anchors, NULL, stdout);
+	ac_cli_anchors_free(&anchors);
+	return rc;
+}
+
 static int cmd_audit(const ac_config *cfg, int argc, char **argv)
 {
 	if (argc == 1 && strcmp(argv[0], "verify") == 0)
-		return ac_cli_audit_verify(cfg->db, stdout);
+		return ac_cli_audit_verify(cfg->db, NULL, NULL, stdout);
+	if (argc == 3 && strcmp(argv[0], "verify") == 0 && strcmp(argv[1], "--anchors") == 0)
+		return audit_verify_anchored(cfg, argv[2]);
+	if (argc == 2 && strcmp(argv[0], "anchor") == 0)
+		return ac_cli_audit_anchor(cfg->db, cfg->keys_dir, argv[1], stdout);
 	if ((argc == 1 || argc == 2) && strcmp(argv[0], "log") == 0)
 		return ac_cli_audit_show(cfg->db, argc == 2 ? atoi(argv[1]) : 20, stdout);
 	return usage();

@@ -176,12 +176,18 @@ static void close_next(void *data)
 		app->catalog = NULL;
 		break;
 	case 7:
+		if (app->db_read != NULL && app->db_read != app->db)
+			ac_db_close(app->db_read, close_next, app);
+		else
+			close_next(app);
+		break;
+	case 8:
 		if (app->db != NULL)
 			ac_db_close(app->db, close_next, app);
 		else
 			close_next(app);
 		break;
-	case 8:
+	case 9:
 		if (app->http != NULL)
 			ac_http_close(app->http, close_next, app);
 		else
@@ -219,15 +225,35 @@ static void on_catalog_loaded(void *data)
 	ac_printq_resubmit_queued(app->printq);
 }
 
-static int start_modules(ac_app *app)
+/* A pool on conninfo with the configured timeouts. */
+static int new_pool(ac_app *app, const char *conninfo, ac_db **out)
 {
 	int timeout_ms = app->cfg.db_timeout * 1000;
-	int r = ac_db_new(app->loop, app->cfg.db, app->cfg.db_pool, &app->db);
+	int r = ac_db_new(app->loop, conninfo, app->cfg.db_pool, out);
 
 	if (r == 0)
-		ac_db_set_timeouts(app->db,
+		ac_db_set_timeouts(*out,
 				   timeout_ms < AC_DB_CONNECT_MS ? timeout_ms : AC_DB_CONNECT_MS,
 				   timeout_ms);
+	return r;
+}
+
+/* The read pool: the primary's unless db_read names another server. */
+static int new_read_pool(ac_app *app)
+{
+	if (strcmp(app->cfg.db_read, app->cfg.db) == 0) {
+		app->db_read = app->db;
+		return 0;
+	}
+	return new_pool(app, app->cfg.db_read, &app->db_read);
+}
+
+static int start_modules(ac_app *app)
+{
+	int r = new_pool(app, app->cfg.db, &app->db);
+
+	if (r == 0)
+		r = new_read_pool(app);
 	if (r == 0)
 		r = ac_auth_new(app->loop, app->db, &app->auth);
 	if (r == 0)
@@ -237,7 +263,9 @@ static int start_modules(ac_app *app)
 	if (r == 0)
 		r = ac_scanlog_new(app->loop, app->db, &app->scanlog);
 	if (r == 0)
-		r = ac_lookup_new(app->db, &app->lookup);
+		r = ac_lookup_new(app->db_read, &app->lookup);
+	if (r == 0 && app->db_read != app->db)
+		ac_lookup_set_settle(app->lookup, AC_LOOKUP_REPLICA_SETTLE);
 	if (r == 0)
 		r = ac_bundles_new(app->loop, app->db, app->cfg.region, &app->bundles);
 	if (r == 0)
@@ -265,6 +293,7 @@ static int listen_http(ac_app *app, const ac_route_table *const *routes)
 	o.routes = routes;
 	o.auth = app->auth;
 	o.db = app->db;
+	o.db_read = app->db_read;
 	o.app = app;
 	r = ac_http_new(app->loop, &o, &app->http);
 	if (r != 0)
@@ -332,6 +361,9 @@ void ac_app_free(ac_app *app)
 {
 	ac_http_free(app->http);
 	app->http = NULL;
+	if (app->db_read != app->db)
+		ac_db_free(app->db_read);
+	app->db_read = NULL;
 	ac_db_free(app->db);
 	app->db = NULL;
 	ac_auth_free(app->auth);

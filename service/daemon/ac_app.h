@@ -46,6 +46,7 @@ typedef struct ac_app {
 	uv_loop_t *loop;
 	ac_config cfg;
 	ac_db *db;
+	ac_db *db_read; /* reads that tolerate lag: its own pool, or db when db_read = db */
 	ac_http *http;
 	ac_auth *auth;
 	ac_keyring *keys;	 /* code keys; batches and scans hold their own references */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ac_buf.h"
 #include "ac_certdb.h"
@@ -39,6 +40,8 @@ struct ac_lookup {
 	entry *cache;	    /* AC_LOOKUP_CACHE, allocated on first use */
 	int shared;	    /* ac_lookup_set_shared */
 	uint64_t forgotten; /* counts drops: a batch under way when one came is not kept */
+	int64_t forgot_ms;  /* when the last drop came (monotonic) */
+	int settle_ms;	    /* ac_lookup_set_settle */
 	ac_closer close;
 };
 
@@ -120,8 +123,23 @@ static int entry_read(entry *e, const ac_db_result *res, int row, uint64_t seria
 	return 0;
 }
 
-/* Answers one look-up from its row, keeping the answer when nothing was
- * dropped meanwhile. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether an answer read now may be kept: nothing dropped while it was under
+ * way and, reading a replica, none dropped within the time it may lag. */
+static int keepable(const ac_lookup *lk, const batch *b)
+{
+	return lk->shared && b->forgotten == lk->forgotten &&
+	       (lk->settle_ms == 0 || now_ms() - lk->forgot_ms >= lk->settle_ms);
+}
+
+/* Answers one look-up from its row, keeping the answer when keepable. */
 static void answer_row(ac_lookup *lk, const batch *b, const pending *p, const ac_db_result *res,
 		       int row)
 {
@@ -129,9 +147,11 @@ static void answer_row(ac_lookup *lk, const batch *b, const pending *p, const ac
 	entry *e = &tmp;
 	ac_lookup_answer a;
 
-	if (lk->shared && b->forgotten == lk->forgotten && lk->cache == NULL)
+	int keep = keepable(lk, b);
+
+	if (keep && lk->cache == NULL)
 		lk->cache = calloc(AC_LOOKUP_CACHE, sizeof(*lk->cache));
-	if (lk->shared && b->forgotten == lk->forgotten && lk->cache != NULL) {
+	if (keep && lk->cache != NULL) {
 		e = &lk->cache[slot_of(p->serial, p->item)];
 		entry_clear(e);
 	}
@@ -307,6 +327,7 @@ void ac_lookup_forget(ac_lookup *lk, uint64_t serial, int item)
 	if (lk == NULL)
 		return;
 	lk->forgotten++;
+	lk->forgot_ms = now_ms();
 	for (size_t i = 0; lk->cache != NULL && i < AC_LOOKUP_CACHE; i++) {
 		entry *e = &lk->cache[i];
 
@@ -314,6 +335,12 @@ void ac_lookup_forget(ac_lookup *lk, uint64_t serial, int item)
 		    (serial == 0 || (e->serial == serial && (item == 0 || e->item == item))))
 			entry_clear(e);
 	}
+}
+
+void ac_lookup_set_settle(ac_lookup *lk, int seconds)
+{
+	if (lk != NULL)
+		lk->settle_ms = seconds * 1000;
 }
 
 void ac_lookup_set_shared(ac_lookup *lk, int shared)

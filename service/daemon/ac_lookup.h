@@ -71,6 +71,12 @@ void ac_lookup_forget(ac_lookup *lk, uint64_t serial, int item);
  * notifications are heard). 0 at first. */
 void ac_lookup_set_shared(ac_lookup *lk, int shared);
 
+/* Reading a replica (db_read): a change is notified from the primary before
+ * the replica may have it, so for this many seconds after any drop, answers
+ * are given but not kept (the replica's lag is assumed to stay under it). */
+#define AC_LOOKUP_REPLICA_SETTLE 10
+void ac_lookup_set_settle(ac_lookup *lk, int seconds);
+
 /* Look-ups waiting or under way. */
 int ac_lookup_busy(const ac_lookup *lk);
 

@@ -74,7 +74,7 @@ static void handle_stats(ac_req *r)
 	ac_db_arg(&call, "p_from", "date", from);
 	ac_db_arg(&call, "p_to", "date", to);
 	ac_jurisdiction_args(&call, r->who);
-	ac_req_call(r, &call, on_stats);
+	ac_req_call_read(r, &call, on_stats);
 }
 
 static const ac_route routes[] = {

@@ -218,7 +218,7 @@ static void handle_trace(ac_req *r)
 	ac_db_call_init(&call, "trace_chain");
 	ac_db_arg(&call, "p_serial", "bigint", r->param[0]);
 	ac_db_arg(&call, "p_downstream", "boolean", ctx->down ? "true" : "false");
-	ac_req_call(r, &call, on_trace);
+	ac_req_call_read(r, &call, on_trace);
 }
 
 /* GET .../epcis and .../recall: a document PostgreSQL builds. */
@@ -294,7 +294,7 @@ static void handle_document(ac_req *r)
 	ac_db_call_init(&call, doc->fn);
 	ac_db_arg(&call, doc->arg, "bigint", r->param[0]);
 	ac_db_arg(&call, "p_item_prefix", "text", prefix);
-	ac_req_call(r, &call, on_document);
+	ac_req_call_read(r, &call, on_document);
 }
 
 static const ac_route routes[] = {

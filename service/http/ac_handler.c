@@ -140,10 +140,9 @@ static const char *actor_of(ac_req *r, char *buf, size_t bufsz)
 	return buf;
 }
 
-static void query(ac_req *r, const char *actor, const char *sql, int n, const char *const *values,
-		  ac_step next)
+static void query_on(ac_req *r, ac_db *db, const char *actor, const char *sql, int n,
+		     const char *const *values, ac_step next)
 {
-	ac_db *db = ac_http_options(r->http)->db;
 
 	if (r->next != NULL) {
 		/* One query at a time per request: the step machine's rule. */
@@ -153,6 +152,25 @@ static void query(ac_req *r, const char *actor, const char *sql, int n, const ch
 		return;
 	}
 	started(r, ac_db_query_as(db, actor, sql, n, values, NULL, on_result, r), next);
+}
+
+static void query(ac_req *r, const char *actor, const char *sql, int n, const char *const *values,
+		  ac_step next)
+{
+	query_on(r, ac_http_options(r->http)->db, actor, sql, n, values, next);
+}
+
+/* The read connection: db_read when the server has one, else db. */
+static ac_db *read_db(const ac_req *r)
+{
+	const ac_http_opts *o = ac_http_options(r->http);
+
+	return o->db_read != NULL ? o->db_read : o->db;
+}
+
+void ac_req_query_read(ac_req *r, const char *sql, int n, const char *const *values, ac_step next)
+{
+	query_on(r, read_db(r), NULL, sql, n, values, next);
 }
 
 void ac_req_query(ac_req *r, const char *sql, int n, const char *const *values, ac_step next)
@@ -167,7 +185,7 @@ void ac_req_query_as(ac_req *r, const char *sql, int n, const char *const *value
 	query(r, actor_of(r, actor, sizeof(actor)), sql, n, values, next);
 }
 
-static void call(ac_req *r, const char *actor, const ac_db_call *c, ac_step next)
+static void call_on(ac_req *r, ac_db *db, const char *actor, const ac_db_call *c, ac_step next)
 {
 	char sql[AC_DB_CALL_SQL + 2];
 
@@ -177,7 +195,17 @@ static void call(ac_req *r, const char *actor, const ac_db_call *c, ac_step next
 			     "服务器内部错误，请稍后重试");
 		return;
 	}
-	query(r, actor, sql, c->n, c->values, next);
+	query_on(r, db, actor, sql, c->n, c->values, next);
+}
+
+static void call(ac_req *r, const char *actor, const ac_db_call *c, ac_step next)
+{
+	call_on(r, ac_http_options(r->http)->db, actor, c, next);
+}
+
+void ac_req_call_read(ac_req *r, const ac_db_call *c, ac_step next)
+{
+	call_on(r, read_db(r), NULL, c, next);
 }
 
 void ac_req_call(ac_req *r, const ac_db_call *c, ac_step next)

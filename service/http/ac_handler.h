@@ -58,6 +58,15 @@ void ac_req_call_as(ac_req *r, const ac_db_call *call, ac_step next);
 void ac_req_call_by(ac_req *r, const char *actor, const ac_db_call *call, ac_step next);
 
 /*
+ * The same on the read connection (config db_read: a replica, or the
+ * primary when none is set), for reads that tolerate a little lag: scans,
+ * trace, statistics, EPCIS, registry lists. Never for a write, nor for
+ * reading what the same client just wrote.
+ */
+void ac_req_query_read(ac_req *r, const char *sql, int n, const char *const *values, ac_step next);
+void ac_req_call_read(ac_req *r, const ac_db_call *call, ac_step next);
+
+/*
  * How a database error is answered when the handler did not: 503 for a lost
  * connection or any error the input did not cause; 409 conflict for a
  * unique violation; 422 unknown_reference for a foreign key; 422

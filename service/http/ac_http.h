@@ -76,6 +76,7 @@ typedef struct ac_http_opts {
 	const ac_route_table *const *routes; /* NULL-terminated */
 	ac_auth *auth;			     /* bearer tokens, borrowed */
 	ac_db *db;			     /* for handlers' queries, borrowed */
+	ac_db *db_read; /* for reads that tolerate lag (a replica), borrowed; NULL: db */
 	void *app;
 } ac_http_opts;
 

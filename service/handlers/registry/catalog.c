@@ -264,7 +264,7 @@ void ac_registry_region_list(ac_req *r)
 	}
 	ac_db_call_init(&call, "region_children");
 	ac_db_arg(&call, "p_parent", "bigint", rc == 1 ? parent : NULL);
-	ac_req_call(r, &call, on_region_list);
+	ac_req_call_read(r, &call, on_region_list);
 }
 
 static void on_region(ac_req *r, const ac_db_result *res)

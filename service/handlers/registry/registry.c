@@ -112,14 +112,20 @@ static const char *pool_int(ac_req *r, long long v)
 	return ac_req_strdup(r, buf);
 }
 
-/* Sends the statement built in sql, as the caller when write. */
-static void send_sql(ac_req *r, const ac_buf *sql, int write, int n, const char *const *vals,
+/* How send_sql sends: a write (as the caller), a read, a list (may lag). */
+enum { SQL_READ, SQL_WRITE, SQL_LIST };
+
+/* Sends the statement built in sql, as the caller for a write; lists on
+ * the read connection (a replica). */
+static void send_sql(ac_req *r, const ac_buf *sql, int how, int n, const char *const *vals,
 		     ac_step next)
 {
 	if (!ac_buf_ok(sql))
 		ac_req_nomem(r);
-	else if (write)
+	else if (how == SQL_WRITE)
 		ac_req_query_as(r, sql->data, n, vals, next);
+	else if (how == SQL_LIST)
+		ac_req_query_read(r, sql->data, n, vals, next);
 	else
 		ac_req_query(r, sql->data, n, vals, next);
 }
@@ -515,7 +521,7 @@ static void handle_list(ac_req *r)
 	if (!ac_buf_ok(&where) || vals[0] == NULL || vals[1] == NULL)
 		ac_req_nomem(r);
 	else
-		send_sql(r, &sql, 0, n + 2, vals, on_list);
+		send_sql(r, &sql, SQL_LIST, n + 2, vals, on_list);
 out:
 	ac_buf_free(&sql);
 	ac_buf_free(&where);
@@ -536,7 +542,7 @@ void ac_registry_fetch(ac_req *r)
 	ac_buf_init(&sql);
 	ac_buf_printf(&sql, "SELECT %s AS obj FROM %s t WHERE t.id = $1%s", c->e->json, c->e->table,
 		      c->e->id_cast);
-	send_sql(r, &sql, 0, 1, r->param, on_row);
+	send_sql(r, &sql, SQL_READ, 1, r->param, on_row);
 	ac_buf_free(&sql);
 }
 
@@ -587,7 +593,7 @@ static void insert(ac_req *r, ac_registry_ctx *c)
 		ac_buf_printf(&sql, " WHERE EXISTS (SELECT 1 FROM region WHERE code = $%d::bigint)",
 			      n);
 	ac_buf_printf(&sql, " RETURNING %s AS obj", e->json);
-	send_sql(r, &sql, 1, n, vals, on_created);
+	send_sql(r, &sql, SQL_WRITE, n, vals, on_created);
 	ac_buf_free(&sql);
 }
 
@@ -646,7 +652,7 @@ static void update(ac_req *r, ac_registry_ctx *c)
 	ac_buf_printf(&sql, " WHERE t.id = $1%s%s RETURNING %s AS obj", e->id_cast,
 		      e->has_region ? " AND t.region_code IS NOT DISTINCT FROM $2::bigint" : "",
 		      e->json);
-	send_sql(r, &sql, 1, c->n + base, vals, on_updated);
+	send_sql(r, &sql, SQL_WRITE, c->n + base, vals, on_updated);
 	ac_buf_free(&sql);
 }
 
@@ -697,7 +703,7 @@ static void read_old_row(ac_req *r, ac_registry_ctx *c)
 		      "$2::bigint) AS region_known FROM %s t WHERE t.id = $1%s",
 		      c->e->kind_column != NULL ? c->e->kind_column : "NULL::text", c->e->table,
 		      c->e->id_cast);
-	send_sql(r, &sql, 0, 2, vals, on_old_row);
+	send_sql(r, &sql, SQL_READ, 2, vals, on_old_row);
 	ac_buf_free(&sql);
 }
 
