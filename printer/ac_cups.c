@@ -305,6 +305,10 @@ static void read_printer_attributes(ipp_t *resp, ac_job_status *out)
 			  out->message, sizeof(out->message));
 }
 
+/* What a job's and a printer's status read of the printer. */
+static const char *const printer_attrs[] = { "printer-state", "printer-state-reasons",
+					     "printer-state-message" };
+
 int ac_cups_job_status(const char *server, const char *queue, int job_id, ac_job_status *out,
 		       ac_cups_error *err)
 {
@@ -312,8 +316,6 @@ int ac_cups_job_status(const char *server, const char *queue, int job_id, ac_job
 						 "job-printer-state-message",
 						 "job-media-sheets-completed",
 						 "job-impressions-completed" };
-	static const char *const printer_attrs[] = { "printer-state", "printer-state-reasons",
-						     "printer-state-message" };
 	int r;
 	http_t *http = NULL;
 	ipp_t *resp = NULL;
@@ -343,8 +345,6 @@ out:
 int ac_cups_printer_status(const char *server, const char *queue, ac_job_status *out,
 			   ac_cups_error *err)
 {
-	static const char *const printer_attrs[] = { "printer-state", "printer-state-reasons",
-						     "printer-state-message" };
 	int r;
 	http_t *http = NULL;
 	ipp_t *resp = NULL;
