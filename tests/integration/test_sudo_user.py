@@ -163,6 +163,23 @@ def check_run_local(t, user, tmp):
          not os.path.exists(os.path.join(run_dir, "pg/data/postmaster.pid")) and
          not os.path.exists(os.path.join(run_dir, "cups/cupsd.pid")),
          "PostgreSQL and cupsd are stopped, the data kept")
+    t.eq(processes_under(run_dir), [], "no process of that run is left (cupsd, the printers, PostgreSQL)")
+
+
+def processes_under(path):
+    """The command lines of live processes that name path (a run's directory)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if path in cmd:
+            found.append(cmd.strip())
+    return found
 
 
 def check_taken_address(t, user):
