@@ -25,36 +25,24 @@ CREATE TRIGGER api_token_ended AFTER UPDATE OF revoked_at, expires_at ON api_tok
 CREATE TRIGGER api_token_deleted AFTER DELETE ON api_token
 	FOR EACH ROW EXECUTE FUNCTION notify_token_ended();
 
-CREATE FUNCTION notify_subject_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A row of subject, product or certificate changed: its key (the trigger's
+-- second argument names the column) on the channel of the first.
+CREATE FUNCTION notify_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	PERFORM pg_notify('agricert_subject', OLD.id::text);
+	PERFORM pg_notify(TG_ARGV[0], to_jsonb(OLD) ->> TG_ARGV[1]);
 	RETURN NULL;
 END $$;
 
 CREATE TRIGGER subject_changed AFTER UPDATE OR DELETE ON subject
-	FOR EACH ROW EXECUTE FUNCTION notify_subject_changed();
-
-CREATE FUNCTION notify_product_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM pg_notify('agricert_product', OLD.id::text);
-	RETURN NULL;
-END $$;
-
+	FOR EACH ROW EXECUTE FUNCTION notify_changed('agricert_subject', 'id');
 CREATE TRIGGER product_changed AFTER UPDATE OR DELETE ON product
-	FOR EACH ROW EXECUTE FUNCTION notify_product_changed();
-
-CREATE FUNCTION notify_certificate_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM pg_notify('agricert_certificate', OLD.serial::text);
-	RETURN NULL;
-END $$;
-
+	FOR EACH ROW EXECUTE FUNCTION notify_changed('agricert_product', 'id');
 CREATE TRIGGER certificate_revoked AFTER UPDATE OF revoked_at, revoke_reason ON certificate
 	FOR EACH ROW WHEN (NEW.revoked_at IS DISTINCT FROM OLD.revoked_at
 		OR NEW.revoke_reason IS DISTINCT FROM OLD.revoke_reason)
-	EXECUTE FUNCTION notify_certificate_changed();
+	EXECUTE FUNCTION notify_changed('agricert_certificate', 'serial');
 CREATE TRIGGER certificate_deleted AFTER DELETE ON certificate
-	FOR EACH ROW EXECUTE FUNCTION notify_certificate_changed();
+	FOR EACH ROW EXECUTE FUNCTION notify_changed('agricert_certificate', 'serial');
 
 -- A too_many_scans suspicion is rewritten by every batch that scans its
 -- code again (only its count changes): that is not worth a notification.
