@@ -148,6 +148,8 @@ def check_run_local(t, user, tmp):
         t.ok(wait_for(lambda: f"agricert is running on http://127.0.0.1:{port}" in
                       open(log_path).read(), 10),
              "and says where it runs", tail(log_path))
+        t.ok("demo data loaded:" in open(log_path).read(), "with the demo month loaded for the dashboard",
+             tail(log_path))
         check_running(t, user, port)
     stop = user.run("deploy/run-local", "stop", timeout=120)
     t.ok(stop.returncode == 0 and "stopped" in stop.stdout, "deploy/run-local stop, as the user",
