@@ -43,6 +43,7 @@ typedef struct chain {
 	FILE *out;
 	long long head;
 	char head_hash[65];
+	long long floor; /* entries up to it are archived (sql/0028) */
 	long long last;
 	char prev[65]; /* the last entry's hash */
 	const ac_anchors *anchors;
@@ -126,6 +127,45 @@ static int read_head(chain *c)
 	memcpy(c->head_hash, hash, sizeof(c->head_hash));
 	ac_db_result_free(res);
 	return 0;
+}
+
+/*
+ * Where the check starts: after the newest archived entry, from its hash
+ * (sql/0028's audit_floor), which the chain's own partition.detach entry
+ * must confirm. Returns 0, 1 (reported) or 2.
+ */
+static int read_floor(chain *c)
+{
+	ac_db_result *res = NULL;
+	const char *id;
+	const char *hash;
+	const char *in_chain;
+	char err[512];
+	int rc = 0;
+
+	if (ac_dbsync_exec(c->db, "SELECT * FROM audit_floor()", 0, NULL, &res, err, sizeof(err)) !=
+	    0) {
+		fprintf(stderr, "agricert: could not read the archived part of the audit log: %s\n",
+			err);
+		return 2;
+	}
+	id = ac_db_field(res, 0, "last_id");
+	hash = ac_db_field(res, 0, "last_hash");
+	in_chain = ac_db_field(res, 0, "in_chain");
+	if (id == NULL || hash == NULL || strlen(hash) != 64 || in_chain == NULL)
+		rc = report(c->out, 0,
+			    "partition_archive does not say where the archived part ends");
+	else if (strcmp(in_chain, "t") != 0)
+		rc = report(c->out, strtoll(id, NULL, 10) + 1,
+			    "partition_archive says entries up to %s are archived, but no "
+			    "partition.detach entry of the chain says so",
+			    id);
+	if (rc == 0) {
+		c->floor = c->last = strtoll(id, NULL, 10);
+		memcpy(c->prev, hash, sizeof(c->prev));
+	}
+	ac_db_result_free(res);
+	return rc;
 }
 
 /*
@@ -234,11 +274,20 @@ int ac_cli_audit_verify(const char *conninfo, const ac_anchors *anchors, ac_audi
 	memcpy(c.prev, genesis, sizeof(c.prev));
 	rc = read_head(&c);
 	if (rc == 0)
+		rc = read_floor(&c);
+	if (rc == 0)
+		rc = check_anchors(&c); /* an anchor of the last archived entry */
+	if (rc == 0)
 		rc = check_anchors_beyond(&c);
 	while (rc == 0 && c.last < c.head)
 		rc = check_chunk(&c);
 	if (rc == 0 && strcmp(c.prev, c.head_hash) != 0)
 		rc = report(out, c.head, "the head's hash is not this entry's hash");
+	if (rc == 0 && c.floor > 0)
+		fprintf(out,
+			"entries 1 to %lld are archived (agricert archive); the chain is checked "
+			"from entry %lld on\n",
+			c.floor, c.floor + 1);
 	if (rc == 0 && anchors != NULL)
 		fprintf(out, "audit log intact: %lld entries, head %s, %d anchors matched\n",
 			c.head, c.head_hash, anchors->n);

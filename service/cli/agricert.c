@@ -11,6 +11,7 @@
 
 #include "ac_cli.h"
 #include "ac_cli_anchor.h"
+#include "ac_cli_archive.h"
 #include "ac_cli_audit.h"
 #include "ac_cli_check.h"
 #include "ac_cli_registry.h"
@@ -62,6 +63,9 @@ static void print_usage(FILE *f)
 	    "  audit anchor FILE                sign the verified head, append it to FILE\n"
 	    "  audit log [N]                    print the last N audit entries (default 20)\n"
 	    "  purge receipts [--dry-run]       delete receipts older than retention_months\n"
+	    "  archive [--dry-run] DIR          detach the months of the scan log, receipts and\n"
+	    "                                   audit log past their legal minimum, write each\n"
+	    "                                   to DIR/NAME.csv, then drop it\n"
 	    "  demo load                        a month of demo data (empty databases only)\n",
 	    AC_DEFAULT_CONFIG);
 }
@@ -557,6 +561,16 @@ out:
 	return rc;
 }
 
+/* archive [--dry-run] DIR */
+static int cmd_archive(const ac_config *cfg, int argc, char **argv)
+{
+	int dry_run = argc == 2 && strcmp(argv[0], "--dry-run") == 0;
+
+	if (argc != 1 + dry_run || argv[dry_run][0] == '-')
+		return usage();
+	return ac_cli_archive(cfg, argv[dry_run], dry_run, stdout);
+}
+
 /* demo load */
 static int cmd_demo(const ac_config *cfg, int argc, char **argv)
 {
@@ -569,11 +583,11 @@ static const struct {
 	const char *name;
 	command_fn *run;
 } commands[] = {
-	{ "migrate", cmd_migrate }, { "key", cmd_key },	    { "import", cmd_import },
-	{ "subject", cmd_subject }, { "token", cmd_token }, { "export", cmd_export },
-	{ "account", cmd_account }, { "kiosk", cmd_kiosk }, { "trust", cmd_trust },
-	{ "audit", cmd_audit },	    { "purge", cmd_purge }, { "demo", cmd_demo },
-	{ "config", cmd_config },
+	{ "migrate", cmd_migrate }, { "key", cmd_key },	      { "import", cmd_import },
+	{ "subject", cmd_subject }, { "token", cmd_token },   { "export", cmd_export },
+	{ "account", cmd_account }, { "kiosk", cmd_kiosk },   { "trust", cmd_trust },
+	{ "audit", cmd_audit },	    { "purge", cmd_purge },   { "demo", cmd_demo },
+	{ "archive", cmd_archive }, { "config", cmd_config },
 };
 
 int main(int argc, char **argv)

@@ -130,7 +130,8 @@ static void on_handle_closed(uv_handle_t *h)
 static void close_handles(ac_app *app)
 {
 	uv_handle_t *h[] = { (uv_handle_t *)&app->sigterm, (uv_handle_t *)&app->sigint,
-			     (uv_handle_t *)&app->sighup, (uv_handle_t *)&app->stop_timer };
+			     (uv_handle_t *)&app->sighup, (uv_handle_t *)&app->stop_timer,
+			     (uv_handle_t *)&app->partition_timer };
 
 	for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++)
 		uv_close(h[i], on_handle_closed);
@@ -279,6 +280,29 @@ static int start_modules(ac_app *app)
 	return r;
 }
 
+static void on_partitions(void *data, const ac_db_result *res, int err, const char *msg)
+{
+	(void)data;
+	if (err != 0) {
+		ac_log_warn("main", "could not create the coming months' partitions: %s",
+			    msg != NULL ? msg : ac_strerror(err));
+		return;
+	}
+	for (int i = 0; i < ac_db_rows(res); i++)
+		ac_log_info("main", "partition %s created", ac_db_get(res, i, 0));
+}
+
+/* This month's and the next two months' partitions of the tables that grow
+ * (sql/0028), at start and daily: no insert waits for a month to exist. */
+static void on_partition_timer(uv_timer_t *t)
+{
+	ac_app *app = t->data;
+
+	if (!app->stopping && ac_db_query(app->db, "SELECT partitions_ensure(p_ahead => 2)", 0,
+					  NULL, NULL, on_partitions, app) != 0)
+		ac_log_warn("main", "could not ask for the coming months' partitions");
+}
+
 static int listen_http(ac_app *app, const ac_route_table *const *routes)
 {
 	ac_http_opts o;
@@ -312,7 +336,9 @@ static void init_handles(ac_app *app)
 	}
 	uv_timer_init(app->loop, &app->stop_timer);
 	app->stop_timer.data = app;
-	app->handles = 4;
+	uv_timer_init(app->loop, &app->partition_timer);
+	app->partition_timer.data = app;
+	app->handles = 5;
 }
 
 static int load(ac_app *app, const char *config_path)
@@ -350,6 +376,7 @@ int ac_app_start(ac_app *app, uv_loop_t *loop, const char *config_path,
 	uv_signal_start(&app->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&app->sigint, on_signal, SIGINT);
 	uv_signal_start(&app->sighup, on_reload, SIGHUP);
+	uv_timer_start(&app->partition_timer, on_partition_timer, 0, AC_APP_PARTITION_MS);
 	ac_log_info("main", "agricertd listening on http://%s:%d (public %s, %d printers)",
 		    app->cfg.listen_host, app->cfg.listen_port, app->cfg.public_url,
 		    app->cfg.nprinters);

@@ -41,6 +41,7 @@
 
 #define AC_APP_DRAIN_MS	     30000
 #define AC_LOGINS_PER_MINUTE 10
+#define AC_APP_PARTITION_MS  (24 * 3600 * 1000)
 
 typedef struct ac_app {
 	uv_loop_t *loop;
@@ -63,7 +64,8 @@ typedef struct ac_app {
 	uv_signal_t sigint;
 	uv_signal_t sighup;
 	uv_timer_t stop_timer;
-	int handles; /* of the five above, not yet closed */
+	uv_timer_t partition_timer; /* the months ahead, daily (sql/0028) */
+	int handles;		    /* of the five above, not yet closed */
 	int stopping;
 	uint64_t stop_started_ms;
 	int close_step;

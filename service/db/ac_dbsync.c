@@ -65,6 +65,60 @@ int ac_dbsync_exec(ac_dbsync *db, const char *sql, int nparams, const char *cons
 	return 0;
 }
 
+/* Reads what is left of a COPY's results; the last one says how it ended. */
+static int copy_end(ac_dbsync *db, long long *rows, char *err, size_t errsz)
+{
+	PGresult *pr;
+	int rc = 0;
+
+	while ((pr = PQgetResult(db->pg)) != NULL) {
+		if (PQresultStatus(pr) == PGRES_COMMAND_OK) {
+			*rows = strtoll(PQcmdTuples(pr), NULL, 10);
+		} else if (rc == 0) {
+			snprintf(err, errsz, "%s", PQerrorMessage(db->pg));
+			strip_newline(err);
+			rc = AC_EDB;
+		}
+		PQclear(pr);
+	}
+	return rc;
+}
+
+int ac_dbsync_copy_out(ac_dbsync *db, const char *sql,
+		       int (*sink)(void *arg, const char *bytes, size_t len), void *arg,
+		       long long *rows, char *err, size_t errsz)
+{
+	PGresult *pr = PQexec(db->pg, sql);
+	char *chunk = NULL;
+	int n;
+	int rc = 0;
+
+	*rows = 0;
+	if (PQresultStatus(pr) != PGRES_COPY_OUT) {
+		snprintf(err, errsz, "%s", PQerrorMessage(db->pg));
+		strip_newline(err);
+		PQclear(pr);
+		copy_end(db, rows, err, 0);
+		return AC_EDB;
+	}
+	PQclear(pr);
+	while ((n = PQgetCopyData(db->pg, &chunk, 0)) > 0) {
+		if (rc == 0 && sink(arg, chunk, (size_t)n) != 0) {
+			snprintf(err, errsz, "could not write the copied rows");
+			rc = -EIO;
+		}
+		PQfreemem(chunk);
+	}
+	if (n == -2 && rc == 0) {
+		snprintf(err, errsz, "%s", PQerrorMessage(db->pg));
+		strip_newline(err);
+		rc = AC_EDB;
+	}
+	if (copy_end(db, rows, err, rc == 0 ? errsz : 0) != 0 && rc == 0)
+		rc = AC_EDB;
+	return rc;
+}
+
 void ac_db_result_free(ac_db_result *res)
 {
 	PQclear(res);

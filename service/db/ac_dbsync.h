@@ -23,6 +23,16 @@ int ac_dbsync_open(const char *conninfo, ac_dbsync **out, char *err, size_t errs
 int ac_dbsync_exec(ac_dbsync *db, const char *sql, int nparams, const char *const *values,
 		   ac_db_result **res, char *err, size_t errsz);
 void ac_db_result_free(ac_db_result *res);
+
+/*
+ * Runs sql, a COPY ... TO STDOUT without parameters, giving each chunk of
+ * its output to sink(arg, bytes, len) (a sink returns 0, or non-zero to
+ * stop: then the rest is read and dropped and -EIO returned). Sets *rows to the
+ * rows copied. Returns 0, AC_EDB with err, or the sink's failure.
+ */
+int ac_dbsync_copy_out(ac_dbsync *db, const char *sql,
+		       int (*sink)(void *arg, const char *bytes, size_t len), void *arg,
+		       long long *rows, char *err, size_t errsz);
 void ac_dbsync_close(ac_dbsync *db);
 
 /*

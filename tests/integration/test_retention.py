@@ -71,8 +71,15 @@ def run(t, svc):
     t.eq(len(ids), 4, "four receipts are stored")
     old30, old30b, old7, young3 = ids
 
-    # Backdating is an UPDATE: the floor only guards deletes.
-    rc, out = try_psql(svc.db, f"UPDATE receipt SET received_at = now() - interval '30 months' WHERE id IN ({old30}, {old30b}); "
+    # Receipts are partitioned by month (sql/0028): backdating moves a row to
+    # another month, which PostgreSQL does as a delete and an insert, so the
+    # floor refuses it for a young receipt like any delete.
+    rc, out = try_psql(svc.db, f"UPDATE receipt SET received_at = now() - interval '30 months' WHERE id = {old30}")
+    t.ok(rc != 0 and "AC002" in out and "至少保存6个月" in out,
+         "backdating a young receipt into an older month is refused like deleting it", out)
+    # The test backdates with triggers off (session_replication_role = replica).
+    rc, out = try_psql(svc.db, "SET session_replication_role = replica; "
+                               f"UPDATE receipt SET received_at = now() - interval '30 months' WHERE id IN ({old30}, {old30b}); "
                                f"UPDATE receipt SET received_at = now() - interval '7 months' WHERE id = {old7}; "
                                f"UPDATE receipt SET received_at = now() - interval '3 months' WHERE id = {young3}")
     t.eq(rc, 0, "receipts are backdated to 30, 30, 7 and 3 months ago")
@@ -110,7 +117,9 @@ def run(t, svc):
     rc, out = try_psql(svc.app_db, "TRUNCATE receipt")
     t.ok(rc != 0 and "permission denied" in out, "nor truncate them", out)
     t.eq(remaining(), young3, "the 3-month-old receipt is still there")
-    rc, out = try_psql(svc.db, f"UPDATE receipt SET received_at = now() - interval '6 months 1 day' WHERE id = {young3}; "
+    rc, out = try_psql(svc.db, "SET session_replication_role = replica; "
+                               f"UPDATE receipt SET received_at = now() - interval '6 months 1 day' WHERE id = {young3}; "
+                               "RESET session_replication_role; "
                                f"DELETE FROM receipt WHERE id = {young3} RETURNING id")
     t.ok(rc == 0 and out.strip().endswith(young3), "past 6 months the owner may delete it directly", out)
 
