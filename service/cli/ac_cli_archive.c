@@ -114,7 +114,10 @@ static int archive_month(ac_dbsync *db, const char *name, const char *dir, FILE 
 		fprintf(stderr, "agricert: could not detach %s: %s\n", name, err);
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/%s.csv", dir, name);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.csv", dir, name) >= sizeof(path)) {
+		fprintf(stderr, "agricert: the path %s/%s.csv is too long\n", dir, name);
+		return 1;
+	}
 	if (copy_month(db, name, dir, path, hex, &rows) != 0)
 		return 1;
 	snprintf(rows_s, sizeof(rows_s), "%lld", rows);
