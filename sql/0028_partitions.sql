@@ -127,20 +127,23 @@ BEGIN
 END
 $$;
 
--- This month's and the next p_ahead months' partitions of every table;
--- returns the names created. The service calls it (as agricert_app) at
--- start and daily: SECURITY DEFINER, the schema owner's.
-CREATE FUNCTION partitions_ensure(p_ahead integer DEFAULT 2) RETURNS SETOF text
+-- This month's and the next p_ahead months' partitions of every table (and
+-- from p_since's month on, for history loaded after the fact, such as the
+-- demo month); returns the names created. The service calls it (as
+-- agricert_app) at start and daily: SECURITY DEFINER, the schema owner's.
+CREATE FUNCTION partitions_ensure(p_ahead integer DEFAULT 2, p_since date DEFAULT NULL)
+RETURNS SETOF text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
 	p record;
 	m date;
 	v_name text;
-	v_now date := (now() AT TIME ZONE 'Asia/Shanghai')::date;
+	v_now date := date_trunc('month', now() AT TIME ZONE 'Asia/Shanghai')::date;
 BEGIN
 	FOR p IN SELECT parent FROM partition_policy ORDER BY parent LOOP
-		FOR i IN 0 .. greatest(p_ahead, 0) LOOP
-			m := date_trunc('month', v_now + make_interval(months => i))::date;
+		FOR m IN SELECT generate_series(least(date_trunc('month', coalesce(p_since, v_now)),
+				v_now), v_now + make_interval(months => greatest(p_ahead, 0)),
+				interval '1 month')::date LOOP
 			v_name := partition_create(p.parent, m);
 			IF v_name IS NOT NULL THEN
 				RETURN NEXT v_name;
@@ -149,8 +152,8 @@ BEGIN
 	END LOOP;
 END
 $$;
-REVOKE ALL ON FUNCTION partitions_ensure(integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION partitions_ensure(integer) TO agricert_app;
+REVOKE ALL ON FUNCTION partitions_ensure(integer, date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION partitions_ensure(integer, date) TO agricert_app;
 REVOKE ALL ON FUNCTION partition_create(text, date) FROM PUBLIC;
 REVOKE ALL ON FUNCTION partition_guard(text, text) FROM PUBLIC;
 

@@ -245,7 +245,12 @@ static int demo_write(ac_dbsync *db, const ac_keyring_entry *signer)
 	int rc = 1;
 
 	ac_db_arrays_open(a, NARRAYS);
-	if (ac_dbsync_exec(db, "SELECT demo_registry()", 0, NULL, NULL, err, sizeof(err)) != 0 ||
+	/* The demo's month has scans and receipts of last month too: its
+	 * partitions, not the default one (sql/0028). */
+	if (ac_dbsync_exec(db,
+			   "SELECT count(*) FROM partitions_ensure(p_since => current_date - 31)",
+			   0, NULL, NULL, err, sizeof(err)) != 0 ||
+	    ac_dbsync_exec(db, "SELECT demo_registry()", 0, NULL, NULL, err, sizeof(err)) != 0 ||
 	    ac_dbsync_exec(db, "SELECT * FROM demo_certificate_plan($1::integer)", 1, days, &plan,
 			   err, sizeof(err)) != 0 ||
 	    sign_plan(db, plan, signer, a, err, sizeof(err)) != 0)

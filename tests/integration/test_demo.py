@@ -25,6 +25,10 @@ def run(t, svc):
     r = svc.cli("demo", "load")
     t.ok(r.returncode == 0 and "loaded already" in r.stdout, "a second load does nothing", r.stdout)
     t.eq(svc.cli("audit", "verify").returncode, 0, "the audit log's chain holds after the load")
+    t.eq(psql(svc.db, "SELECT (SELECT count(*) FROM scan_log_default) + (SELECT count(*) FROM receipt_default)"
+                      " + (SELECT count(*) FROM audit_log_default) || ',' || (SELECT count(*) FROM scan_log)"),
+         "0," + psql(svc.db, "SELECT count(*) FROM scan_log"),
+         "the demo's scans and receipts are in their months' partitions, none in a default one (sql/0028)")
 
     county = svc.county_regulator().token
     fengcheng = svc.township_office(FENGCHENG).token
