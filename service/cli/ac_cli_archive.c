@@ -195,3 +195,133 @@ int ac_cli_archive(const ac_config *cfg, const char *dir, int dry_run, FILE *out
 	ac_dbsync_close(db);
 	return rc;
 }
+
+/* Feeds a file to COPY FROM STDIN and hashes it. */
+typedef struct source {
+	FILE *f;
+	EVP_MD_CTX *md;
+} source;
+
+static long source_read(void *arg, char *buf, size_t size)
+{
+	source *s = arg;
+	size_t n = fread(buf, 1, size, s->f);
+
+	if (n == 0)
+		return ferror(s->f) ? -1 : 0;
+	return EVP_DigestUpdate(s->md, buf, n) == 1 ? (long)n : -1;
+}
+
+/* Loads path into the temporary table audit_archived; hex receives its SHA-256. */
+static int load_archive(ac_dbsync *db, const char *path, char *hex)
+{
+	source s = { .f = fopen(path, "r"), .md = EVP_MD_CTX_new() };
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	long long rows = 0;
+	char err[512];
+	int rc = 2;
+
+	if (s.f == NULL || s.md == NULL || EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) != 1)
+		fprintf(stderr, "agricert: could not read %s: %s\n", path, strerror(errno));
+	else if (ac_dbsync_exec(db, "CREATE TEMP TABLE audit_archived (LIKE audit_log)", 0, NULL,
+				NULL, err, sizeof(err)) != 0 ||
+		 ac_dbsync_copy_in(db, "COPY audit_archived FROM STDIN (FORMAT csv, HEADER)",
+				   source_read, &s, &rows, err, sizeof(err)) != 0)
+		fprintf(stderr, "agricert: could not load %s: %s\n", path, err);
+	else
+		rc = 0;
+	if (rc == 0 && EVP_DigestFinal_ex(s.md, md, &mdlen) == 1)
+		for (unsigned int i = 0; i < mdlen && i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (s.f != NULL)
+		fclose(s.f);
+	EVP_MD_CTX_free(s.md);
+	return rc;
+}
+
+/* What the loaded file holds and what partition_archive recorded for it. */
+static const char compare_sql[] =
+    "WITH f AS (SELECT count(*) AS rows, min(id) AS first_id, max(id) AS last_id, "
+    "encode((array_agg(prev_hash ORDER BY id))[1], 'hex') AS first_prev, "
+    "encode((array_agg(hash ORDER BY id DESC))[1], 'hex') AS last_hash FROM audit_archived) "
+    "SELECT f.*, a.name, a.rows AS a_rows, a.first_id AS a_first_id, a.last_id AS a_last_id, "
+    "encode(a.first_prev_hash, 'hex') AS a_first_prev, encode(a.last_hash, 'hex') AS a_last_hash, "
+    "a.sha256 AS a_sha256 FROM f LEFT JOIN partition_archive a ON a.parent = 'audit_log' "
+    "AND a.first_id = f.first_id";
+
+/* Compares one recorded value with the file's; 0 when equal, else 1 after saying so. */
+static int same(const ac_db_result *res, const char *path, const char *what, const char *file_col,
+		const char *recorded_col, FILE *out)
+{
+	const char *f = ac_db_field(res, 0, file_col);
+	const char *a = ac_db_field(res, 0, recorded_col);
+
+	if (f != NULL && a != NULL && strcmp(f, a) == 0)
+		return 0;
+	fprintf(out,
+		"archive %s differs from its record in partition_archive: %s %s, recorded %s\n",
+		path, what, f != NULL ? f : "none", a != NULL ? a : "none");
+	return 1;
+}
+
+static int compare_archive(ac_dbsync *db, const char *path, const char *sha, FILE *out)
+{
+	ac_db_result *res = NULL;
+	const char *recorded;
+	char last_hash[65] = "";
+	char err[512];
+	int rc;
+
+	if (ac_dbsync_exec(db, compare_sql, 0, NULL, &res, err, sizeof(err)) != 0) {
+		fprintf(stderr, "agricert: could not compare %s: %s\n", path, err);
+		return 2;
+	}
+	if (ac_db_field(res, 0, "name") == NULL) {
+		fprintf(
+		    out,
+		    "archive %s: no archived month of the audit log starts at its first entry\n",
+		    path);
+		ac_db_result_free(res);
+		return 1;
+	}
+	recorded = ac_db_field(res, 0, "a_sha256");
+	rc = recorded == NULL || strcmp(sha, recorded) != 0;
+	if (rc)
+		fprintf(out,
+			"archive %s differs from its record in partition_archive: SHA-256 %s, "
+			"recorded %s\n",
+			path, sha, recorded != NULL ? recorded : "none");
+	rc |= same(res, path, "rows", "rows", "a_rows", out);
+	rc |= same(res, path, "last entry", "last_id", "a_last_id", out);
+	rc |= same(res, path, "hash the first entry follows", "first_prev", "a_first_prev", out);
+	rc |= same(res, path, "last hash", "last_hash", "a_last_hash", out);
+	if (rc == 0)
+		rc = ac_cli_audit_check(
+		    db, "audit_archived", strtoll(ac_db_field(res, 0, "first_id"), NULL, 10) - 1,
+		    ac_db_field(res, 0, "first_prev"),
+		    strtoll(ac_db_field(res, 0, "last_id"), NULL, 10), last_hash, out);
+	if (rc == 0)
+		fprintf(out,
+			"archive %s intact: entries %s to %s of the audit log, its SHA-256 and "
+			"hashes as recorded when %s was archived\n",
+			path, ac_db_field(res, 0, "first_id"), ac_db_field(res, 0, "last_id"),
+			ac_db_field(res, 0, "name"));
+	ac_db_result_free(res);
+	return rc;
+}
+
+int ac_cli_archive_verify(const ac_config *cfg, const char *path, FILE *out)
+{
+	ac_dbsync *db = ac_cli_open(cfg->db);
+	char sha[65] = "";
+	int rc;
+
+	if (db == NULL)
+		return 2;
+	rc = load_archive(db, path, sha);
+	if (rc == 0)
+		rc = compare_archive(db, path, sha, out);
+	ac_dbsync_close(db);
+	return rc;
+}

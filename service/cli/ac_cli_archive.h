@@ -20,4 +20,15 @@
  * (the audit chain is broken: nothing archived). */
 int ac_cli_archive(const ac_config *cfg, const char *dir, int dry_run, FILE *out);
 
+/*
+ * agricert audit verify --archive FILE: loads an archived month of the audit
+ * log (FILE as agricert archive wrote it) into a temporary table and checks
+ * its chain as audit verify checks the live one, and that it is the month
+ * partition_archive recorded: the same SHA-256, rows, first and last ids,
+ * the hash the first entry follows and the last entry's hash. Writes
+ * "archive FILE intact: ..." and returns 0, or what differs and 1; 2 when
+ * FILE or the database could not be read.
+ */
+int ac_cli_archive_verify(const ac_config *cfg, const char *path, FILE *out);
+
 #endif

@@ -31,7 +31,7 @@ static const char verify_sql[] =
     "CASE WHEN after IS NULL THEN '~,' ELSE "
     "octet_length(after::text) || ':' || after::text || ',' END, "
     "'UTF8')), 'hex') AS computed "
-    "FROM audit_log WHERE id > $1::bigint AND id <= $2::bigint ORDER BY id LIMIT $3::int";
+    "FROM %s WHERE id > $1::bigint AND id <= $2::bigint ORDER BY id LIMIT $3::int";
 /* clang-format on */
 
 /* The hash the first entry follows: 32 zero bytes. */
@@ -47,7 +47,8 @@ typedef struct chain {
 	long long last;
 	char prev[65]; /* the last entry's hash */
 	const ac_anchors *anchors;
-	int next_anchor; /* the first anchor not yet compared */
+	int next_anchor;   /* the first anchor not yet compared */
+	const char *table; /* audit_log, or a loaded archive (ac_cli_audit_check) */
 } chain;
 
 static int report(FILE *out, long long id, const char *fmt, ...)
@@ -70,18 +71,19 @@ static int report(FILE *out, long long id, const char *fmt, ...)
  * Entry id does not follow the entry before it. Says which entry it follows,
  * if any: that tells reordering from insertion. Only runs once, on failure.
  */
-static int report_link(ac_dbsync *db, FILE *out, long long id, const char *prev_hex)
+static int report_link(const chain *c, long long id, const char *prev_hex)
 {
 	const char *v[1] = { prev_hex };
 	ac_db_result *res = NULL;
 	const char *follows = NULL;
+	FILE *out = c->out;
+	char sql[160];
 	char err[512];
 	int rc;
 
-	if (ac_dbsync_exec(db,
-			   "SELECT id FROM audit_log WHERE hash = decode($1, 'hex') ORDER BY id "
-			   "LIMIT 1",
-			   1, v, &res, err, sizeof(err)) == 0)
+	snprintf(sql, sizeof(sql),
+		 "SELECT id FROM %s WHERE hash = decode($1, 'hex') ORDER BY id LIMIT 1", c->table);
+	if (ac_dbsync_exec(c->db, sql, 1, v, &res, err, sizeof(err)) == 0)
 		follows = ac_db_field(res, 0, "id");
 	if (follows != NULL && strtoll(follows, NULL, 10) != id - 1)
 		rc = report(out, id,
@@ -214,7 +216,7 @@ static int check_entry(chain *c, long long id, const char *prev_hash, const char
 		    "missing: the log jumps from entry %lld to entry %lld (entries deleted)",
 		    c->last, id);
 	if (strcmp(prev_hash, c->prev) != 0)
-		return report_link(c->db, c->out, id, prev_hash);
+		return report_link(c, id, prev_hash);
 	if (computed == NULL || strcmp(computed, hash) != 0)
 		return report(c->out, id, "changed: its content does not match its hash");
 	snprintf(c->prev, sizeof(c->prev), "%s", hash);
@@ -230,6 +232,7 @@ static int check_chunk(chain *c)
 	char chunk_s[16];
 	const char *v[3] = { last_s, head_s, chunk_s };
 	ac_db_result *res = NULL;
+	char sql[sizeof(verify_sql) + 64];
 	char err[512];
 	int id;
 	int prev_hash;
@@ -240,7 +243,8 @@ static int check_chunk(chain *c)
 	snprintf(last_s, sizeof(last_s), "%lld", c->last);
 	snprintf(head_s, sizeof(head_s), "%lld", c->head);
 	snprintf(chunk_s, sizeof(chunk_s), "%d", AC_AUDIT_CHUNK);
-	if (ac_dbsync_exec(c->db, verify_sql, 3, v, &res, err, sizeof(err)) != 0) {
+	snprintf(sql, sizeof(sql), verify_sql, c->table);
+	if (ac_dbsync_exec(c->db, sql, 3, v, &res, err, sizeof(err)) != 0) {
 		fprintf(stderr, "agricert: could not read the audit log: %s\n", err);
 		return 2;
 	}
@@ -265,7 +269,7 @@ static int check_chunk(chain *c)
 int ac_cli_audit_verify(const char *conninfo, const ac_anchors *anchors, ac_audit_head *head,
 			FILE *out)
 {
-	chain c = { .out = out, .anchors = anchors };
+	chain c = { .out = out, .anchors = anchors, .table = "audit_log" };
 	int rc;
 
 	c.db = ac_cli_open(conninfo);
@@ -298,6 +302,20 @@ int ac_cli_audit_verify(const char *conninfo, const ac_anchors *anchors, ac_audi
 		memcpy(head->hash, c.head_hash, sizeof(head->hash));
 	}
 	ac_dbsync_close(c.db);
+	return rc;
+}
+
+int ac_cli_audit_check(ac_dbsync *db, const char *table, long long after, const char *after_hash,
+		       long long last, char *last_hash, FILE *out)
+{
+	chain c = { .db = db, .out = out, .table = table, .head = last, .last = after };
+	int rc = 0;
+
+	snprintf(c.prev, sizeof(c.prev), "%s", after_hash);
+	while (rc == 0 && c.last < c.head)
+		rc = check_chunk(&c);
+	if (rc == 0)
+		memcpy(last_hash, c.prev, sizeof(c.prev));
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "ac_cli_anchor.h"
+#include "ac_dbsync.h"
 
 /* Entries read per query by ac_cli_audit_verify: memory stays bounded. */
 #define AC_AUDIT_CHUNK 10000
@@ -46,6 +47,16 @@ typedef struct ac_audit_head {
 
 int ac_cli_audit_verify(const char *conninfo, const ac_anchors *anchors, ac_audit_head *head,
 			FILE *out);
+
+/*
+ * Checks entries after+1 .. last of table (audit_log's columns, e.g. an
+ * archived month loaded into a temporary table) as ac_cli_audit_verify
+ * does, the first following after_hash (64 hex digits). On 0, last_hash (65
+ * bytes) receives the last entry's hash; 1 after "audit log broken at entry
+ * ..." on out, 2 when table could not be read.
+ */
+int ac_cli_audit_check(ac_dbsync *db, const char *table, long long after, const char *after_hash,
+		       long long last, char *last_hash, FILE *out);
 
 /*
  * Writes the last limit entries (1 to AC_AUDIT_SHOW_MAX; larger values are

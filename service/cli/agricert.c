@@ -60,6 +60,7 @@ static void print_usage(FILE *f)
 	    "  trust key                        print the bundle key's public half (PEM)\n"
 	    "  audit verify [--anchors FILE]    check the audit log's hash chain (and that it\n"
 	    "                                   still holds FILE's signed anchors)\n"
+	    "  audit verify --archive FILE.csv  check a month of it that agricert archive wrote\n"
 	    "  audit anchor FILE                sign the verified head, append it to FILE\n"
 	    "  audit log [N]                    print the last N audit entries (default 20)\n"
 	    "  purge receipts [--dry-run]       delete receipts older than retention_months\n"
@@ -497,6 +498,8 @@ static int cmd_audit(const ac_config *cfg, int argc, char **argv)
 		return ac_cli_audit_verify(cfg->db, NULL, NULL, stdout);
 	if (argc == 3 && strcmp(argv[0], "verify") == 0 && strcmp(argv[1], "--anchors") == 0)
 		return audit_verify_anchored(cfg, argv[2]);
+	if (argc == 3 && strcmp(argv[0], "verify") == 0 && strcmp(argv[1], "--archive") == 0)
+		return ac_cli_archive_verify(cfg, argv[2], stdout);
 	if (argc == 2 && strcmp(argv[0], "anchor") == 0)
 		return ac_cli_audit_anchor(cfg->db, cfg->keys_dir, argv[1], stdout);
 	if ((argc == 1 || argc == 2) && strcmp(argv[0], "log") == 0)

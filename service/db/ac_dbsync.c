@@ -119,6 +119,38 @@ int ac_dbsync_copy_out(ac_dbsync *db, const char *sql,
 	return rc;
 }
 
+int ac_dbsync_copy_in(ac_dbsync *db, const char *sql,
+		      long (*source)(void *arg, char *buf, size_t size), void *arg, long long *rows,
+		      char *err, size_t errsz)
+{
+	PGresult *pr = PQexec(db->pg, sql);
+	char buf[65536];
+	long n;
+	int rc = 0;
+
+	*rows = 0;
+	if (PQresultStatus(pr) != PGRES_COPY_IN) {
+		snprintf(err, errsz, "%s", PQerrorMessage(db->pg));
+		strip_newline(err);
+		PQclear(pr);
+		copy_end(db, rows, err, 0);
+		return AC_EDB;
+	}
+	PQclear(pr);
+	while ((n = source(arg, buf, sizeof(buf))) > 0) {
+		if (PQputCopyData(db->pg, buf, (int)n) != 1)
+			break;
+	}
+	if (n < 0) {
+		snprintf(err, errsz, "could not read the rows to copy");
+		rc = -EIO;
+	}
+	PQputCopyEnd(db->pg, n < 0 ? "the input could not be read" : NULL);
+	if (copy_end(db, rows, err, rc == 0 ? errsz : 0) != 0 && rc == 0)
+		rc = AC_EDB;
+	return rc;
+}
+
 void ac_db_result_free(ac_db_result *res)
 {
 	PQclear(res);

@@ -33,6 +33,15 @@ void ac_db_result_free(ac_db_result *res);
 int ac_dbsync_copy_out(ac_dbsync *db, const char *sql,
 		       int (*sink)(void *arg, const char *bytes, size_t len), void *arg,
 		       long long *rows, char *err, size_t errsz);
+/*
+ * Runs sql, a COPY ... FROM STDIN without parameters, reading its input from
+ * source(arg, buf, size) (returns the bytes put in buf, 0 at the end, or -1
+ * on a read error: then the COPY is abandoned). Sets *rows to the rows
+ * copied. Returns 0, AC_EDB with err, or -EIO.
+ */
+int ac_dbsync_copy_in(ac_dbsync *db, const char *sql,
+		      long (*source)(void *arg, char *buf, size_t size), void *arg, long long *rows,
+		      char *err, size_t errsz);
 void ac_dbsync_close(ac_dbsync *db);
 
 /*

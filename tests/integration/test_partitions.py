@@ -164,6 +164,17 @@ def run(t, svc):
     out = svc.cli("audit", "verify", "--anchors", anchors, check=False)
     t.ok(out.returncode == 0 and "1 anchors matched" in out.stdout, "and still holds the anchor made before",
          out.stdout + out.stderr)
+    archived = os.path.join(dest, "audit_log_2024_01.csv")
+    out = svc.cli("audit", "verify", "--archive", archived, check=False)
+    t.ok(out.returncode == 0 and f"intact: entries 1 to {first_entries} of the audit log" in out.stdout,
+         "audit verify --archive checks the archived month's chain and its record", out.stdout + out.stderr)
+    with open(archived, encoding="utf-8") as f:
+        text = f.read()
+    forged = os.path.join(svc.tmp, "forged.csv")
+    with open(forged, "w", encoding="utf-8") as f:
+        f.write(text.replace("cli:", "cli:x", 1))
+    out = svc.cli("audit", "verify", "--archive", forged, check=False)
+    t.ok(out.returncode == 1 and "SHA-256" in out.stdout, "a changed archive file is reported", out.stdout + out.stderr)
     t.eq(scan(svc, codes[0]).json().get("status"), "valid", "the certificate still scans as valid")
     up = http("GET", svc.url + f"/api/v1/certificates/{a['id']}/trace?direction=upstream", headers=svc.auth(county))
     t.eq(up.status, 200, "and traces")
