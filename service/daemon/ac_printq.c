@@ -8,6 +8,7 @@
 #include "ac_closer.h"
 #include "ac_code.h"
 #include "ac_cups.h"
+#include "ac_cupsq.h"
 #include "ac_error.h"
 #include "ac_label.h"
 #include "ac_log.h"
@@ -15,6 +16,8 @@
 
 #define WATCH_TICK_MS 1000
 #define MAX_FALLBACKS 3
+/* Threads that hand rendered labels to CUPS (ac_cupsq.h). */
+#define SUBMITTERS 2
 
 /* A job at CUPS, watched until it finishes or its time is up. */
 typedef struct watch {
@@ -37,32 +40,50 @@ struct ac_printq {
 	ac_label_renderer *renderer;
 	ac_printers *printers;
 	int printers_closed;
+	ac_cupsq *cupsq;
+	int cupsq_closed;
 	int busy;
 	int polling;
+	ac_cups_conn *poll_conn; /* the polls' (one at a time) */
 	watch *watching;
 	uv_timer_t timer;
 	int timer_closed;
 	ac_closer close;
 };
 
-typedef struct print_work {
+/*
+ * A job's labels: rendered in the uv thread pool (possibly before the
+ * certificate is stored), then, once it is stored (committed), handed to
+ * CUPS by a submission thread. Discarded instead when it was not stored.
+ */
+struct ac_print_work {
 	uv_work_t work;
+	ac_cupsq_item sub;
 	ac_printq *pq;
 	ac_arena arena; /* the label's texts and codes */
 	int64_t job_id;
 	ac_printer printer;
 	ac_label_data data;
+	unsigned char *doc; /* the rendered labels */
+	size_t len;
+	int rendered;  /* rendering ended (doc, or err) */
+	int committed; /* stored as print job job_id: to CUPS once rendered */
+	int discarded; /* not stored: dropped once rendered */
 	int err;
 	ac_label_problem why;
 	ac_cups_error cerr;
 	int cups_job_id;
-	uint64_t t0;
+	uint64_t t0;	/* committed */
 	uint64_t since; /* the request */
+	uint64_t t_rendered;
+	uint64_t t_sent; /* handed to a submission thread */
 	/* A calibration run instead of a job. */
 	const char *calibration;
 	void (*done)(void *arg, int err, int cups_job_id, const char *why);
 	void *done_arg;
-} print_work;
+};
+
+typedef struct ac_print_work print_work;
 
 /* A timed-out job: its state asked of CUPS, and cancelled if still waiting. */
 typedef struct expiry_work {
@@ -78,25 +99,41 @@ typedef struct expiry_work {
 /* Every watched job asked of CUPS, once a tick. */
 typedef struct poll_item {
 	int64_t job_id;
-	int cups_job_id;
 	char queue[128];
-	int err;
-	ac_cups_error cerr;
-	ac_job_status st;
 } poll_item;
 
 typedef struct poll_work {
 	uv_work_t work;
 	ac_printq *pq;
 	int n;
-	poll_item items[];
+	poll_item *items;     /* by queue */
+	ac_cups_job_query *q; /* items[i]'s job is q[i] */
 } poll_work;
+
+static void maybe_closed(ac_printq *pq);
+
+static void on_cupsq_closed(void *data)
+{
+	ac_printq *pq = data;
+
+	pq->cupsq_closed = 1;
+	maybe_closed(pq);
+}
 
 static void maybe_closed(ac_printq *pq)
 {
 	ac_closer c = pq->close;
 
 	if (!pq->close.closing || pq->busy > 0 || !pq->timer_closed || !pq->printers_closed)
+		return;
+	if (pq->cupsq != NULL) {
+		ac_cupsq *q = pq->cupsq;
+
+		pq->cupsq = NULL;
+		ac_cupsq_close(q, on_cupsq_closed, pq);
+		return;
+	}
+	if (!pq->cupsq_closed)
 		return;
 	while (pq->watching != NULL) {
 		watch *next = pq->watching->next;
@@ -105,6 +142,7 @@ static void maybe_closed(ac_printq *pq)
 		pq->watching = next;
 	}
 	ac_label_renderer_free(pq->renderer);
+	ac_cups_conn_free(pq->poll_conn);
 	free(pq);
 	ac_closer_finish(c);
 }
@@ -147,28 +185,31 @@ static void record(ac_printq *pq, int64_t job_id, int cups_job_id, const char *s
 	}
 }
 
-static void render_and_submit(uv_work_t *req)
+static void render(uv_work_t *req)
 {
 	print_work *w = req->data;
 	const ac_printer *p = &w->printer;
-	unsigned char *doc = NULL;
-	size_t len = 0;
-	char title[128];
 
 	if (w->calibration != NULL)
 		w->err = ac_label_render_calibration(w->pq->renderer, &p->label, w->calibration,
-						     &doc, &len);
+						     &w->doc, &w->len);
 	else
-		w->err = ac_label_render(w->pq->renderer, &p->label, &w->data, &doc, &len, &w->why);
-	if (w->err != 0)
-		return;
+		w->err = ac_label_render(w->pq->renderer, &p->label, &w->data, &w->doc, &w->len,
+					 &w->why);
+}
+
+/* A submission thread: the rendered labels to CUPS over its kept connection. */
+static void submit_labels(ac_cupsq_item *it, ac_cups_conn *conn)
+{
+	print_work *w = (print_work *)((char *)it - offsetof(print_work, sub));
+	const ac_printer *p = &w->printer;
+	char title[128];
+
 	snprintf(title, sizeof(title), "%s %s", w->calibration ? "calibration" : "certificate",
 		 w->calibration ? p->id : w->data.number);
-	w->err = ac_cups_submit(w->pq->cfg->cups_server, p->queue, title,
-				p->label.lang == AC_LABEL_PDF ? p->media : NULL,
-				ac_label_lang_format(p->label.lang), doc, len, &w->cups_job_id,
-				&w->cerr);
-	free(doc);
+	w->err = ac_cups_conn_submit(
+	    conn, p->queue, title, p->label.lang == AC_LABEL_PDF ? p->media : NULL,
+	    ac_label_lang_format(p->label.lang), w->doc, w->len, &w->cups_job_id, &w->cerr);
 }
 
 static void watch_job(ac_printq *pq, const print_work *w)
@@ -210,24 +251,36 @@ static const char *failure(const print_work *w, char *buf, size_t cap)
 		   : "printer-error";
 }
 
-static void after_submit(uv_work_t *req, int status)
+static void free_work(print_work *w)
 {
-	print_work *w = req->data;
+	ac_printq *pq = w->pq;
+
+	free(w->doc);
+	ac_arena_clear(&w->arena);
+	free(w);
+	work_done(pq);
+}
+
+/* The loop thread, once CUPS has the labels or they could not be printed. */
+static void finish(print_work *w)
+{
 	ac_printq *pq = w->pq;
 	char why[384];
 	const char *fault = NULL;
+	uint64_t now = ac_now_ns();
 
-	if (status != 0)
-		w->err = status;
 	if (w->err != 0)
 		fault = failure(w, why, sizeof(why));
 	if (w->done != NULL) {
 		w->done(w->done_arg, w->err, w->cups_job_id, w->err ? why : NULL);
 	} else if (w->err == 0) {
 		ac_log_info("print",
-			    "job %lld at CUPS as %s/%d after %.1f ms (%.1f ms since the request)",
+			    "job %lld at CUPS as %s/%d after %.1f ms (%.1f ms since the request: "
+			    "rendered at %.1f, stored at %.1f, submitted from %.1f ms)",
 			    (long long)w->job_id, w->printer.queue, w->cups_job_id,
-			    (ac_now_ns() - w->t0) / 1e6, (ac_now_ns() - w->since) / 1e6);
+			    (now - w->t0) / 1e6, (now - w->since) / 1e6,
+			    (w->t_rendered - w->since) / 1e6, (w->t0 - w->since) / 1e6,
+			    (w->t_sent - w->since) / 1e6);
 		watch_job(pq, w);
 		record(pq, w->job_id, w->cups_job_id, "pending", NULL, NULL);
 	} else {
@@ -235,9 +288,39 @@ static void after_submit(uv_work_t *req, int status)
 			     w->printer.queue, why);
 		record(pq, w->job_id, 0, "failed", why, fault);
 	}
-	ac_arena_clear(&w->arena);
-	free(w);
-	work_done(pq);
+	free_work(w);
+}
+
+static void after_cups(ac_cupsq_item *it)
+{
+	finish((print_work *)((char *)it - offsetof(print_work, sub)));
+}
+
+/* Rendered and stored: to CUPS on a submission thread (or failed). */
+static void proceed(print_work *w)
+{
+	if (w->err != 0) {
+		finish(w);
+		return;
+	}
+	w->t_sent = ac_now_ns();
+	w->sub.run = submit_labels;
+	w->sub.done = after_cups;
+	ac_cupsq_push(w->pq->cupsq, &w->sub);
+}
+
+static void after_render(uv_work_t *req, int status)
+{
+	print_work *w = req->data;
+
+	if (status != 0)
+		w->err = status;
+	w->rendered = 1;
+	w->t_rendered = ac_now_ns();
+	if (w->discarded)
+		free_work(w);
+	else if (w->committed)
+		proceed(w);
 }
 
 /* The label's texts, in the work item's arena. Returns 0 or -ENOMEM. */
@@ -276,18 +359,41 @@ static int label_texts(print_work *w, const ac_cert *c, const char *public_url)
 	return fail ? -ENOMEM : 0;
 }
 
-static void queue_work(ac_printq *pq, print_work *w)
+static void queue_render(ac_printq *pq, print_work *w)
 {
 	w->work.data = w;
 	pq->busy++;
-	if (uv_queue_work(pq->loop, &w->work, render_and_submit, after_submit) != 0)
-		after_submit(&w->work, -ENOMEM);
+	if (uv_queue_work(pq->loop, &w->work, render, after_render) != 0)
+		after_render(&w->work, -ENOMEM);
+}
+
+/* A work item for c's labels on its printer, not queued; NULL when the printer
+ * is unknown or memory ran out (*why says which). */
+static print_work *new_work(ac_printq *pq, const ac_cert *c, uint64_t since_ns, const char **why)
+{
+	const ac_printer *p = ac_printers_find(pq->printers, c->printer_id);
+	print_work *w;
+
+	*why = p == NULL ? "no such printer" : "out of memory";
+	if (p == NULL || (w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	ac_arena_init(&w->arena);
+	w->pq = pq;
+	w->job_id = c->print_job_id;
+	w->printer = *p;
+	w->since = since_ns ? since_ns : ac_now_ns();
+	if (label_texts(w, c, pq->cfg->public_url) != 0) {
+		ac_arena_clear(&w->arena);
+		free(w);
+		return NULL;
+	}
+	return w;
 }
 
 void ac_printq_submit(ac_printq *pq, const ac_cert *c, uint64_t since_ns)
 {
-	const ac_printer *p;
 	print_work *w;
+	const char *why;
 
 	if (pq == NULL) {
 		/* The service is stopping: the job stays queued for the next start. */
@@ -295,31 +401,53 @@ void ac_printq_submit(ac_printq *pq, const ac_cert *c, uint64_t since_ns)
 			    (long long)c->print_job_id);
 		return;
 	}
-	p = ac_printers_find(pq->printers, c->printer_id);
-	if (p == NULL) {
-		record(pq, c->print_job_id, 0, "failed", "no such printer", "no-queue");
-		return;
-	}
-	w = calloc(1, sizeof(*w));
+	w = new_work(pq, c, since_ns, &why);
 	if (w == NULL) {
-		record(pq, c->print_job_id, 0, "failed", "out of memory", "printer-error");
+		if (strcmp(why, "out of memory") == 0)
+			ac_log_error("print", "could not prepare print job %lld: out of memory",
+				     (long long)c->print_job_id);
+		record(pq, c->print_job_id, 0, "failed", why,
+		       strcmp(why, "out of memory") == 0 ? "printer-error" : "no-queue");
 		return;
 	}
-	ac_arena_init(&w->arena);
-	w->pq = pq;
-	w->job_id = c->print_job_id;
-	w->printer = *p;
+	w->committed = 1;
 	w->t0 = ac_now_ns();
-	w->since = since_ns ? since_ns : w->t0;
-	if (label_texts(w, c, pq->cfg->public_url) != 0) {
-		ac_log_error("print", "could not prepare print job %lld: out of memory",
-			     (long long)w->job_id);
-		record(pq, c->print_job_id, 0, "failed", "out of memory", "printer-error");
-		ac_arena_clear(&w->arena);
-		free(w);
+	queue_render(pq, w);
+}
+
+ac_print_work *ac_printq_render(ac_printq *pq, const ac_cert *c, uint64_t since_ns)
+{
+	print_work *w;
+	const char *why;
+
+	if (pq == NULL || pq->close.closing || c->printer_id == NULL)
+		return NULL;
+	w = new_work(pq, c, since_ns, &why);
+	if (w != NULL)
+		queue_render(pq, w);
+	return w;
+}
+
+void ac_printq_commit(ac_printq *pq, ac_print_work *w, const ac_cert *c, uint64_t since_ns)
+{
+	if (w == NULL) {
+		ac_printq_submit(pq, c, since_ns);
 		return;
 	}
-	queue_work(pq, w);
+	w->job_id = c->print_job_id;
+	w->committed = 1;
+	w->t0 = ac_now_ns();
+	if (w->rendered)
+		proceed(w);
+}
+
+void ac_printq_discard(ac_print_work *w)
+{
+	if (w == NULL)
+		return;
+	w->discarded = 1;
+	if (w->rendered)
+		free_work(w);
 }
 
 int ac_printq_calibrate(ac_printq *pq, const char *printer, const char *code,
@@ -345,7 +473,9 @@ int ac_printq_calibrate(ac_printq *pq, const char *printer, const char *code,
 		return -ENOMEM;
 	}
 	w->t0 = ac_now_ns();
-	queue_work(pq, w);
+	w->since = w->t0;
+	w->committed = 1;
+	queue_render(pq, w);
 	return 0;
 }
 
@@ -425,20 +555,21 @@ static watch *find_watch(ac_printq *pq, int64_t job_id, watch ***link)
 	return NULL;
 }
 
+/* Each queue's watched jobs asked of CUPS together, over the kept connection. */
 static void poll_jobs(uv_work_t *req)
 {
 	poll_work *pw = req->data;
-	const char *server = pw->pq->cfg->cups_server;
 
-	for (int i = 0; i < pw->n; i++) {
-		poll_item *it = &pw->items[i];
-		it->err =
-		    ac_cups_job_status(server, it->queue, it->cups_job_id, &it->st, &it->cerr);
-		if (it->err == AC_EPRINTER && it->cerr.ipp_status == 0) {
+	for (int i = 0, k; i < pw->n; i = k) {
+		for (k = i + 1; k < pw->n && strcmp(pw->items[k].queue, pw->items[i].queue) == 0;
+		     k++)
+			;
+		int r = ac_cups_conn_jobs(pw->pq->poll_conn, pw->items[i].queue, &pw->q[i], k - i);
+		if (r == AC_EPRINTER && pw->q[i].cerr.ipp_status == 0) {
 			/* CUPS is down: the others would wait for their timeouts too. */
-			for (int k = i + 1; k < pw->n; k++) {
-				pw->items[k].err = it->err;
-				pw->items[k].cerr = it->cerr;
+			for (int m = k; m < pw->n; m++) {
+				pw->q[m].err = r;
+				pw->q[m].cerr = pw->q[i].cerr;
 			}
 			break;
 		}
@@ -451,10 +582,10 @@ static int is_final(int state)
 }
 
 /* What one answer changes: the watch, print_job when state or fault moved. */
-static void take_answer(ac_printq *pq, const poll_item *it)
+static void take_answer(ac_printq *pq, int64_t job_id, const ac_cups_job_query *it)
 {
 	watch **link = NULL;
-	watch *e = find_watch(pq, it->job_id, &link);
+	watch *e = find_watch(pq, job_id, &link);
 
 	if (e == NULL)
 		return; /* expired meanwhile */
@@ -490,29 +621,44 @@ static void after_poll(uv_work_t *req, int status)
 
 	pq->polling = 0;
 	for (int i = 0; status == 0 && !pq->close.closing && i < pw->n; i++)
-		take_answer(pq, &pw->items[i]);
+		take_answer(pq, pw->items[i].job_id, &pw->q[i]);
 	free(pw);
 	work_done(pq);
+}
+
+static int by_queue(const void *a, const void *b)
+{
+	return strcmp((*(watch *const *)a)->queue, (*(watch *const *)b)->queue);
 }
 
 static void start_poll(ac_printq *pq)
 {
 	int n = 0;
 	poll_work *pw;
+	watch **sorted;
 
 	for (watch *e = pq->watching; e != NULL; e = e->next)
 		n++;
 	if (n == 0 || pq->polling)
 		return;
-	pw = calloc(1, sizeof(*pw) + (size_t)n * sizeof(pw->items[0]));
-	if (pw == NULL)
+	pw = calloc(1, sizeof(*pw) + (size_t)n * (sizeof(poll_item) + sizeof(ac_cups_job_query)));
+	sorted = calloc((size_t)n, sizeof(*sorted));
+	if (pw == NULL || sorted == NULL) {
+		free(pw);
+		free(sorted);
 		return;
-	for (watch *e = pq->watching; e != NULL; e = e->next) {
-		poll_item *it = &pw->items[pw->n++];
-		it->job_id = e->job_id;
-		it->cups_job_id = e->cups_job_id;
-		memcpy(it->queue, e->queue, sizeof(it->queue));
 	}
+	pw->items = (poll_item *)(pw + 1);
+	pw->q = (ac_cups_job_query *)(pw->items + n);
+	for (watch *e = pq->watching; e != NULL; e = e->next)
+		sorted[pw->n++] = e;
+	qsort(sorted, (size_t)n, sizeof(*sorted), by_queue);
+	for (int i = 0; i < n; i++) {
+		pw->items[i].job_id = sorted[i]->job_id;
+		memcpy(pw->items[i].queue, sorted[i]->queue, sizeof(pw->items[i].queue));
+		pw->q[i].job_id = sorted[i]->cups_job_id;
+	}
+	free(sorted);
 	pw->pq = pq;
 	pw->work.data = pw;
 	pq->polling = 1;
@@ -617,8 +763,14 @@ int ac_printq_new(uv_loop_t *loop, ac_db *db, const ac_config *cfg, ac_printq **
 	pq->cfg = cfg;
 	r = new_renderer(cfg, &pq->renderer);
 	if (r == 0)
+		r = ac_cupsq_new(loop, cfg->cups_server, SUBMITTERS, &pq->cupsq);
+	if (r == 0)
+		r = ac_cups_conn_new(cfg->cups_server, &pq->poll_conn);
+	if (r == 0)
 		r = ac_printers_new(loop, db, cfg, &pq->printers);
 	if (r != 0) {
+		ac_cupsq_close(pq->cupsq, NULL, NULL);
+		ac_cups_conn_free(pq->poll_conn);
 		ac_label_renderer_free(pq->renderer);
 		free(pq);
 		return r;
