@@ -1,15 +1,20 @@
 /*
  * The print queue: renders a certificate's labels in the language of the
- * kiosk's printer (PDF, ZPL or TSPL, ac_label.h) and hands them to its CUPS
- * queue in the uv thread pool, and records the CUPS job id, state and fault
- * in print_job.
+ * kiosk's printer (PDF, ZPL or TSPL, ac_label.h) in the uv thread pool,
+ * hands them to its CUPS queue on submission threads of its own (ac_cupsq.h,
+ * kept connections), and records the CUPS job id, state and fault in
+ * print_job. A certificate being issued has its labels rendered while its
+ * group commit is in flight, and sent only once it is stored
+ * (ac_printq_render below).
  *
  * The printer is looked up per job (ac_printers.h: the registry's kiosks,
  * then the configuration), so a change through the API applies to the next
  * job without a restart.
  *
- * Jobs at CUPS are watched by the instance that submitted them: CUPS is
- * asked every second how each is doing, so that GET /api/v1/print-jobs/{id}
+ * Jobs at CUPS are watched by the instance that submitted them
+ * (ac_printwatch.c): CUPS is asked every second how each is doing (per
+ * queue: its unfinished jobs in one request, over one kept connection), so
+ * that GET /api/v1/print-jobs/{id}
  * answers its state and a fault (paused queue, paper out, offline printer,
  * CUPS down) within seconds, under stable keywords (ac_cups_fault). A fault
  * that appears or clears is written to print_job at once; a plain change of
