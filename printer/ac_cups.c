@@ -493,11 +493,13 @@ int ac_cups_conn_jobs(ac_cups_conn *c, const char *queue, ac_cups_job_query *q, 
 	if (r == 0)
 		read_printer_attributes(resp, &printer);
 	ippDelete(resp);
+	resp = NULL;
 	if (r == 0)
 		r = conn_get(c, IPP_OP_GET_JOBS, queue, 0, job_attrs, NJOB_ATTRS, &resp, &err);
 	if (r == 0)
 		take_jobs(resp, q, n);
 	ippDelete(resp);
+	resp = NULL;
 	/* Jobs no longer unfinished: each asked alone, once, as it ends. */
 	for (int i = 0; r == 0 && i < n; i++) {
 		if (q[i].err != 1)
@@ -507,6 +509,7 @@ int ac_cups_conn_jobs(ac_cups_conn *c, const char *queue, ac_cups_job_query *q, 
 		if (q[i].err == 0)
 			read_job_attributes(resp, &q[i].st);
 		ippDelete(resp);
+		resp = NULL;
 		if (q[i].err == AC_EPRINTER && q[i].cerr.ipp_status == 0) {
 			r = q[i].err; /* CUPS went away meanwhile */
 			err = q[i].cerr;
