@@ -17,7 +17,7 @@
 
 #define MAX_FALLBACKS 3
 /* Threads that hand rendered labels to CUPS (ac_cupsq.h). */
-#define SUBMITTERS 2
+#define SUBMITTERS 4
 
 /*
  * A job's labels: rendered in the uv thread pool (possibly before the
