@@ -498,7 +498,7 @@ int ac_cups_conn_jobs(ac_cups_conn *c, const char *queue, ac_cups_job_query *q, 
 		r = conn_get(c, IPP_OP_GET_JOBS, queue, 0, job_attrs, NJOB_ATTRS, &resp, &err);
 	if (r == 0)
 		take_jobs(resp, q, n);
-	else if (r != AC_ERANGE && r != -ENOMEM && err.ipp_status != 0)
+	else if (r == AC_EPRINTER && err.ipp_status != 0)
 		r = 0; /* a server that will not list jobs: each is asked alone below */
 	ippDelete(resp);
 	resp = NULL;

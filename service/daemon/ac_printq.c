@@ -4,11 +4,13 @@
 #include <string.h>
 
 #include "ac_arena.h"
+#include "ac_buf.h"
 #include "ac_certdb.h"
 #include "ac_closer.h"
 #include "ac_code.h"
 #include "ac_cups.h"
 #include "ac_cupsq.h"
+#include "ac_db_call.h"
 #include "ac_error.h"
 #include "ac_label.h"
 #include "ac_log.h"
@@ -92,35 +94,95 @@ void ac_printq_work_done(ac_printq *pq)
 	maybe_closed(pq);
 }
 
+/* The arguments of print_jobs_record() (sql/0029), one array each. */
+enum { R_ID, R_CUPS, R_STATE, R_REASON, R_FAULT, R_COUNT };
+
+static const ac_db_param record_args[R_COUNT] = {
+	[R_ID] = { "p_id", "bigint[]" },     [R_CUPS] = { "p_cups", "int[]" },
+	[R_STATE] = { "p_state", "text[]" }, [R_REASON] = { "p_reason", "text[]" },
+	[R_FAULT] = { "p_fault", "text[]" },
+};
+
+static void send_records(ac_printq *pq);
+
 static void on_recorded(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	ac_printq *pq = data;
+	job_record *x = pq->recording;
+	int n = 0;
 
 	if (err != 0)
-		ac_log_error("print", "could not record a print job's state: %s", msg);
-	ac_printq_work_done(pq);
+		ac_log_error("print", "could not record print jobs' states: %s", msg);
+	pq->recording = NULL;
+	while (x != NULL) {
+		job_record *next = x->next;
+
+		free(x);
+		x = next;
+		n++;
+	}
+	send_records(pq);
+	pq->busy -= n;
+	maybe_closed(pq);
 }
 
-/* Writes a job's state, reason and fault (and CUPS job id, when known) to print_job. */
+/* Every state waiting, in one statement. */
+static void send_records(ac_printq *pq)
+{
+	ac_buf p[R_COUNT];
+	ac_db_call call;
+	int r;
+
+	if (pq->records == NULL || pq->recording != NULL)
+		return;
+	pq->recording = pq->records;
+	pq->records = NULL;
+	ac_db_arrays_open(p, R_COUNT);
+	for (const job_record *x = pq->recording; x != NULL; x = x->next) {
+		ac_buf_pg_next_int(&p[R_ID], x->job_id, 0);
+		ac_buf_pg_next_int(&p[R_CUPS], x->cups_job_id, 1);
+		ac_buf_pg_next(&p[R_STATE], x->state);
+		ac_buf_pg_next(&p[R_REASON], x->has_reason ? x->reason : NULL);
+		ac_buf_pg_next(&p[R_FAULT], x->fault);
+	}
+	ac_db_call_init(&call, "print_jobs_record");
+	r = ac_db_arrays_args(&call, record_args, p, R_COUNT);
+	if (r == 0)
+		r = ac_db_query_call(pq->db, NULL, &call, on_recorded, pq);
+	ac_db_arrays_free(p, R_COUNT);
+	if (r != 0) {
+		ac_log_error("print", "could not record print jobs' states: database unavailable");
+		on_recorded(pq, NULL, 0, NULL);
+	}
+}
+
 void ac_printq_record(ac_printq *pq, int64_t job_id, int cups_job_id, const char *state,
 		      const char *reason, const char *fault)
 {
-	char id[24];
-	char cups_id[24];
-	const char *values[5] = { id, cups_job_id > 0 ? cups_id : NULL, state, reason, fault };
+	job_record *x = pq->records;
 
-	snprintf(id, sizeof(id), "%lld", (long long)job_id);
-	snprintf(cups_id, sizeof(cups_id), "%d", cups_job_id);
-	pq->busy++;
-	if (ac_db_query(pq->db,
-			"UPDATE print_job SET cups_job_id = coalesce($2::int, cups_job_id), state "
-			"= $3, reason = $4, fault = $5, submitted_at = coalesce(submitted_at, "
-			"now()), updated_at = now() WHERE id = $1::bigint",
-			5, values, NULL, on_recorded, pq) != 0) {
-		ac_log_error("print", "could not record print job %lld as %s: database unavailable",
-			     (long long)job_id, state);
-		ac_printq_work_done(pq);
+	while (x != NULL && x->job_id != job_id)
+		x = x->next;
+	if (x == NULL) {
+		x = calloc(1, sizeof(*x));
+		if (x == NULL) {
+			ac_log_error("print",
+				     "could not record print job %lld as %s: out of memory",
+				     (long long)job_id, state);
+			return;
+		}
+		x->job_id = job_id;
+		x->next = pq->records;
+		pq->records = x;
+		pq->busy++;
 	}
+	if (cups_job_id > 0)
+		x->cups_job_id = cups_job_id;
+	snprintf(x->state, sizeof(x->state), "%s", state);
+	snprintf(x->reason, sizeof(x->reason), "%s", reason ? reason : "");
+	x->has_reason = reason != NULL;
+	x->fault = fault;
+	send_records(pq);
 }
 
 static void render(uv_work_t *req)

@@ -33,6 +33,18 @@ typedef struct watch {
 	const char *recorded_fault;
 } watch;
 
+/* A print_job row's latest state, waiting for the next statement that
+ * writes states (print_jobs_record(), sql/0029). */
+typedef struct job_record {
+	struct job_record *next;
+	int64_t job_id;
+	int cups_job_id; /* 0: keep the recorded one */
+	char state[16];
+	char reason[384];
+	int has_reason;
+	const char *fault; /* a static keyword, or NULL */
+} job_record;
+
 struct ac_printq {
 	uv_loop_t *loop;
 	ac_db *db;
@@ -46,12 +58,16 @@ struct ac_printq {
 	int polling;
 	ac_cups_conn *poll_conn; /* the polls' (one at a time) */
 	watch *watching;
+	job_record *records;   /* waiting for the next statement */
+	job_record *recording; /* in the statement under way */
 	uv_timer_t timer;
 	int timer_closed;
 	ac_closer close;
 };
 
-/* Writes a job's state, reason and fault (and CUPS job id, when known) to print_job. */
+/* Writes a job's state, reason and fault (and CUPS job id, when known) to
+ * print_job: at once, or with the next statement when one is under way
+ * (states of several jobs in one statement; a job's latest state wins). */
 void ac_printq_record(ac_printq *pq, int64_t job_id, int cups_job_id, const char *state,
 		      const char *reason, const char *fault);
 

@@ -76,7 +76,9 @@ static void query_cups(void *arg)
 	    ac_cups_job_status(ctx->server, ctx->queue, ctx->cups_job_id, &ctx->st, &ctx->cerr);
 }
 
-/* Answers with what CUPS said (st), then saves it in print_job if it changed. */
+/* Answers with what CUPS said (st), then saves it in print_job if it changed
+ * and the row has not meanwhile been given a final state (the print queue's
+ * own writes, e.g. failed on print_timeout, are not overwritten). */
 static void answer_state(ac_req *r, const job_ctx *ctx, const ac_job_status *st, const char *fault)
 {
 	const char *state = ac_job_state_name(st->state);
@@ -86,7 +88,8 @@ static void answer_state(ac_req *r, const job_ctx *ctx, const ac_job_status *st,
 	ac_req_json(r, 200, job_json(r, ctx, state, reasons, st, fault));
 	ac_req_query(r,
 		     "UPDATE print_job SET state = $2, reason = $3, fault = $4, updated_at = now() "
-		     "WHERE id = $1::bigint AND (state <> $2 OR fault IS DISTINCT FROM $4)",
+		     "WHERE id = $1::bigint AND (state <> $2 OR fault IS DISTINCT FROM $4) "
+		     "AND state NOT IN ('completed', 'failed', 'canceled')",
 		     4, values, on_state_saved);
 }
 
