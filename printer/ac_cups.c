@@ -128,43 +128,32 @@ static ipp_t *new_request(ipp_op_t op, const char *queue, int job_id)
 	return req;
 }
 
-int ac_cups_submit(const char *server, const char *queue, const char *title, const char *media,
-		   const char *format, const unsigned char *pdf, size_t len, int *job_id,
-		   ac_cups_error *err)
+/*
+ * Create-Job and Send-Document on http. *answered is 1 once the server
+ * answered anything (a connection that went stale meanwhile leaves it 0).
+ */
+static int submit_on(http_t *http, const char *queue, const char *title, const char *media,
+		     const char *format, const unsigned char *pdf, size_t len, int *job_id,
+		     ac_cups_error *err, int *answered)
 {
-	int r;
-	http_t *http = NULL;
-	ipp_t *req = NULL, *resp = NULL;
+	int r = 0;
+	ipp_t *req, *resp = NULL;
 	int id = 0;
 
-	*job_id = 0;
-	err_clear(err);
-	r = check_queue(queue, err);
-	if (r < 0)
-		return r;
-	if (!pdf || len == 0) {
-		err_set(err, 0, "empty document");
-		return AC_ERANGE;
-	}
-	r = connect_server(server, &http, err);
-	if (r < 0)
-		goto out;
 	/*
 	 * Create-Job by hand: cupsCreateJob() first looks the queue up as a
 	 * destination (cupsGetNamedDest), which fails against a server given
 	 * only through this http_t.
 	 */
 	req = new_request(IPP_OP_CREATE_JOB, queue, 0);
-	if (!req) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!req)
+		return -ENOMEM;
 	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "job-name", NULL,
 		     title && *title ? title : "agricert labels");
 	if (media && *media)
 		ippAddString(req, IPP_TAG_JOB, IPP_TAG_KEYWORD, "media", NULL, media);
 	resp = cupsDoRequest(http, req, "/printers/"); /* frees req */
-	req = NULL;
+	*answered = resp != NULL;
 	if (!resp || ippGetStatusCode(resp) > IPP_STATUS_OK_CONFLICTING) {
 		r = err_from_cups(err);
 		goto out;
@@ -198,13 +187,92 @@ int ac_cups_submit(const char *server, const char *queue, const char *title, con
 	}
 	*job_id = id;
 	id = 0;
-	r = 0;
 out:
-	if (id > 0 && http)
+	if (id > 0)
 		cupsCancelJob2(http, queue, id, 0); /* best effort; err keeps the first cause */
-	ippDelete(req);
 	ippDelete(resp);
-	httpClose(http);
+	return r;
+}
+
+struct ac_cups_conn {
+	char server[256];
+	http_t *http;
+};
+
+int ac_cups_conn_new(const char *server, ac_cups_conn **out)
+{
+	ac_cups_conn *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (c == NULL)
+		return -ENOMEM;
+	/* A server name that cannot be right fails each submission, as ac_cups_submit does. */
+	if (server != NULL && strlen(server) < sizeof(c->server))
+		snprintf(c->server, sizeof(c->server), "%s", server);
+	*out = c;
+	return 0;
+}
+
+void ac_cups_conn_free(ac_cups_conn *c)
+{
+	if (c == NULL)
+		return;
+	httpClose(c->http);
+	free(c);
+}
+
+int ac_cups_conn_submit(ac_cups_conn *c, const char *queue, const char *title, const char *media,
+			const char *format, const unsigned char *pdf, size_t len, int *job_id,
+			ac_cups_error *err)
+{
+	int r;
+	int answered = 0;
+	int reused;
+
+	*job_id = 0;
+	err_clear(err);
+	r = check_queue(queue, err);
+	if (r < 0)
+		return r;
+	if (!pdf || len == 0) {
+		err_set(err, 0, "empty document");
+		return AC_ERANGE;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		reused = c->http != NULL;
+		if (!reused && (r = connect_server(c->server, &c->http, err)) < 0)
+			return r;
+		err_clear(err);
+		r = submit_on(c->http, queue, title, media, format, pdf, len, job_id, err,
+			      &answered);
+		if (r != 0) {
+			/* Whatever went wrong, the next call starts on a fresh connection. */
+			httpClose(c->http);
+			c->http = NULL;
+		}
+		/* A kept connection the server had closed meanwhile: once more on a new one
+		 * (nothing reached the server, so nothing is created twice). */
+		if (r == 0 || !reused || answered)
+			break;
+	}
+	return r;
+}
+
+int ac_cups_submit(const char *server, const char *queue, const char *title, const char *media,
+		   const char *format, const unsigned char *pdf, size_t len, int *job_id,
+		   ac_cups_error *err)
+{
+	ac_cups_conn c = { .http = NULL };
+
+	*job_id = 0;
+	err_clear(err);
+	if (!server || !*server || strlen(server) >= sizeof(c.server)) {
+		err_set(err, 0, "invalid cups server");
+		return AC_ERANGE;
+	}
+	snprintf(c.server, sizeof(c.server), "%s", server);
+	int r = ac_cups_conn_submit(&c, queue, title, media, format, pdf, len, job_id, err);
+	httpClose(c.http);
 	return r;
 }
 
@@ -258,7 +326,8 @@ static int open_job(const char *server, const char *queue, int job_id, http_t **
 }
 
 /*
- * Sends a Get-Job-Attributes or Get-Printer-Attributes request for attrs.
+ * Sends a Get-Job-Attributes, Get-Printer-Attributes or Get-Jobs (the
+ * queue's unfinished jobs) request for attrs.
  * *resp is the answer when there is one, even with an error status (the
  * caller ippDeletes it), else NULL.
  */
@@ -272,25 +341,48 @@ static int get_attributes(http_t *http, ipp_op_t op, const char *queue, int job_
 		return -ENOMEM;
 	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes", nattrs, NULL,
 		      attrs);
+	if (op == IPP_OP_GET_JOBS) /* the queue's unfinished jobs, everyone's */
+		ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "which-jobs", NULL,
+			     "not-completed");
 	*resp = cupsDoRequest(http, req, "/"); /* frees req */
 	if (!*resp || ippGetStatusCode(*resp) > IPP_STATUS_OK_CONFLICTING)
 		return err_from_cups(err);
 	return 0;
 }
 
+/* One attribute of a job into out (*sheets: job-media-sheets-completed was
+ * seen, which goes before job-impressions-completed); *id for job-id. */
+static void job_attribute(ipp_attribute_t *a, ac_job_status *out, int *sheets, int *id)
+{
+	const char *name = ippGetName(a);
+	ipp_tag_t tag = ippGetValueTag(a);
+
+	if (name == NULL)
+		return;
+	if (strcmp(name, "job-id") == 0 && tag == IPP_TAG_INTEGER)
+		*id = ippGetInteger(a, 0);
+	else if (strcmp(name, "job-state") == 0 && tag == IPP_TAG_ENUM)
+		out->state = ippGetInteger(a, 0);
+	else if (strcmp(name, "job-state-reasons") == 0 && tag == IPP_TAG_KEYWORD)
+		join_keywords(a, out->state_reasons, sizeof(out->state_reasons));
+	else if (strcmp(name, "job-printer-state-message") == 0 &&
+		 (tag == IPP_TAG_TEXT || tag == IPP_TAG_TEXTLANG))
+		copy_text(a, out->message, sizeof(out->message));
+	else if (strcmp(name, "job-media-sheets-completed") == 0 && tag == IPP_TAG_INTEGER) {
+		out->pages_completed = ippGetInteger(a, 0);
+		*sheets = 1;
+	} else if (strcmp(name, "job-impressions-completed") == 0 && tag == IPP_TAG_INTEGER &&
+		   !*sheets)
+		out->pages_completed = ippGetInteger(a, 0);
+}
+
 static void read_job_attributes(ipp_t *resp, ac_job_status *out)
 {
-	ipp_attribute_t *a = ippFindAttribute(resp, "job-state", IPP_TAG_ENUM);
+	int sheets = 0;
+	int id = 0;
 
-	out->state = a ? ippGetInteger(a, 0) : 0;
-	join_keywords(ippFindAttribute(resp, "job-state-reasons", IPP_TAG_KEYWORD),
-		      out->state_reasons, sizeof(out->state_reasons));
-	copy_text(ippFindAttribute(resp, "job-printer-state-message", IPP_TAG_TEXT), out->message,
-		  sizeof(out->message));
-	a = ippFindAttribute(resp, "job-media-sheets-completed", IPP_TAG_INTEGER);
-	if (!a)
-		a = ippFindAttribute(resp, "job-impressions-completed", IPP_TAG_INTEGER);
-	out->pages_completed = a ? ippGetInteger(a, 0) : 0;
+	for (ipp_attribute_t *a = ippFirstAttribute(resp); a; a = ippNextAttribute(resp))
+		job_attribute(a, out, &sheets, &id);
 }
 
 static void read_printer_attributes(ipp_t *resp, ac_job_status *out)
@@ -309,13 +401,136 @@ static void read_printer_attributes(ipp_t *resp, ac_job_status *out)
 static const char *const printer_attrs[] = { "printer-state", "printer-state-reasons",
 					     "printer-state-message" };
 
+/* What a job's status reads of the job (job-id for Get-Jobs' answers). */
+static const char *const job_attrs[] = { "job-state",
+					 "job-state-reasons",
+					 "job-printer-state-message",
+					 "job-media-sheets-completed",
+					 "job-impressions-completed",
+					 "job-id" };
+#define NJOB_ATTRS     ((int)(sizeof(job_attrs) / sizeof(job_attrs[0])))
+#define NPRINTER_ATTRS ((int)(sizeof(printer_attrs) / sizeof(printer_attrs[0])))
+
+/* The printer's part of a status (its message when the job has none). */
+static void add_printer(ac_job_status *out, const ac_job_status *printer)
+{
+	out->printer_state = printer->printer_state;
+	memcpy(out->printer_state_reasons, printer->printer_state_reasons,
+	       sizeof(out->printer_state_reasons));
+	if (!out->message[0])
+		memcpy(out->message, printer->message, sizeof(out->message));
+}
+
+/*
+ * get_attributes over c: connects when needed, and once more on a fresh
+ * connection when a kept one brought no answer (asking twice is harmless);
+ * the connection is dropped after a failure without an answer.
+ */
+static int conn_get(ac_cups_conn *c, ipp_op_t op, const char *queue, int job_id,
+		    const char *const *attrs, int nattrs, ipp_t **resp, ac_cups_error *err)
+{
+	int r = 0;
+
+	*resp = NULL;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int reused = c->http != NULL;
+
+		if (!reused && (r = connect_server(c->server, &c->http, err)) < 0)
+			return r;
+		err_clear(err);
+		r = get_attributes(c->http, op, queue, job_id, attrs, nattrs, resp, err);
+		if (r == 0 || *resp != NULL)
+			return r;
+		httpClose(c->http);
+		c->http = NULL;
+		if (!reused)
+			break;
+	}
+	return r;
+}
+
+/* Fills the queries whose job Get-Jobs listed (err 0). */
+static void take_jobs(ipp_t *resp, ac_cups_job_query *q, int n)
+{
+	ipp_attribute_t *a = ippFirstAttribute(resp);
+
+	while (a != NULL) {
+		ac_job_status st;
+		int sheets = 0, id = 0;
+
+		while (a != NULL && ippGetGroupTag(a) != IPP_TAG_JOB)
+			a = ippNextAttribute(resp);
+		memset(&st, 0, sizeof(st));
+		for (; a != NULL && ippGetGroupTag(a) == IPP_TAG_JOB; a = ippNextAttribute(resp))
+			job_attribute(a, &st, &sheets, &id);
+		for (int i = 0; id > 0 && i < n; i++) {
+			if (q[i].job_id == id) {
+				q[i].st = st;
+				q[i].err = 0;
+			}
+		}
+	}
+}
+
+int ac_cups_conn_jobs(ac_cups_conn *c, const char *queue, ac_cups_job_query *q, int n)
+{
+	ac_job_status printer;
+	ac_cups_error err;
+	ipp_t *resp = NULL;
+	int r;
+
+	memset(&printer, 0, sizeof(printer));
+	for (int i = 0; i < n; i++) {
+		memset(&q[i].st, 0, sizeof(q[i].st));
+		err_clear(&q[i].cerr);
+		q[i].err = 1; /* not listed yet */
+	}
+	err_clear(&err);
+	r = check_queue(queue, &err);
+	if (r == 0)
+		r = conn_get(c, IPP_OP_GET_PRINTER_ATTRIBUTES, queue, 0, printer_attrs,
+			     NPRINTER_ATTRS, &resp, &err);
+	if (r == 0)
+		read_printer_attributes(resp, &printer);
+	ippDelete(resp);
+	resp = NULL;
+	if (r == 0)
+		r = conn_get(c, IPP_OP_GET_JOBS, queue, 0, job_attrs, NJOB_ATTRS, &resp, &err);
+	if (r == 0)
+		take_jobs(resp, q, n);
+	else if (r == AC_EPRINTER && err.ipp_status != 0)
+		r = 0; /* a server that will not list jobs: each is asked alone below */
+	ippDelete(resp);
+	resp = NULL;
+	/* Jobs no longer unfinished: each asked alone, once, as it ends. */
+	for (int i = 0; r == 0 && i < n; i++) {
+		if (q[i].err != 1)
+			continue;
+		q[i].err = conn_get(c, IPP_OP_GET_JOB_ATTRIBUTES, queue, q[i].job_id, job_attrs,
+				    NJOB_ATTRS, &resp, &q[i].cerr);
+		if (q[i].err == 0)
+			read_job_attributes(resp, &q[i].st);
+		ippDelete(resp);
+		resp = NULL;
+		if (q[i].err == AC_EPRINTER && q[i].cerr.ipp_status == 0) {
+			r = q[i].err; /* CUPS went away meanwhile */
+			err = q[i].cerr;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if (r != 0) {
+			q[i].err = r;
+			q[i].cerr = err;
+		} else if (q[i].err == 0) {
+			add_printer(&q[i].st, &printer);
+		}
+	}
+	return r;
+}
+
 int ac_cups_job_status(const char *server, const char *queue, int job_id, ac_job_status *out,
 		       ac_cups_error *err)
 {
-	static const char *const job_attrs[] = { "job-state", "job-state-reasons",
-						 "job-printer-state-message",
-						 "job-media-sheets-completed",
-						 "job-impressions-completed" };
 	int r;
 	http_t *http = NULL;
 	ipp_t *resp = NULL;
@@ -324,8 +539,8 @@ int ac_cups_job_status(const char *server, const char *queue, int job_id, ac_job
 	r = open_job(server, queue, job_id, &http, err);
 	if (r < 0)
 		goto out;
-	r = get_attributes(http, IPP_OP_GET_JOB_ATTRIBUTES, queue, job_id, job_attrs,
-			   (int)(sizeof(job_attrs) / sizeof(job_attrs[0])), &resp, err);
+	r = get_attributes(http, IPP_OP_GET_JOB_ATTRIBUTES, queue, job_id, job_attrs, NJOB_ATTRS,
+			   &resp, err);
 	if (r < 0)
 		goto out;
 	read_job_attributes(resp, out);

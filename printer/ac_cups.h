@@ -4,7 +4,8 @@
  *
  * server is "host:port", "host" (port 631), "[v6addr]:port" or an absolute
  * path to a domain socket ("/run/cups/cups.sock"). Every call opens its own
- * connection (httpConnect2) and closes it before returning; nothing uses
+ * connection (httpConnect2) and closes it before returning, but for
+ * submissions through an ac_cups_conn, which keeps its own; nothing uses
  * cupsSetServer() or another thread's state, and the CUPS status is read on
  * the calling thread right after the request that set it. Connections to
  * localhost, loopback addresses and sockets are never encrypted; others
@@ -45,6 +46,24 @@ int ac_cups_submit(const char *server, const char *queue, const char *title, con
 		   const char *format, const unsigned char *pdf, size_t len, int *job_id,
 		   ac_cups_error *err);
 
+/*
+ * A connection kept from one submission to the next (no connect per job),
+ * for one thread at a time: a submission thread owns one. It connects at
+ * its first submission, and again after any failure; a kept connection the
+ * server closed meanwhile is replaced once within the call when the server
+ * had answered nothing on it (so no job is created twice).
+ */
+typedef struct ac_cups_conn ac_cups_conn;
+
+/* Returns 0 or -ENOMEM. Does not connect yet (a wrong server fails each submission). */
+int ac_cups_conn_new(const char *server, ac_cups_conn **out);
+/* Closes and frees; NULL is fine. */
+void ac_cups_conn_free(ac_cups_conn *c);
+/* ac_cups_submit over c. */
+int ac_cups_conn_submit(ac_cups_conn *c, const char *queue, const char *title, const char *media,
+			const char *format, const unsigned char *pdf, size_t len, int *job_id,
+			ac_cups_error *err);
+
 /* IPP job-state values. */
 typedef enum {
 	AC_JOB_PENDING = 3,
@@ -74,6 +93,24 @@ typedef struct ac_job_status {
  */
 int ac_cups_job_status(const char *server, const char *queue, int job_id, ac_job_status *out,
 		       ac_cups_error *err);
+
+/* One job of ac_cups_conn_jobs. */
+typedef struct ac_cups_job_query {
+	int job_id;	    /* in */
+	int err;	    /* out: as ac_cups_job_status returns */
+	ac_cups_error cerr; /* out */
+	ac_job_status st;   /* out */
+} ac_cups_job_query;
+
+/*
+ * ac_cups_job_status of each of the n jobs of q on queue, over c, in a few
+ * requests rather than two connections per job: the printer once, the
+ * queue's unfinished jobs in one Get-Jobs, and alone only a job that is no
+ * longer among them (it finished, or is unknown: AC_ENOTFOUND). Returns 0,
+ * or an error that kept every job from being asked (CUPS down, no such
+ * queue), which every q[i].err then has too.
+ */
+int ac_cups_conn_jobs(ac_cups_conn *c, const char *queue, ac_cups_job_query *q, int n);
 
 /*
  * Fills the printer fields of *out (printer_state, its reasons and message)

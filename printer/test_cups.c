@@ -2,7 +2,8 @@
  * CUPS jobs against the real cupsd and virtual printer of deploy/cups-up:
  * a 2-label PDF prints, its state is followed to completion, the file lands
  * in the labels directory and both codes scan from it; a missing queue and a
- * stopped printer are reported. Skips without AGRICERT_CUPS_SERVER,
+ * stopped printer are reported; a kept connection submits and asks about
+ * several jobs at once (ac_cups_conn). Skips without AGRICERT_CUPS_SERVER,
  * AGRICERT_TEST_QUEUE and AGRICERT_TEST_LABELS_DIR.
  */
 #include <errno.h>
@@ -190,6 +191,57 @@ static void test_stopped(const unsigned char *pdf, size_t len)
 	free(out);
 }
 
+/* Over one kept connection: two submissions, then their states asked together
+ * (ac_cups_conn_jobs) while they wait at a stopped queue and after one is
+ * cancelled; an unknown job, a missing queue and no server. */
+static void test_conn(const unsigned char *pdf, size_t len)
+{
+	ac_cups_conn *c = NULL, *down = NULL;
+	ac_cups_error err;
+	ac_cups_job_query q[3];
+	char cmd[512];
+	int ids[2] = { 0, 0 };
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "cupsdisable -h %s -r 'paper out' %s 2>&1", server, queue);
+	free(test_run(cmd));
+	AC_CHECK(ac_cups_conn_new(server, &c) == 0, "a kept connection");
+	for (int i = 0; i < 2; i++)
+		rc = ac_cups_conn_submit(c, queue, "kept", NULL, NULL, pdf, len, &ids[i], &err);
+	AC_CHECK(rc == 0 && ids[0] > 0 && ids[1] > ids[0], "two jobs submitted over it");
+	q[0].job_id = ids[1];
+	q[1].job_id = 999999;
+	q[2].job_id = ids[0];
+	usleep(300 * 1000);
+	rc = ac_cups_conn_jobs(c, queue, q, 3);
+	AC_CHECK(rc == 0 && q[0].err == 0 && q[2].err == 0 && q[0].st.state == AC_JOB_PENDING &&
+		     q[2].st.state == AC_JOB_PENDING,
+		 "asked together: both wait (pending)");
+	AC_CHECK(q[0].st.printer_state == 5 && strstr(q[2].st.printer_state_reasons, "paused") &&
+		     strstr(q[0].st.message, "paper out"),
+		 "with the stopped printer's state, reasons and message");
+	AC_CHECK(q[1].err == AC_ENOTFOUND, "an unknown job among them: AC_ENOTFOUND");
+	AC_CHECK(ac_cups_cancel(server, queue, ids[0], &err) == 0, "one is cancelled");
+	rc = ac_cups_conn_jobs(c, queue, q, 3);
+	AC_CHECK(rc == 0 && q[2].err == 0 && q[2].st.state == AC_JOB_CANCELED &&
+		     q[0].st.state == AC_JOB_PENDING,
+		 "asked again: one canceled (no longer unfinished), the other pending");
+	ac_cups_cancel(server, queue, ids[1], &err);
+	rc = ac_cups_conn_jobs(c, "no-such-queue", q, 1);
+	AC_CHECK(rc == AC_ENOTFOUND && q[0].err == AC_ENOTFOUND, "a missing queue: AC_ENOTFOUND");
+	ac_cups_conn_free(c);
+	AC_CHECK(ac_cups_conn_new("127.0.0.1:1", &down) == 0, "a connection to no server");
+	rc = ac_cups_conn_jobs(down, queue, q, 2);
+	AC_CHECK(rc == AC_EPRINTER && q[1].err == AC_EPRINTER && q[1].cerr.ipp_status == 0 &&
+		     q[1].cerr.message[0],
+		 "no server: every job AC_EPRINTER, no IPP status, a message");
+	rc = ac_cups_conn_submit(down, queue, "x", NULL, NULL, pdf, len, &ids[0], &err);
+	AC_CHECK(rc == AC_EPRINTER && ids[0] == 0, "no server: no submission");
+	ac_cups_conn_free(down);
+	snprintf(cmd, sizeof(cmd), "cupsenable -h %s %s 2>&1", server, queue);
+	free(test_run(cmd));
+}
+
 int main(void)
 {
 	server = getenv("AGRICERT_CUPS_SERVER");
@@ -214,6 +266,7 @@ int main(void)
 	test_print(pdf, len);
 	test_errors(pdf, len);
 	test_stopped(pdf, len);
+	test_conn(pdf, len);
 	free(pdf);
 	unlink(path);
 	rmdir(tmpdir);

@@ -502,8 +502,14 @@ static void after_sign(uv_work_t *w, int status)
 		r = AC_ECRYPTO;
 	} else {
 		r = b->jobs[0]->ninputs > 0 ? send_reissue(b) : send_batch(b);
-		if (r == 0)
+		if (r == 0) {
+			/* The commit is on its way: the answer comes later, from the loop. */
+			for (int i = 0; i < b->n; i++) {
+				if (b->jobs[i]->signed_cb != NULL)
+					b->jobs[i]->signed_cb(b->jobs[i]);
+			}
 			return;
+		}
 		ac_log_error("issue", "could not send %d certificates: %s", b->n, ac_strerror(r));
 		r = AC_EDB;
 	}

@@ -69,6 +69,11 @@ struct ac_issue_job {
 	int duplicate; /* the idempotency key was taken meanwhile: nothing new stored */
 	int refused;   /* AC_REFUSED_*: the database would not store it */
 	void (*done)(ac_issue_job *job);
+	/* Or NULL: called on the loop thread once the job is signed (serial,
+	 * kid, issued_at and codes set) and its batch sent to the database,
+	 * so that what does not need the commit runs meanwhile (rendering its
+	 * labels). done follows, whatever the commit does. */
+	void (*signed_cb)(ac_issue_job *job);
 	void *data;
 	ac_issue_job *next; /* the issuer's, like the two below */
 	ac_issuer *issuer;

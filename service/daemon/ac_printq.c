@@ -4,93 +4,66 @@
 #include <string.h>
 
 #include "ac_arena.h"
+#include "ac_buf.h"
 #include "ac_certdb.h"
 #include "ac_closer.h"
 #include "ac_code.h"
 #include "ac_cups.h"
+#include "ac_cupsq.h"
+#include "ac_db_call.h"
 #include "ac_error.h"
 #include "ac_label.h"
 #include "ac_log.h"
 #include "ac_printq.h"
+#include "ac_printq_private.h"
 
-#define WATCH_TICK_MS 1000
 #define MAX_FALLBACKS 3
+/* Threads that hand rendered labels to CUPS (ac_cupsq.h). */
+#define SUBMITTERS 4
 
-/* A job at CUPS, watched until it finishes or its time is up. */
-typedef struct watch {
-	struct watch *next;
-	int64_t job_id;
-	int cups_job_id;
-	uint64_t deadline_ms;
-	char queue[128];
-	int known;	   /* st holds an answer */
-	ac_job_status st;  /* the last answer */
-	const char *fault; /* ac_cups_fault of it, "cups-down" when CUPS did not answer */
-	char state[16];	   /* as last recorded in print_job */
-	const char *recorded_fault;
-} watch;
-
-struct ac_printq {
-	uv_loop_t *loop;
-	ac_db *db;
-	const ac_config *cfg;
-	ac_label_renderer *renderer;
-	ac_printers *printers;
-	int printers_closed;
-	int busy;
-	int polling;
-	watch *watching;
-	uv_timer_t timer;
-	int timer_closed;
-	ac_closer close;
-};
-
-typedef struct print_work {
+/*
+ * A job's labels: rendered in the uv thread pool (possibly before the
+ * certificate is stored), then, once it is stored (committed), handed to
+ * CUPS by a submission thread. Discarded instead when it was not stored.
+ */
+struct ac_print_work {
 	uv_work_t work;
+	ac_cupsq_item sub;
 	ac_printq *pq;
 	ac_arena arena; /* the label's texts and codes */
 	int64_t job_id;
 	ac_printer printer;
 	ac_label_data data;
+	unsigned char *doc; /* the rendered labels */
+	size_t len;
+	int rendered;  /* rendering ended (doc, or err) */
+	int committed; /* stored as print job job_id: to CUPS once rendered */
+	int discarded; /* not stored: dropped once rendered */
 	int err;
 	ac_label_problem why;
 	ac_cups_error cerr;
 	int cups_job_id;
-	uint64_t t0;
+	uint64_t t0;	/* committed */
 	uint64_t since; /* the request */
+	uint64_t t_rendered;
+	uint64_t t_sent; /* handed to a submission thread */
 	/* A calibration run instead of a job. */
 	const char *calibration;
 	void (*done)(void *arg, int err, int cups_job_id, const char *why);
 	void *done_arg;
-} print_work;
+};
 
-/* A timed-out job: its state asked of CUPS, and cancelled if still waiting. */
-typedef struct expiry_work {
-	uv_work_t work;
-	ac_printq *pq;
-	watch w;
-	ac_job_status st;
-	ac_cups_error cerr;
-	int err;
-	int cancelled;
-} expiry_work;
+typedef struct ac_print_work print_work;
 
-/* Every watched job asked of CUPS, once a tick. */
-typedef struct poll_item {
-	int64_t job_id;
-	int cups_job_id;
-	char queue[128];
-	int err;
-	ac_cups_error cerr;
-	ac_job_status st;
-} poll_item;
+static void maybe_closed(ac_printq *pq);
 
-typedef struct poll_work {
-	uv_work_t work;
-	ac_printq *pq;
-	int n;
-	poll_item items[];
-} poll_work;
+static void on_cupsq_closed(void *data)
+{
+	ac_printq *pq = data;
+
+	pq->cupsq_closed = 1;
+	maybe_closed(pq);
+}
 
 static void maybe_closed(ac_printq *pq)
 {
@@ -98,95 +71,145 @@ static void maybe_closed(ac_printq *pq)
 
 	if (!pq->close.closing || pq->busy > 0 || !pq->timer_closed || !pq->printers_closed)
 		return;
-	while (pq->watching != NULL) {
-		watch *next = pq->watching->next;
+	if (pq->cupsq != NULL) {
+		ac_cupsq *q = pq->cupsq;
 
-		free(pq->watching);
-		pq->watching = next;
+		pq->cupsq = NULL;
+		ac_cupsq_close(q, on_cupsq_closed, pq);
+		return;
 	}
+	if (!pq->cupsq_closed)
+		return;
+	ac_printq_unwatch_all(pq);
 	ac_label_renderer_free(pq->renderer);
+	ac_cups_conn_free(pq->poll_conn);
 	free(pq);
 	ac_closer_finish(c);
 }
 
 /* One unit of work ends: the queue may be closing. */
-static void work_done(ac_printq *pq)
+void ac_printq_work_done(ac_printq *pq)
 {
 	pq->busy--;
 	maybe_closed(pq);
 }
 
+/* The arguments of print_jobs_record() (sql/0029), one array each. */
+enum { R_ID, R_CUPS, R_STATE, R_REASON, R_FAULT, R_COUNT };
+
+static const ac_db_param record_args[R_COUNT] = {
+	[R_ID] = { "p_id", "bigint[]" },     [R_CUPS] = { "p_cups", "int[]" },
+	[R_STATE] = { "p_state", "text[]" }, [R_REASON] = { "p_reason", "text[]" },
+	[R_FAULT] = { "p_fault", "text[]" },
+};
+
+static void send_records(ac_printq *pq);
+
 static void on_recorded(void *data, const ac_db_result *res, int err, const char *msg)
 {
 	ac_printq *pq = data;
+	job_record *x = pq->recording;
+	int n = 0;
 
 	if (err != 0)
-		ac_log_error("print", "could not record a print job's state: %s", msg);
-	work_done(pq);
+		ac_log_error("print", "could not record print jobs' states: %s", msg);
+	pq->recording = NULL;
+	while (x != NULL) {
+		job_record *next = x->next;
+
+		free(x);
+		x = next;
+		n++;
+	}
+	send_records(pq);
+	pq->busy -= n;
+	maybe_closed(pq);
 }
 
-/* Writes a job's state, reason and fault (and CUPS job id, when known) to print_job. */
-static void record(ac_printq *pq, int64_t job_id, int cups_job_id, const char *state,
-		   const char *reason, const char *fault)
+/* Every state waiting, in one statement. */
+static void send_records(ac_printq *pq)
 {
-	char id[24];
-	char cups_id[24];
-	const char *values[5] = { id, cups_job_id > 0 ? cups_id : NULL, state, reason, fault };
+	ac_buf p[R_COUNT];
+	ac_db_call call;
+	int r;
 
-	snprintf(id, sizeof(id), "%lld", (long long)job_id);
-	snprintf(cups_id, sizeof(cups_id), "%d", cups_job_id);
-	pq->busy++;
-	if (ac_db_query(pq->db,
-			"UPDATE print_job SET cups_job_id = coalesce($2::int, cups_job_id), state "
-			"= $3, reason = $4, fault = $5, submitted_at = coalesce(submitted_at, "
-			"now()), updated_at = now() WHERE id = $1::bigint",
-			5, values, NULL, on_recorded, pq) != 0) {
-		ac_log_error("print", "could not record print job %lld as %s: database unavailable",
-			     (long long)job_id, state);
-		work_done(pq);
+	if (pq->records == NULL || pq->recording != NULL)
+		return;
+	pq->recording = pq->records;
+	pq->records = NULL;
+	ac_db_arrays_open(p, R_COUNT);
+	for (const job_record *x = pq->recording; x != NULL; x = x->next) {
+		ac_buf_pg_next_int(&p[R_ID], x->job_id, 0);
+		ac_buf_pg_next_int(&p[R_CUPS], x->cups_job_id, 1);
+		ac_buf_pg_next(&p[R_STATE], x->state);
+		ac_buf_pg_next(&p[R_REASON], x->has_reason ? x->reason : NULL);
+		ac_buf_pg_next(&p[R_FAULT], x->fault);
+	}
+	ac_db_call_init(&call, "print_jobs_record");
+	r = ac_db_arrays_args(&call, record_args, p, R_COUNT);
+	if (r == 0)
+		r = ac_db_query_call(pq->db, NULL, &call, on_recorded, pq);
+	ac_db_arrays_free(p, R_COUNT);
+	if (r != 0) {
+		ac_log_error("print", "could not record print jobs' states: database unavailable");
+		on_recorded(pq, NULL, 0, NULL);
 	}
 }
 
-static void render_and_submit(uv_work_t *req)
+void ac_printq_record(ac_printq *pq, int64_t job_id, int cups_job_id, const char *state,
+		      const char *reason, const char *fault)
+{
+	job_record *x = pq->records;
+
+	while (x != NULL && x->job_id != job_id)
+		x = x->next;
+	if (x == NULL) {
+		x = calloc(1, sizeof(*x));
+		if (x == NULL) {
+			ac_log_error("print",
+				     "could not record print job %lld as %s: out of memory",
+				     (long long)job_id, state);
+			return;
+		}
+		x->job_id = job_id;
+		x->next = pq->records;
+		pq->records = x;
+		pq->busy++;
+	}
+	if (cups_job_id > 0)
+		x->cups_job_id = cups_job_id;
+	snprintf(x->state, sizeof(x->state), "%s", state);
+	snprintf(x->reason, sizeof(x->reason), "%s", reason ? reason : "");
+	x->has_reason = reason != NULL;
+	x->fault = fault;
+	send_records(pq);
+}
+
+static void render(uv_work_t *req)
 {
 	print_work *w = req->data;
 	const ac_printer *p = &w->printer;
-	unsigned char *doc = NULL;
-	size_t len = 0;
-	char title[128];
 
 	if (w->calibration != NULL)
 		w->err = ac_label_render_calibration(w->pq->renderer, &p->label, w->calibration,
-						     &doc, &len);
+						     &w->doc, &w->len);
 	else
-		w->err = ac_label_render(w->pq->renderer, &p->label, &w->data, &doc, &len, &w->why);
-	if (w->err != 0)
-		return;
-	snprintf(title, sizeof(title), "%s %s", w->calibration ? "calibration" : "certificate",
-		 w->calibration ? p->id : w->data.number);
-	w->err = ac_cups_submit(w->pq->cfg->cups_server, p->queue, title,
-				p->label.lang == AC_LABEL_PDF ? p->media : NULL,
-				ac_label_lang_format(p->label.lang), doc, len, &w->cups_job_id,
-				&w->cerr);
-	free(doc);
+		w->err = ac_label_render(w->pq->renderer, &p->label, &w->data, &w->doc, &w->len,
+					 &w->why);
 }
 
-static void watch_job(ac_printq *pq, const print_work *w)
+/* A submission thread: the rendered labels to CUPS over its kept connection. */
+static void submit_labels(ac_cupsq_item *it, ac_cups_conn *conn)
 {
-	watch *e = calloc(1, sizeof(*e));
+	print_work *w = (print_work *)((char *)it - offsetof(print_work, sub));
+	const ac_printer *p = &w->printer;
+	char title[128];
 
-	if (e == NULL) {
-		ac_log_warn("print", "could not watch job %lld: out of memory",
-			    (long long)w->job_id);
-		return;
-	}
-	e->job_id = w->job_id;
-	e->cups_job_id = w->cups_job_id;
-	e->deadline_ms = uv_now(pq->loop) + (uint64_t)pq->cfg->print_timeout * 1000;
-	snprintf(e->queue, sizeof(e->queue), "%s", w->printer.queue);
-	snprintf(e->state, sizeof(e->state), "pending");
-	e->next = pq->watching;
-	pq->watching = e;
+	snprintf(title, sizeof(title), "%s %s", w->calibration ? "calibration" : "certificate",
+		 w->calibration ? p->id : w->data.number);
+	w->err = ac_cups_conn_submit(
+	    conn, p->queue, title, p->label.lang == AC_LABEL_PDF ? p->media : NULL,
+	    ac_label_lang_format(p->label.lang), w->doc, w->len, &w->cups_job_id, &w->cerr);
 }
 
 /* Why a job could not be printed, for print_job.reason, and its fault keyword. */
@@ -210,34 +233,76 @@ static const char *failure(const print_work *w, char *buf, size_t cap)
 		   : "printer-error";
 }
 
-static void after_submit(uv_work_t *req, int status)
+static void free_work(print_work *w)
 {
-	print_work *w = req->data;
+	ac_printq *pq = w->pq;
+
+	free(w->doc);
+	ac_arena_clear(&w->arena);
+	free(w);
+	ac_printq_work_done(pq);
+}
+
+/* The loop thread, once CUPS has the labels or they could not be printed. */
+static void finish(print_work *w)
+{
 	ac_printq *pq = w->pq;
 	char why[384];
 	const char *fault = NULL;
+	uint64_t now = ac_now_ns();
 
-	if (status != 0)
-		w->err = status;
 	if (w->err != 0)
 		fault = failure(w, why, sizeof(why));
 	if (w->done != NULL) {
 		w->done(w->done_arg, w->err, w->cups_job_id, w->err ? why : NULL);
 	} else if (w->err == 0) {
 		ac_log_info("print",
-			    "job %lld at CUPS as %s/%d after %.1f ms (%.1f ms since the request)",
+			    "job %lld at CUPS as %s/%d after %.1f ms (%.1f ms since the request: "
+			    "rendered at %.1f, stored at %.1f, submitted from %.1f ms)",
 			    (long long)w->job_id, w->printer.queue, w->cups_job_id,
-			    (ac_now_ns() - w->t0) / 1e6, (ac_now_ns() - w->since) / 1e6);
-		watch_job(pq, w);
-		record(pq, w->job_id, w->cups_job_id, "pending", NULL, NULL);
+			    (now - w->t0) / 1e6, (now - w->since) / 1e6,
+			    (w->t_rendered - w->since) / 1e6, (w->t0 - w->since) / 1e6,
+			    (w->t_sent - w->since) / 1e6);
+		ac_printq_watch(pq, w->job_id, w->cups_job_id, w->printer.queue);
+		ac_printq_record(pq, w->job_id, w->cups_job_id, "pending", NULL, NULL);
 	} else {
 		ac_log_error("print", "could not print job %lld on %s: %s", (long long)w->job_id,
 			     w->printer.queue, why);
-		record(pq, w->job_id, 0, "failed", why, fault);
+		ac_printq_record(pq, w->job_id, 0, "failed", why, fault);
 	}
-	ac_arena_clear(&w->arena);
-	free(w);
-	work_done(pq);
+	free_work(w);
+}
+
+static void after_cups(ac_cupsq_item *it)
+{
+	finish((print_work *)((char *)it - offsetof(print_work, sub)));
+}
+
+/* Rendered and stored: to CUPS on a submission thread (or failed). */
+static void proceed(print_work *w)
+{
+	if (w->err != 0) {
+		finish(w);
+		return;
+	}
+	w->t_sent = ac_now_ns();
+	w->sub.run = submit_labels;
+	w->sub.done = after_cups;
+	ac_cupsq_push(w->pq->cupsq, &w->sub);
+}
+
+static void after_render(uv_work_t *req, int status)
+{
+	print_work *w = req->data;
+
+	if (status != 0)
+		w->err = status;
+	w->rendered = 1;
+	w->t_rendered = ac_now_ns();
+	if (w->discarded)
+		free_work(w);
+	else if (w->committed)
+		proceed(w);
 }
 
 /* The label's texts, in the work item's arena. Returns 0 or -ENOMEM. */
@@ -276,18 +341,41 @@ static int label_texts(print_work *w, const ac_cert *c, const char *public_url)
 	return fail ? -ENOMEM : 0;
 }
 
-static void queue_work(ac_printq *pq, print_work *w)
+static void queue_render(ac_printq *pq, print_work *w)
 {
 	w->work.data = w;
 	pq->busy++;
-	if (uv_queue_work(pq->loop, &w->work, render_and_submit, after_submit) != 0)
-		after_submit(&w->work, -ENOMEM);
+	if (uv_queue_work(pq->loop, &w->work, render, after_render) != 0)
+		after_render(&w->work, -ENOMEM);
+}
+
+/* A work item for c's labels on its printer, not queued; NULL when the printer
+ * is unknown or memory ran out (*why says which). */
+static print_work *new_work(ac_printq *pq, const ac_cert *c, uint64_t since_ns, const char **why)
+{
+	const ac_printer *p = ac_printers_find(pq->printers, c->printer_id);
+	print_work *w;
+
+	*why = p == NULL ? "no such printer" : "out of memory";
+	if (p == NULL || (w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	ac_arena_init(&w->arena);
+	w->pq = pq;
+	w->job_id = c->print_job_id;
+	w->printer = *p;
+	w->since = since_ns ? since_ns : ac_now_ns();
+	if (label_texts(w, c, pq->cfg->public_url) != 0) {
+		ac_arena_clear(&w->arena);
+		free(w);
+		return NULL;
+	}
+	return w;
 }
 
 void ac_printq_submit(ac_printq *pq, const ac_cert *c, uint64_t since_ns)
 {
-	const ac_printer *p;
 	print_work *w;
+	const char *why;
 
 	if (pq == NULL) {
 		/* The service is stopping: the job stays queued for the next start. */
@@ -295,31 +383,53 @@ void ac_printq_submit(ac_printq *pq, const ac_cert *c, uint64_t since_ns)
 			    (long long)c->print_job_id);
 		return;
 	}
-	p = ac_printers_find(pq->printers, c->printer_id);
-	if (p == NULL) {
-		record(pq, c->print_job_id, 0, "failed", "no such printer", "no-queue");
-		return;
-	}
-	w = calloc(1, sizeof(*w));
+	w = new_work(pq, c, since_ns, &why);
 	if (w == NULL) {
-		record(pq, c->print_job_id, 0, "failed", "out of memory", "printer-error");
+		if (strcmp(why, "out of memory") == 0)
+			ac_log_error("print", "could not prepare print job %lld: out of memory",
+				     (long long)c->print_job_id);
+		ac_printq_record(pq, c->print_job_id, 0, "failed", why,
+				 strcmp(why, "out of memory") == 0 ? "printer-error" : "no-queue");
 		return;
 	}
-	ac_arena_init(&w->arena);
-	w->pq = pq;
-	w->job_id = c->print_job_id;
-	w->printer = *p;
+	w->committed = 1;
 	w->t0 = ac_now_ns();
-	w->since = since_ns ? since_ns : w->t0;
-	if (label_texts(w, c, pq->cfg->public_url) != 0) {
-		ac_log_error("print", "could not prepare print job %lld: out of memory",
-			     (long long)w->job_id);
-		record(pq, c->print_job_id, 0, "failed", "out of memory", "printer-error");
-		ac_arena_clear(&w->arena);
-		free(w);
+	queue_render(pq, w);
+}
+
+ac_print_work *ac_printq_render(ac_printq *pq, const ac_cert *c, uint64_t since_ns)
+{
+	print_work *w;
+	const char *why;
+
+	if (pq == NULL || pq->close.closing || c->printer_id == NULL)
+		return NULL;
+	w = new_work(pq, c, since_ns, &why);
+	if (w != NULL)
+		queue_render(pq, w);
+	return w;
+}
+
+void ac_printq_commit(ac_printq *pq, ac_print_work *w, const ac_cert *c, uint64_t since_ns)
+{
+	if (w == NULL) {
+		ac_printq_submit(pq, c, since_ns);
 		return;
 	}
-	queue_work(pq, w);
+	w->job_id = c->print_job_id;
+	w->committed = 1;
+	w->t0 = ac_now_ns();
+	if (w->rendered)
+		proceed(w);
+}
+
+void ac_printq_discard(ac_print_work *w)
+{
+	if (w == NULL)
+		return;
+	w->discarded = 1;
+	if (w->rendered)
+		free_work(w);
 }
 
 int ac_printq_calibrate(ac_printq *pq, const char *printer, const char *code,
@@ -345,7 +455,9 @@ int ac_printq_calibrate(ac_printq *pq, const char *printer, const char *code,
 		return -ENOMEM;
 	}
 	w->t0 = ac_now_ns();
-	queue_work(pq, w);
+	w->since = w->t0;
+	w->committed = 1;
+	queue_render(pq, w);
 	return 0;
 }
 
@@ -366,19 +478,6 @@ void ac_printq_refresh_printers(ac_printq *pq, void (*cb)(void *arg), void *arg)
 		return;
 	}
 	ac_printers_refresh(pq->printers, cb, arg);
-}
-
-int ac_printq_job_state(const ac_printq *pq, int64_t job_id, ac_printq_job *out)
-{
-	for (const watch *e = pq ? pq->watching : NULL; e != NULL; e = e->next) {
-		if (e->job_id == job_id && e->known) {
-			out->st = e->st;
-			out->fault = e->fault;
-			out->cups_job_id = e->cups_job_id;
-			return 1;
-		}
-	}
-	return 0;
 }
 
 /* Jobs left queued. */
@@ -411,185 +510,6 @@ void ac_printq_resubmit_queued(ac_printq *pq)
 		on_queued(pq, NULL, AC_EDB, "database unavailable");
 }
 
-/* Watching: every tick, each job's state; at its deadline, a cancel. */
-
-static watch *find_watch(ac_printq *pq, int64_t job_id, watch ***link)
-{
-	for (watch **p = &pq->watching; *p != NULL; p = &(*p)->next) {
-		if ((*p)->job_id == job_id) {
-			if (link != NULL)
-				*link = p;
-			return *p;
-		}
-	}
-	return NULL;
-}
-
-static void poll_jobs(uv_work_t *req)
-{
-	poll_work *pw = req->data;
-	const char *server = pw->pq->cfg->cups_server;
-
-	for (int i = 0; i < pw->n; i++) {
-		poll_item *it = &pw->items[i];
-		it->err =
-		    ac_cups_job_status(server, it->queue, it->cups_job_id, &it->st, &it->cerr);
-		if (it->err == AC_EPRINTER && it->cerr.ipp_status == 0) {
-			/* CUPS is down: the others would wait for their timeouts too. */
-			for (int k = i + 1; k < pw->n; k++) {
-				pw->items[k].err = it->err;
-				pw->items[k].cerr = it->cerr;
-			}
-			break;
-		}
-	}
-}
-
-static int is_final(int state)
-{
-	return state == AC_JOB_COMPLETED || state == AC_JOB_CANCELED || state == AC_JOB_ABORTED;
-}
-
-/* What one answer changes: the watch, print_job when state or fault moved. */
-static void take_answer(ac_printq *pq, const poll_item *it)
-{
-	watch **link = NULL;
-	watch *e = find_watch(pq, it->job_id, &link);
-
-	if (e == NULL)
-		return; /* expired meanwhile */
-	if (it->err != 0) {
-		if (it->err == AC_ENOTFOUND)
-			return; /* purged from CUPS' history: leave the row as it is */
-		e->fault = ac_cups_error_fault(it->err, &it->cerr);
-	} else {
-		e->st = it->st;
-		e->known = 1;
-		e->fault = ac_cups_fault(&it->st);
-	}
-	/* A fault that appears or clears goes to print_job at once; plain state
-	 * changes are answered from here and saved when the job is asked for
-	 * (GET /api/v1/print-jobs), as before, not in the background. */
-	const char *state = e->known ? ac_job_state_name(e->st.state) : e->state;
-	if (e->fault != e->recorded_fault) {
-		snprintf(e->state, sizeof(e->state), "%s", state);
-		e->recorded_fault = e->fault;
-		record(pq, e->job_id, 0, state,
-		       e->known && e->st.state_reasons[0] ? e->st.state_reasons : NULL, e->fault);
-	}
-	if (e->known && is_final(e->st.state)) {
-		*link = e->next;
-		free(e);
-	}
-}
-
-static void after_poll(uv_work_t *req, int status)
-{
-	poll_work *pw = req->data;
-	ac_printq *pq = pw->pq;
-
-	pq->polling = 0;
-	for (int i = 0; status == 0 && !pq->close.closing && i < pw->n; i++)
-		take_answer(pq, &pw->items[i]);
-	free(pw);
-	work_done(pq);
-}
-
-static void start_poll(ac_printq *pq)
-{
-	int n = 0;
-	poll_work *pw;
-
-	for (watch *e = pq->watching; e != NULL; e = e->next)
-		n++;
-	if (n == 0 || pq->polling)
-		return;
-	pw = calloc(1, sizeof(*pw) + (size_t)n * sizeof(pw->items[0]));
-	if (pw == NULL)
-		return;
-	for (watch *e = pq->watching; e != NULL; e = e->next) {
-		poll_item *it = &pw->items[pw->n++];
-		it->job_id = e->job_id;
-		it->cups_job_id = e->cups_job_id;
-		memcpy(it->queue, e->queue, sizeof(it->queue));
-	}
-	pw->pq = pq;
-	pw->work.data = pw;
-	pq->polling = 1;
-	pq->busy++;
-	if (uv_queue_work(pq->loop, &pw->work, poll_jobs, after_poll) != 0)
-		after_poll(&pw->work, -ENOMEM);
-}
-
-static void expire_work(uv_work_t *req)
-{
-	expiry_work *x = req->data;
-	const char *server = x->pq->cfg->cups_server;
-
-	x->err = ac_cups_job_status(server, x->w.queue, x->w.cups_job_id, &x->st, &x->cerr);
-	if (x->err != 0)
-		return;
-	if (!is_final(x->st.state))
-		x->cancelled = ac_cups_cancel(server, x->w.queue, x->w.cups_job_id, &x->cerr) == 0;
-}
-
-static void after_expire(uv_work_t *req, int status)
-{
-	expiry_work *x = req->data;
-	ac_printq *pq = x->pq;
-	char reason[384];
-	const char *fault = ac_cups_fault(&x->st);
-
-	if (x->cancelled) {
-		snprintf(reason, sizeof(reason),
-			 "timeout: not printed within %d s, cancelled (printer %s)",
-			 pq->cfg->print_timeout,
-			 x->st.printer_state_reasons[0] ? x->st.printer_state_reasons : "busy");
-		ac_log_warn("print", "job %lld on %s timed out after %d s: cancelled",
-			    (long long)x->w.job_id, x->w.queue, pq->cfg->print_timeout);
-		record(pq, x->w.job_id, 0, "failed", reason, "timeout");
-	} else if (status == 0 && x->err == 0) {
-		record(pq, x->w.job_id, 0, ac_job_state_name(x->st.state),
-		       x->st.state_reasons[0] ? x->st.state_reasons : NULL, fault);
-	} else {
-		ac_log_warn("print", "could not check job %lld at its timeout: %s",
-			    (long long)x->w.job_id,
-			    x->cerr.message[0] ? x->cerr.message : ac_strerror(x->err));
-		snprintf(reason, sizeof(reason), "timeout: not printed within %d s (%s)",
-			 pq->cfg->print_timeout,
-			 x->cerr.message[0] ? x->cerr.message : ac_strerror(x->err));
-		record(pq, x->w.job_id, 0, "failed", reason, ac_cups_error_fault(x->err, &x->cerr));
-	}
-	free(x);
-	work_done(pq);
-}
-
-static void on_tick(uv_timer_t *t)
-{
-	ac_printq *pq = t->data;
-	uint64_t now = uv_now(pq->loop);
-	watch **p = &pq->watching;
-
-	while (*p != NULL) {
-		watch *e = *p;
-		expiry_work *x;
-
-		if (e->deadline_ms > now || (x = calloc(1, sizeof(*x))) == NULL) {
-			p = &e->next;
-			continue;
-		}
-		*p = e->next;
-		x->pq = pq;
-		x->w = *e;
-		x->work.data = x;
-		free(e);
-		pq->busy++;
-		if (uv_queue_work(pq->loop, &x->work, expire_work, after_expire) != 0)
-			after_expire(&x->work, -ENOMEM);
-	}
-	start_poll(pq);
-}
-
 /* The renderer with the label font and the fallbacks of font_fallback. */
 static int new_renderer(const ac_config *cfg, ac_label_renderer **out)
 {
@@ -617,8 +537,14 @@ int ac_printq_new(uv_loop_t *loop, ac_db *db, const ac_config *cfg, ac_printq **
 	pq->cfg = cfg;
 	r = new_renderer(cfg, &pq->renderer);
 	if (r == 0)
+		r = ac_cupsq_new(loop, cfg->cups_server, SUBMITTERS, &pq->cupsq);
+	if (r == 0)
+		r = ac_cups_conn_new(cfg->cups_server, &pq->poll_conn);
+	if (r == 0)
 		r = ac_printers_new(loop, db, cfg, &pq->printers);
 	if (r != 0) {
+		ac_cupsq_close(pq->cupsq, NULL, NULL);
+		ac_cups_conn_free(pq->poll_conn);
 		ac_label_renderer_free(pq->renderer);
 		free(pq);
 		return r;
@@ -630,7 +556,7 @@ int ac_printq_new(uv_loop_t *loop, ac_db *db, const ac_config *cfg, ac_printq **
 			    cfg->font_fallback);
 	uv_timer_init(loop, &pq->timer);
 	pq->timer.data = pq;
-	uv_timer_start(&pq->timer, on_tick, WATCH_TICK_MS, WATCH_TICK_MS);
+	uv_timer_start(&pq->timer, ac_printq_on_tick, AC_PRINTQ_TICK_MS, AC_PRINTQ_TICK_MS);
 	*out = pq;
 	return 0;
 }

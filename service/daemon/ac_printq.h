@@ -1,15 +1,20 @@
 /*
  * The print queue: renders a certificate's labels in the language of the
- * kiosk's printer (PDF, ZPL or TSPL, ac_label.h) and hands them to its CUPS
- * queue in the uv thread pool, and records the CUPS job id, state and fault
- * in print_job.
+ * kiosk's printer (PDF, ZPL or TSPL, ac_label.h) in the uv thread pool,
+ * hands them to its CUPS queue on submission threads of its own (ac_cupsq.h,
+ * kept connections), and records the CUPS job id, state and fault in
+ * print_job. A certificate being issued has its labels rendered while its
+ * group commit is in flight, and sent only once it is stored
+ * (ac_printq_render below).
  *
  * The printer is looked up per job (ac_printers.h: the registry's kiosks,
  * then the configuration), so a change through the API applies to the next
  * job without a restart.
  *
- * Jobs at CUPS are watched by the instance that submitted them: CUPS is
- * asked every second how each is doing, so that GET /api/v1/print-jobs/{id}
+ * Jobs at CUPS are watched by the instance that submitted them
+ * (ac_printwatch.c): CUPS is asked every second how each is doing (per
+ * queue: its unfinished jobs in one request, over one kept connection), so
+ * that GET /api/v1/print-jobs/{id}
  * answers its state and a fault (paused queue, paper out, offline printer,
  * CUPS down) within seconds, under stable keywords (ac_cups_fault). A fault
  * that appears or clears is written to print_job at once; a plain change of
@@ -19,8 +24,9 @@
  * so that labels do not come out later for nobody. Reprinting prints the
  * same codes again.
  *
- * Loop thread only; rendering and CUPS calls run in the pool and touch only
- * their own work item.
+ * Loop thread only; rendering runs in the uv thread pool, submissions on the
+ * queue's own submission threads (ac_cupsq.h), polls and cancels in the
+ * pool; each touches only its own work item.
  */
 #ifndef AC_PRINTQ_H
 #define AC_PRINTQ_H
@@ -47,6 +53,28 @@ int ac_printq_new(uv_loop_t *loop, ac_db *db, const ac_config *cfg, ac_printq **
  * reads it). A job that cannot even be prepared is marked failed.
  */
 void ac_printq_submit(ac_printq *pq, const ac_cert *c, uint64_t since_ns);
+
+/*
+ * Printing a certificate being issued, in two halves, so that its labels
+ * render while the group commit is in flight and reach CUPS only once it is
+ * stored. ac_printq_render starts rendering c's labels as soon as it is
+ * signed (serial, issued_at and codes set; c->printer_id names the
+ * printer); it copies what it needs. It returns the work under way, or
+ * NULL when there is nothing to render ahead (no printer, unknown printer,
+ * no memory, pq NULL or closing). Exactly one of these then follows, on
+ * the loop thread:
+ * - ac_printq_commit once c is stored as print job c->print_job_id: the
+ *   labels go to CUPS as soon as they are rendered, on a submission thread
+ *   (ac_cupsq.h) rather than behind the thread pool's queue; with w NULL it
+ *   is ac_printq_submit;
+ * - ac_printq_discard when c was not stored (or stored without a print
+ *   job): the rendering is dropped; nothing reaches CUPS.
+ */
+typedef struct ac_print_work ac_print_work;
+
+ac_print_work *ac_printq_render(ac_printq *pq, const ac_cert *c, uint64_t since_ns);
+void ac_printq_commit(ac_printq *pq, ac_print_work *w, const ac_cert *c, uint64_t since_ns);
+void ac_printq_discard(ac_print_work *w);
 
 /* The printer named id, or NULL (also when pq is NULL): see ac_printers_find. */
 const ac_printer *ac_printq_printer(const ac_printq *pq, const char *id);

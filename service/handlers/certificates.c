@@ -35,6 +35,7 @@ typedef struct issue_ctx {
 	ac_issue_job job;
 	int purchaser;
 	const ac_product *product; /* valid while parsing */
+	ac_print_work *print;	   /* the labels rendering while the commit is in flight */
 } issue_ctx;
 
 /* Sends c as the API's certificate JSON. */
@@ -441,10 +442,35 @@ static void refuse(ac_req *r, int refused)
 
 static void lookup_existing(ac_req *r);
 
+/* Signed, its batch on the way to the database: the labels render meanwhile. */
+static void on_signed(ac_issue_job *job)
+{
+	ac_req *r = job->data;
+	issue_ctx *ctx = r->ctx;
+
+	ctx->print = ac_printq_render(ac_app_of(r)->printq, &job->cert, r->start_ns);
+}
+
+/* The labels go to CUPS when the certificate was stored with a print job,
+ * else nowhere. */
+static void print_or_drop(ac_req *r, issue_ctx *ctx)
+{
+	const ac_issue_job *job = &ctx->job;
+	ac_print_work *w = ctx->print;
+
+	ctx->print = NULL;
+	if (job->err == 0 && job->stored && job->cert.print_job_id != 0)
+		ac_printq_commit(ac_app_of(r)->printq, w, &job->cert, r->start_ns);
+	else
+		ac_printq_discard(w);
+}
+
 /* The issuer's answer: stored, refused, short, or a duplicate key. */
 static void on_issued(ac_issue_job *job)
 {
 	ac_req *r = job->data;
+
+	print_or_drop(r, r->ctx);
 
 	if (job->err == AC_ECHAIN) {
 		ac_chain_refuse(r, job->errmsg);
@@ -464,8 +490,6 @@ static void on_issued(ac_issue_job *job)
 		ac_log_debug("issue", "issued certificate %llu with %d labels for subject %d id=%s",
 			     (unsigned long long)job->cert.serial, job->cert.labels,
 			     job->cert.issuer_id, r->id_str);
-		if (job->cert.print_job_id != 0)
-			ac_printq_submit(ac_app_of(r)->printq, &job->cert, r->start_ns);
 		respond_cert(r, 201, &job->cert);
 	}
 	ac_req_release(r);
@@ -476,6 +500,7 @@ static void submit(ac_req *r)
 	issue_ctx *ctx = r->ctx;
 
 	ctx->job.done = on_issued;
+	ctx->job.signed_cb = ctx->job.cert.printer_id != NULL ? on_signed : NULL;
 	ctx->job.data = r;
 	ac_req_hold(r);
 	if (ac_issuer_submit(ac_app_of(r)->issuer, &ctx->job) != 0) {

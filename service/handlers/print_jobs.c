@@ -76,12 +76,9 @@ static void query_cups(void *arg)
 	    ac_cups_job_status(ctx->server, ctx->queue, ctx->cups_job_id, &ctx->st, &ctx->cerr);
 }
 
-/*
- * Answers with what CUPS said (st), then saves it in print_job if it changed
- * and the row is not final: the print queue may have ended the job
- * meanwhile (print_timeout: cancelled at CUPS and marked failed with fault
- * timeout), and CUPS' "canceled" must not overwrite why.
- */
+/* Answers with what CUPS said (st), then saves it in print_job if it changed
+ * and the row has not meanwhile been given a final state (the print queue's
+ * own writes, e.g. failed on print_timeout, are not overwritten). */
 static void answer_state(ac_req *r, const job_ctx *ctx, const ac_job_status *st, const char *fault)
 {
 	const char *state = ac_job_state_name(st->state);
