@@ -15,40 +15,84 @@
 #include "ac_cli_archive.h"
 #include "ac_cli_audit.h"
 
-/* Where a month's rows go while they are copied. */
-typedef struct sink {
+/* A file being written or read, and the SHA-256 of its bytes so far. */
+typedef struct hashed_file {
 	FILE *f;
 	EVP_MD_CTX *md;
-} sink;
+} hashed_file;
 
-static int sink_write(void *arg, const char *bytes, size_t len)
+/* Opens path with mode, hashing. Returns 0, or -1 (errno says why). */
+static int hashed_open(hashed_file *h, const char *path, const char *mode)
 {
-	sink *s = arg;
-
-	if (fwrite(bytes, 1, len, s->f) != len)
+	h->md = EVP_MD_CTX_new();
+	if (h->md == NULL || EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1) {
+		errno = ENOMEM;
 		return -1;
-	return EVP_DigestUpdate(s->md, bytes, len) == 1 ? 0 : -1;
+	}
+	h->f = fopen(path, mode);
+	return h->f != NULL ? 0 : -1;
 }
 
-/* Makes what was written to f (and the directory entry of dir) durable. */
-static int sync_file(FILE *f, const char *dir)
+/* The SHA-256 of what went through h, as 64 hex digits into hex (65 bytes). */
+static void hashed_hex(hashed_file *h, char *hex)
 {
-	int fd;
-	int rc = 0;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
 
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+	hex[0] = '\0';
+	if (EVP_DigestFinal_ex(h->md, md, &mdlen) != 1)
+		return;
+	for (unsigned int i = 0; i < mdlen && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+static void hashed_close(hashed_file *h)
+{
+	if (h->f != NULL)
+		fclose(h->f);
+	h->f = NULL;
+	EVP_MD_CTX_free(h->md);
+	h->md = NULL;
+}
+
+/* ac_dbsync_copy_out's sink: a month's rows into the file. */
+static int hashed_write(void *arg, const char *bytes, size_t len)
+{
+	hashed_file *h = arg;
+
+	if (fwrite(bytes, 1, len, h->f) != len)
 		return -1;
-	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	return EVP_DigestUpdate(h->md, bytes, len) == 1 ? 0 : -1;
+}
+
+/* ac_dbsync_copy_in's source: an archived month's rows from the file. */
+static long hashed_read(void *arg, char *buf, size_t size)
+{
+	hashed_file *h = arg;
+	size_t n = fread(buf, 1, size, h->f);
+
+	if (n == 0)
+		return ferror(h->f) ? -1 : 0;
+	return EVP_DigestUpdate(h->md, buf, n) == 1 ? (long)n : -1;
+}
+
+/* Makes dir's entries (a rename into it) durable. */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	int rc;
+
 	if (fd < 0)
 		return -1;
-	if (fsync(fd) != 0)
-		rc = -1;
+	rc = fsync(fd);
 	close(fd);
 	return rc;
 }
 
 /*
- * Copies detached partition name (rows in key order) to path, durably, and
+ * Copies detached partition name (rows in key order) to path, durably (the
+ * file synced, renamed into place, the directory synced: only then may the
+ * table be dropped), and
  * sets hex (65 bytes) to its SHA-256 and *rows. Returns 0, or 1 after a
  * message.
  */
@@ -58,43 +102,31 @@ static int copy_month(ac_dbsync *db, const char *name, const char *dir, const ch
 	char tmp[PATH_MAX + 8];
 	char sql[256];
 	char err[512];
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	sink s = { .md = EVP_MD_CTX_new() };
+	hashed_file h = { 0 };
 	int rc = 1;
 
 	snprintf(tmp, sizeof(tmp), "%s.part", path);
 	snprintf(sql, sizeof(sql),
 		 "COPY (SELECT * FROM %s ORDER BY 1) TO STDOUT (FORMAT csv, HEADER)", name);
-	s.f = fopen(tmp, "wx");
-	if (s.f == NULL || s.md == NULL || EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) != 1) {
+	if (hashed_open(&h, tmp, "wx") != 0) {
 		fprintf(stderr, "agricert: could not write %s: %s\n", tmp, strerror(errno));
-		goto out;
+		hashed_close(&h);
+		return 1;
 	}
-	if (ac_dbsync_copy_out(db, sql, sink_write, &s, rows, err, sizeof(err)) != 0) {
+	if (ac_dbsync_copy_out(db, sql, hashed_write, &h, rows, err, sizeof(err)) != 0)
 		fprintf(stderr, "agricert: could not copy %s: %s\n", name, err);
-		goto out;
-	}
-	if (sync_file(s.f, dir) != 0 || fclose(s.f) != 0) {
-		s.f = NULL;
+	else if (fflush(h.f) != 0 || fsync(fileno(h.f)) != 0)
 		fprintf(stderr, "agricert: could not write %s: %s\n", tmp, strerror(errno));
-		goto out;
-	}
-	s.f = NULL;
-	if (rename(tmp, path) != 0) {
-		fprintf(stderr, "agricert: could not rename %s: %s\n", tmp, strerror(errno));
-		goto out;
-	}
-	EVP_DigestFinal_ex(s.md, md, &mdlen);
-	for (unsigned int i = 0; i < mdlen && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	rc = 0;
-out:
-	if (s.f != NULL) {
-		fclose(s.f);
+	else if (rename(tmp, path) != 0 || sync_dir(dir) != 0)
+		fprintf(stderr, "agricert: could not rename %s into %s: %s\n", tmp, dir,
+			strerror(errno));
+	else
+		rc = 0;
+	if (rc == 0)
+		hashed_hex(&h, hex);
+	else
 		unlink(tmp);
-	}
-	EVP_MD_CTX_free(s.md);
+	hashed_close(&h);
 	return rc;
 }
 
@@ -196,47 +228,26 @@ int ac_cli_archive(const ac_config *cfg, const char *dir, int dry_run, FILE *out
 	return rc;
 }
 
-/* Feeds a file to COPY FROM STDIN and hashes it. */
-typedef struct source {
-	FILE *f;
-	EVP_MD_CTX *md;
-} source;
-
-static long source_read(void *arg, char *buf, size_t size)
-{
-	source *s = arg;
-	size_t n = fread(buf, 1, size, s->f);
-
-	if (n == 0)
-		return ferror(s->f) ? -1 : 0;
-	return EVP_DigestUpdate(s->md, buf, n) == 1 ? (long)n : -1;
-}
-
 /* Loads path into the temporary table audit_archived; hex receives its SHA-256. */
 static int load_archive(ac_dbsync *db, const char *path, char *hex)
 {
-	source s = { .f = fopen(path, "r"), .md = EVP_MD_CTX_new() };
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	hashed_file h = { 0 };
 	long long rows = 0;
 	char err[512];
 	int rc = 2;
 
-	if (s.f == NULL || s.md == NULL || EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) != 1)
+	if (hashed_open(&h, path, "r") != 0)
 		fprintf(stderr, "agricert: could not read %s: %s\n", path, strerror(errno));
 	else if (ac_dbsync_exec(db, "CREATE TEMP TABLE audit_archived (LIKE audit_log)", 0, NULL,
 				NULL, err, sizeof(err)) != 0 ||
 		 ac_dbsync_copy_in(db, "COPY audit_archived FROM STDIN (FORMAT csv, HEADER)",
-				   source_read, &s, &rows, err, sizeof(err)) != 0)
+				   hashed_read, &h, &rows, err, sizeof(err)) != 0)
 		fprintf(stderr, "agricert: could not load %s: %s\n", path, err);
 	else
 		rc = 0;
-	if (rc == 0 && EVP_DigestFinal_ex(s.md, md, &mdlen) == 1)
-		for (unsigned int i = 0; i < mdlen && i < 32; i++)
-			snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if (s.f != NULL)
-		fclose(s.f);
-	EVP_MD_CTX_free(s.md);
+	if (rc == 0)
+		hashed_hex(&h, hex);
+	hashed_close(&h);
 	return rc;
 }
 

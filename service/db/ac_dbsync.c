@@ -23,6 +23,13 @@ static void strip_newline(char *s)
 		s[--n] = '\0';
 }
 
+/* err receives the connection's last message, without its newline. */
+static void db_error(ac_dbsync *db, char *err, size_t errsz)
+{
+	snprintf(err, errsz, "%s", PQerrorMessage(db->pg));
+	strip_newline(err);
+}
+
 int ac_dbsync_open(const char *conninfo, ac_dbsync **out, char *err, size_t errsz)
 {
 	ac_dbsync *db;
@@ -53,8 +60,7 @@ int ac_dbsync_exec(ac_dbsync *db, const char *sql, int nparams, const char *cons
 	if (res != NULL)
 		*res = NULL;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		snprintf(err, errsz, "%s", PQerrorMessage(db->pg));
-		strip_newline(err);
+		db_error(db, err, errsz);
 		PQclear(pr);
 		return AC_EDB;
 	}
@@ -65,18 +71,17 @@ int ac_dbsync_exec(ac_dbsync *db, const char *sql, int nparams, const char *cons
 	return 0;
 }
 
-/* Reads what is left of a COPY's results; the last one says how it ended. */
-static int copy_end(ac_dbsync *db, long long *rows, char *err, size_t errsz)
+/* Reads what is left of a COPY's results; the last one says how it ended.
+ * Keeps an earlier failure (rc) and its message. */
+static int copy_end(ac_dbsync *db, int rc, long long *rows, char *err, size_t errsz)
 {
 	PGresult *pr;
-	int rc = 0;
 
 	while ((pr = PQgetResult(db->pg)) != NULL) {
 		if (PQresultStatus(pr) == PGRES_COMMAND_OK) {
 			*rows = strtoll(PQcmdTuples(pr), NULL, 10);
 		} else if (rc == 0) {
-			snprintf(err, errsz, "%s", PQerrorMessage(db->pg));
-			strip_newline(err);
+			db_error(db, err, errsz);
 			rc = AC_EDB;
 		}
 		PQclear(pr);
@@ -84,24 +89,30 @@ static int copy_end(ac_dbsync *db, long long *rows, char *err, size_t errsz)
 	return rc;
 }
 
+/* Sends sql, a COPY, and checks that the server went into state want. */
+static int copy_start(ac_dbsync *db, const char *sql, ExecStatusType want, long long *rows,
+		      char *err, size_t errsz)
+{
+	PGresult *pr = PQexec(db->pg, sql);
+	int ok = PQresultStatus(pr) == want;
+
+	*rows = 0;
+	if (!ok)
+		db_error(db, err, errsz);
+	PQclear(pr);
+	return ok ? 0 : copy_end(db, AC_EDB, rows, err, errsz);
+}
+
 int ac_dbsync_copy_out(ac_dbsync *db, const char *sql,
 		       int (*sink)(void *arg, const char *bytes, size_t len), void *arg,
 		       long long *rows, char *err, size_t errsz)
 {
-	PGresult *pr = PQexec(db->pg, sql);
 	char *chunk = NULL;
 	int n;
-	int rc = 0;
+	int rc = copy_start(db, sql, PGRES_COPY_OUT, rows, err, errsz);
 
-	*rows = 0;
-	if (PQresultStatus(pr) != PGRES_COPY_OUT) {
-		snprintf(err, errsz, "%s", PQerrorMessage(db->pg));
-		strip_newline(err);
-		PQclear(pr);
-		copy_end(db, rows, err, 0);
-		return AC_EDB;
-	}
-	PQclear(pr);
+	if (rc != 0)
+		return rc;
 	while ((n = PQgetCopyData(db->pg, &chunk, 0)) > 0) {
 		if (rc == 0 && sink(arg, chunk, (size_t)n) != 0) {
 			snprintf(err, errsz, "could not write the copied rows");
@@ -110,45 +121,33 @@ int ac_dbsync_copy_out(ac_dbsync *db, const char *sql,
 		PQfreemem(chunk);
 	}
 	if (n == -2 && rc == 0) {
-		snprintf(err, errsz, "%s", PQerrorMessage(db->pg));
-		strip_newline(err);
+		db_error(db, err, errsz);
 		rc = AC_EDB;
 	}
-	if (copy_end(db, rows, err, rc == 0 ? errsz : 0) != 0 && rc == 0)
-		rc = AC_EDB;
-	return rc;
+	return copy_end(db, rc, rows, err, errsz);
 }
 
 int ac_dbsync_copy_in(ac_dbsync *db, const char *sql,
 		      long (*source)(void *arg, char *buf, size_t size), void *arg, long long *rows,
 		      char *err, size_t errsz)
 {
-	PGresult *pr = PQexec(db->pg, sql);
 	char buf[65536];
 	long n;
-	int rc = 0;
+	int rc = copy_start(db, sql, PGRES_COPY_IN, rows, err, errsz);
 
-	*rows = 0;
-	if (PQresultStatus(pr) != PGRES_COPY_IN) {
-		snprintf(err, errsz, "%s", PQerrorMessage(db->pg));
-		strip_newline(err);
-		PQclear(pr);
-		copy_end(db, rows, err, 0);
-		return AC_EDB;
+	if (rc != 0)
+		return rc;
+	while (rc == 0 && (n = source(arg, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			snprintf(err, errsz, "could not read the rows to copy");
+			rc = -EIO;
+		} else if (PQputCopyData(db->pg, buf, (int)n) != 1) {
+			db_error(db, err, errsz);
+			rc = AC_EDB;
+		}
 	}
-	PQclear(pr);
-	while ((n = source(arg, buf, sizeof(buf))) > 0) {
-		if (PQputCopyData(db->pg, buf, (int)n) != 1)
-			break;
-	}
-	if (n < 0) {
-		snprintf(err, errsz, "could not read the rows to copy");
-		rc = -EIO;
-	}
-	PQputCopyEnd(db->pg, n < 0 ? "the input could not be read" : NULL);
-	if (copy_end(db, rows, err, rc == 0 ? errsz : 0) != 0 && rc == 0)
-		rc = AC_EDB;
-	return rc;
+	PQputCopyEnd(db->pg, rc != 0 ? "the input could not be copied" : NULL);
+	return copy_end(db, rc, rows, err, errsz);
 }
 
 void ac_db_result_free(ac_db_result *res)
@@ -307,8 +306,7 @@ static int exec_script(ac_dbsync *db, const char *sql, char *err, size_t errsz)
 	int r = 0;
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		snprintf(err, errsz, "%s", PQerrorMessage(db->pg));
-		strip_newline(err);
+		db_error(db, err, errsz);
 		r = AC_EDB;
 	}
 	PQclear(res);
